@@ -1,0 +1,37 @@
+# The two commands of the README:
+#   make up    set up and run the whole league on this machine
+#   make test  set up and run every test
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup up play test lint system-deps bench
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade "pip>=23"
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+up: setup
+	$(BIN)/league up
+
+play: setup
+	$(BIN)/league play
+
+# Debian packages the tests drive for real: headless chromium and a PostgreSQL server.
+system-deps:
+	@if ! command -v chromium >/dev/null 2>&1 || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		echo "installing chromium and postgresql from Debian"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium postgresql >/dev/null; \
+	fi
+
+test: setup system-deps
+	$(BIN)/ruff check league agents api tests benchmarks
+	$(BIN)/pytest
+
+bench: setup
+	for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

@@ -1,0 +1,1 @@
+"""The Dreamer agent that learns hockey by self-play."""

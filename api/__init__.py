@@ -1,0 +1,1 @@
+"""The league server: REST API and web dashboard over the league core."""

@@ -1,0 +1,1 @@
+"""The hockey league: the game, snapshots, ratings, matchmaking and workers."""
