@@ -1,0 +1,127 @@
+"""JSON errors: every error response is `{"detail": "a clear message", ...}`.
+
+Handlers for HTTP errors, request validation (422, with the individual problems under
+`errors`), upload refusals, the league core's domain exceptions, and a last-resort 500 that
+hides internals. `ERROR_RESPONSES` documents the shared error body in OpenAPI.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api.uploads import UploadError
+
+log = logging.getLogger("league.api")
+
+
+class ErrorBody(BaseModel):
+    """The body of every error response."""
+
+    detail: str = Field(description="what went wrong, in words")
+    errors: list[dict[str, Any]] | None = Field(
+        default=None, description="for validation errors (422): each problem with its location"
+    )
+
+
+def _described(description: str) -> dict[str, Any]:
+    return {"model": ErrorBody, "description": description}
+
+
+# Documented on every route (FastAPI adds 422 itself; its schema is replaced by ErrorBody).
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _described("Malformed request"),
+    404: _described("Not found"),
+    409: _described("Conflict with the current state"),
+}
+AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: _described("Missing or invalid bearer token"),
+    403: _described("The token's role may not do this"),
+}
+UPLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
+    413: _described("The upload is larger than the configured cap"),
+    415: _described("The upload is a pickle or zip, not safetensors"),
+}
+
+
+def _json_error(status_code: int, detail: str, headers: dict[str, str] | None = None, **extra: Any):
+    body = {"detail": detail, **{k: v for k, v in extra.items() if v is not None}}
+    return JSONResponse(status_code=status_code, content=jsonable_encoder(body), headers=headers)
+
+
+def describe_validation_error(error: dict[str, Any]) -> str:
+    """One line for one pydantic error: `query.n: Input should be less than or equal to 100`."""
+    location = ".".join(str(part) for part in error.get("loc", ()))
+    return f"{location}: {error.get('msg', 'invalid')}" if location else str(error.get("msg", "invalid"))
+
+
+async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+    return _json_error(exc.status_code, detail, headers=getattr(exc, "headers", None))
+
+
+async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    problems = [
+        {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
+        for e in exc.errors()
+    ]
+    lines = [describe_validation_error(e) for e in problems]
+    detail = "invalid request: " + "; ".join(lines[:5]) + (f"; and {len(lines) - 5} more" if len(lines) > 5 else "")
+    return _json_error(422, detail, errors=problems)
+
+
+async def _upload_error(request: Request, exc: UploadError) -> JSONResponse:
+    return _json_error(exc.status_code, exc.message)
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return _json_error(500, "internal server error; the server log has the details")
+
+
+def domain_status(exc: Exception) -> int:
+    """The HTTP status for a league core exception: by its `status_code`, else by its class name."""
+    status = getattr(exc, "status_code", None)
+    if isinstance(status, int):
+        return status
+    name = type(exc).__name__.lower()
+    for words, code in (
+        (("notfound", "unknown", "missing"), 404),
+        (("conflict", "exists", "duplicate", "stale", "notleased", "lease", "state"), 409),
+        (("permission", "forbidden", "role"), 403),
+        (("auth", "token"), 401),
+    ):
+        if any(word in name for word in words):
+            return code
+    return 400
+
+
+def install_error_handlers(app: FastAPI, domain_error: type[Exception] | None = None) -> None:
+    """Register every handler on `app`; `domain_error` is the league core's base exception."""
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(UploadError, _upload_error)
+    if domain_error is not None:
+
+        async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
+            return _json_error(domain_status(exc), str(exc) or type(exc).__name__)
+
+        app.add_exception_handler(domain_error, _domain_error)
+    app.add_exception_handler(Exception, _unexpected_error)
+
+
+def patch_openapi_errors(schema: dict[str, Any]) -> dict[str, Any]:
+    """Make the documented 422 body the ErrorBody the handlers actually send."""
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    if "HTTPValidationError" in components:
+        body = ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
+        body["title"] = "HTTPValidationError"
+        components["HTTPValidationError"] = body
+    return schema
