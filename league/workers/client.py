@@ -1,0 +1,334 @@
+"""The HTTP client every worker uses to talk to the league server.
+
+One `LeagueClient` per process. It sends the bearer token, uses explicit timeouts, retries with
+exponential backoff and jitter, and turns HTTP failures into a small hierarchy of exceptions whose
+messages are fit to print to a user:
+
+- connection failures (the request never reached the server) are retried for every call;
+- read timeouts, dropped connections and 5xx answers are retried only for idempotent calls
+  (GET, heartbeat, result reports, opponent registration: the server de-duplicates those);
+- 4xx answers are never retried: they raise `AuthenticationError` (401), `PermissionDenied` (403),
+  `NotFound` (404), `Conflict` (409) or `RequestRejected` (any other 4xx).
+
+`check_compatible()` compares the server's `/api/health` with this installation: a worker must play by
+the same game rules as the server rates by.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+USER_AGENT = "hockey-league-worker/1"
+DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=30.0, write=60.0, pool=5.0)
+
+
+class LeagueClientError(Exception):
+    """Base of every error the client raises; `str(error)` is a message for a person."""
+
+    def __init__(self, message: str, *, status_code: int | None = None, detail: Any = None):
+        super().__init__(message)
+        self.status_code = status_code
+        self.detail = detail
+
+
+class ServerUnreachable(LeagueClientError):
+    """No connection to the server could be made (after retrying), or it kept timing out."""
+
+
+class ServerError(LeagueClientError):
+    """The server answered 5xx (after retrying where that is safe)."""
+
+
+class AuthenticationError(LeagueClientError):
+    """401: the token is missing, unknown, revoked or malformed."""
+
+
+class PermissionDenied(LeagueClientError):
+    """403: the token is valid but its role may not do this."""
+
+
+class NotFound(LeagueClientError):
+    """404: the thing asked for does not exist."""
+
+
+class Conflict(LeagueClientError):
+    """409: the request conflicts with the server's state (e.g. a job leased to another worker)."""
+
+
+class RequestRejected(LeagueClientError):
+    """Any other 4xx: the request was malformed or refused (400, 413, 422, ...)."""
+
+
+class IncompatibleServer(LeagueClientError):
+    """The server plays by other game rules, or is not a league server at all."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how patiently a call is retried."""
+
+    attempts: int = 5
+    """Tries in all (the first one included)."""
+    base_delay: float = 0.5
+    """Seconds before the first retry; doubles each time."""
+    max_delay: float = 8.0
+    """Cap on the wait between two tries."""
+
+    def delay(self, retry_index: int) -> float:
+        """Seconds to wait before retry number `retry_index` (0-based), with jitter in [50 %, 100 %]."""
+        return min(self.max_delay, self.base_delay * (2**retry_index)) * random.uniform(0.5, 1.0)
+
+
+def _normalise_base_url(url: str) -> str:
+    url = url.strip().rstrip("/")
+    if not url.startswith(("http://", "https://")):
+        raise ValueError(f"server URL must start with http:// or https://, got {url!r}")
+    if url.endswith("/api"):
+        url = url[: -len("/api")]
+    return url
+
+
+def _detail_text(detail: Any) -> str:
+    """The server's `detail` as one readable line (FastAPI validation errors are a list)."""
+    if isinstance(detail, str):
+        return detail
+    if isinstance(detail, list):
+        parts = []
+        for item in detail:
+            if isinstance(item, dict) and "msg" in item:
+                where = ".".join(str(p) for p in item.get("loc", []) if p != "body")
+                parts.append(f"{where}: {item['msg']}" if where else str(item["msg"]))
+            else:
+                parts.append(str(item))
+        return "; ".join(parts)
+    return json.dumps(detail) if detail is not None else ""
+
+
+_STATUS_ERRORS: dict[int, type[LeagueClientError]] = {
+    401: AuthenticationError,
+    403: PermissionDenied,
+    404: NotFound,
+    409: Conflict,
+}
+_STATUS_HINTS = {
+    401: "the server refused the token (check --token or the token environment variable)",
+    403: "the token's role may not do this",
+}
+
+
+class LeagueClient:
+    """A league server at `base_url` (e.g. `http://127.0.0.1:8000`), with an optional bearer token."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str | None = None,
+        *,
+        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        self.base_url = _normalise_base_url(base_url)
+        self.token = token or None
+        self.retry = retry or RetryPolicy()
+        self._sleep = sleep
+        headers = {"User-Agent": USER_AGENT}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        self._http = httpx.Client(base_url=self.base_url, timeout=timeout, headers=headers)
+
+    # -- plumbing -------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> LeagueClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        idempotent: bool | None = None,
+        ok: Iterable[int] = (200, 201, 204),
+        **kwargs: Any,
+    ) -> httpx.Response:
+        """Send a request, retrying as described in the module docstring; return the response.
+
+        `idempotent` defaults to True for GET/HEAD/PUT/DELETE. A status outside `ok` raises.
+        """
+        method = method.upper()
+        if idempotent is None:
+            idempotent = method in {"GET", "HEAD", "PUT", "DELETE", "OPTIONS"}
+        ok = set(ok)
+        last_problem = ""
+        for attempt in range(self.retry.attempts):
+            if attempt:
+                self._sleep(self.retry.delay(attempt - 1))
+            try:
+                response = self._http.request(method, path, **kwargs)
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as error:
+                last_problem = f"cannot connect to {self.base_url} ({type(error).__name__}: {error})"
+                continue  # the request never left: safe to retry whatever it was
+            except httpx.TransportError as error:
+                last_problem = f"connection to {self.base_url} failed ({type(error).__name__}: {error})"
+                if idempotent:
+                    continue
+                raise ServerUnreachable(f"{method} {path}: {last_problem}") from None
+            if response.status_code in ok:
+                return response
+            if response.status_code >= 500:
+                last_problem = f"server error {response.status_code}: {self._detail(response)}"
+                if idempotent:
+                    continue
+                raise ServerError(f"{method} {path}: {last_problem}", status_code=response.status_code)
+            raise self._client_error(method, path, response)
+        if last_problem.startswith("server error"):
+            raise ServerError(f"{method} {path}: {last_problem} (after {self.retry.attempts} tries)")
+        raise ServerUnreachable(f"{last_problem} (after {self.retry.attempts} tries)")
+
+    @staticmethod
+    def _detail(response: httpx.Response) -> str:
+        try:
+            body = response.json()
+        except ValueError:
+            return response.text.strip()[:200] or response.reason_phrase
+        if isinstance(body, dict) and "detail" in body:
+            return _detail_text(body["detail"])
+        return json.dumps(body)[:200]
+
+    def _client_error(self, method: str, path: str, response: httpx.Response) -> LeagueClientError:
+        status = response.status_code
+        detail = self._detail(response)
+        hint = _STATUS_HINTS.get(status)
+        message = f"{method} {path}: {status} {detail}" + (f" ({hint})" if hint else "")
+        error_type = _STATUS_ERRORS.get(status, RequestRejected)
+        return error_type(message, status_code=status, detail=detail)
+
+    def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self.request(method, path, **kwargs)
+        if response.status_code == 204 or not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            raise IncompatibleServer(
+                f"{method} {path}: the answer is not JSON; is {self.base_url} a league server?"
+            ) from None
+
+    # -- health and compatibility ---------------------------------------------------------------
+
+    def health(self) -> dict:
+        """`GET /api/health`: status, database, schema and game version."""
+        body = self._json("GET", "/api/health")
+        if not isinstance(body, dict):
+            raise IncompatibleServer(f"{self.base_url}/api/health did not answer like a league server")
+        return body
+
+    def check_compatible(self, game_version: str | None = None) -> dict:
+        """Raise `IncompatibleServer` unless the server rates games of this installation's game version.
+
+        Returns the health answer. `game_version` defaults to `league.hockey.GAME_VERSION`.
+        """
+        try:
+            health = self.health()
+        except NotFound:
+            raise IncompatibleServer(
+                f"{self.base_url} has no /api/health: is it a league server?", status_code=404
+            ) from None
+        if game_version is None:
+            from league.hockey import GAME_VERSION as game_version
+        theirs = health.get("game_version")
+        if theirs is None:
+            raise IncompatibleServer(f"{self.base_url}/api/health names no game_version: not a league server?")
+        if theirs != game_version:
+            raise IncompatibleServer(
+                f"the server at {self.base_url} plays game version {theirs}, this worker plays "
+                f"{game_version}: install the same version of the league on both machines"
+            )
+        return health
+
+    # -- match jobs -----------------------------------------------------------------------------
+
+    def claim_job(self, worker: str) -> dict | None:
+        """`POST /api/jobs/claim`: lease the next match job, or None when the queue is empty."""
+        body = self._json("POST", "/api/jobs/claim", json={"worker": worker}, ok=(200, 201, 204))
+        if not body:
+            return None
+        if isinstance(body, dict) and "job" in body and ("id" not in body):
+            return body["job"] or None
+        return body
+
+    def heartbeat(self, job_id: int, worker: str) -> dict | None:
+        """`POST /api/jobs/{id}/heartbeat`: extend the lease; `Conflict`/`NotFound` when it is lost."""
+        return self._json("POST", f"/api/jobs/{job_id}/heartbeat", json={"worker": worker}, idempotent=True)
+
+    def report_result(self, job_id: int, result: dict) -> dict | None:
+        """`POST /api/jobs/{id}/result` (idempotent on the server: a repeat counts once)."""
+        return self._json("POST", f"/api/jobs/{job_id}/result", json=result, idempotent=True)
+
+    # -- opponents ------------------------------------------------------------------------------
+
+    def register_opponent(self, meta: dict, weights: bytes | None = None) -> dict:
+        """`POST /api/opponents`: register a snapshot; identical weights return the existing one."""
+        files = {"meta": (None, json.dumps(meta), "application/json")}
+        if weights is not None:
+            files["weights"] = ("weights.safetensors", weights, "application/octet-stream")
+        return self._json("POST", "/api/opponents", files=files, idempotent=True)
+
+    def get_opponent(self, opponent_id: int) -> dict:
+        """`GET /api/opponents/{id}`."""
+        return self._json("GET", f"/api/opponents/{opponent_id}")
+
+    def list_opponents(self, **filters: Any) -> Any:
+        """`GET /api/opponents` with filters such as agent, kind, active, limit, offset."""
+        params = {k: v for k, v in filters.items() if v is not None}
+        return self._json("GET", "/api/opponents", params=params)
+
+    def opponent_weights(self, opponent_id: int) -> bytes:
+        """`GET /api/opponents/{id}/weights`: the exact bytes that were registered."""
+        return self.request("GET", f"/api/opponents/{opponent_id}/weights").content
+
+    def sample_opponents(self, learner: int | None, n: int = 8, strategy: str = "pfsp_hard") -> list[dict]:
+        """`GET /api/opponents/sample`: opponents for a trainer's next games."""
+        params: dict[str, Any] = {"n": n, "strategy": strategy}
+        if learner is not None:
+            params["learner"] = learner
+        body = self._json("GET", "/api/opponents/sample", params=params)
+        if isinstance(body, dict):
+            for key in ("opponents", "items", "results"):
+                if isinstance(body.get(key), list):
+                    return body[key]
+        return list(body or [])
+
+    # -- reads for people and progress displays -------------------------------------------------
+
+    def leaderboard(self) -> list[dict]:
+        """`GET /api/leaderboard`: rows ranked by mu - 3 sigma."""
+        body = self._json("GET", "/api/leaderboard")
+        if isinstance(body, dict):
+            for key in ("rows", "items", "leaderboard"):
+                if isinstance(body.get(key), list):
+                    return body[key]
+        return list(body or [])
+
+    def list_matches(self, **filters: Any) -> Any:
+        """`GET /api/matches` with filters and pagination."""
+        return self._json("GET", "/api/matches", params={k: v for k, v in filters.items() if v is not None})
+
+    # -- training metrics -----------------------------------------------------------------------
+
+    def post_metrics(self, agent: int | str, metrics: list[dict]) -> Any:
+        """`POST /api/agents/{agent}/metrics`: a batch of `{"step": int, "values": {name: float}}`."""
+        return self._json("POST", f"/api/agents/{agent}/metrics", json={"metrics": metrics})
