@@ -1,0 +1,138 @@
+"""docker-compose.yml and the Dockerfile, checked without a Docker engine.
+
+The compose files are validated against the compose specification's JSON schema (offline), and
+every command a service runs is parsed by our own CLI's argument parser, so a renamed subcommand or
+flag breaks this test rather than a deployment.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from league.cli import COMMANDS
+
+ROOT = Path(__file__).resolve().parents[1]
+COMPOSE_FILES = ["docker-compose.yml", "docker-compose.postgres.yml"]
+WORKERS = ("trainer", "match-worker")
+
+
+def _load(name: str) -> dict:
+    return yaml.safe_load((ROOT / name).read_text())
+
+
+def interpolate(value: str, env: dict[str, str]) -> str:
+    """Compose's `${VAR}`, `${VAR:-default}` and `${VAR:?message}` (nested defaults too)."""
+    pattern = re.compile(r"\$\{(\w+)(?:(:?[-?])((?:[^${}]|\$\{[^{}]*\})*))?\}")
+    previous = None
+    while previous != value:
+        previous = value
+
+        def replace(match: re.Match) -> str:
+            name, operator, default = match.group(1), match.group(2), match.group(3) or ""
+            if env.get(name):
+                return env[name]
+            if operator and operator.endswith("?"):
+                raise AssertionError(f"${{{name}}} is required: {default}")
+            return default
+
+        value = pattern.sub(replace, value)
+    return value
+
+
+@pytest.mark.parametrize("name", COMPOSE_FILES)
+def test_compose_file_matches_the_compose_specification(name):
+    checker = Path(sys.executable).with_name("check-jsonschema")
+    result = subprocess.run(
+        [str(checker), "--builtin-schema", "vendor.compose-spec", str(ROOT / name)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_interpolation_helper_understands_nested_defaults():
+    assert interpolate("${A:-${B:-x}}", {}) == "x"
+    assert interpolate("${A:-${B:-x}}", {"B": "b"}) == "b"
+    assert interpolate("${A:-${B:-x}}", {"A": "a"}) == "a"
+    with pytest.raises(AssertionError, match="required"):
+        interpolate("${A:?required}", {})
+
+
+def test_services_and_their_order():
+    services = _load("docker-compose.yml")["services"]
+    assert set(services) == {"migrate", "api", "trainer", "match-worker"}
+    assert services["migrate"]["restart"] == "no"
+    assert services["api"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    assert "healthcheck" in services["api"] and "/api/health" in " ".join(services["api"]["healthcheck"]["test"])
+    for worker in WORKERS:
+        assert services[worker]["depends_on"]["api"]["condition"] == "service_healthy"
+
+
+def test_workers_can_be_scaled():
+    services = _load("docker-compose.yml")["services"]
+    for worker in WORKERS:
+        assert "container_name" not in services[worker], f"{worker} has a container_name: cannot scale"
+        assert "ports" not in services[worker], f"{worker} publishes a port: cannot scale"
+    replicas = interpolate(str(services["match-worker"]["deploy"]["replicas"]), {})
+    assert int(replicas) >= 2
+
+
+def test_only_the_api_owns_the_sqlite_volume():
+    services = _load("docker-compose.yml")["services"]
+    owners = {name for name, svc in services.items() if any("league-data" in v for v in svc.get("volumes", []))}
+    assert owners == {"migrate", "api"}
+
+
+def test_tokens_come_from_the_environment_not_the_command_line():
+    compose_text = (ROOT / "docker-compose.yml").read_text()
+    services = _load("docker-compose.yml")["services"]
+    for worker in WORKERS:
+        assert "--token" not in services[worker]["command"]
+        assert "LEAGUE_TOKEN" in services[worker]["environment"]
+    assert "${LEAGUE_WORKER_TOKEN" in compose_text and "${LEAGUE_TRAINER_TOKEN" in compose_text
+    assert "${LEAGUE_ADMIN_TOKEN" in compose_text
+
+
+def _commands():
+    for name in COMPOSE_FILES:
+        for service, spec in (_load(name).get("services") or {}).items():
+            if "command" in spec:
+                yield name, service, [interpolate(str(part), {}) for part in spec["command"]]
+
+
+@pytest.mark.parametrize(
+    "file,service,argv", list(_commands()), ids=[f"{f}:{s}" for f, s, _ in _commands()]
+)
+def test_every_compose_command_exists_in_our_cli(file, service, argv):
+    assert argv[0] == "league", f"{file}:{service} runs {argv[0]!r}, not our CLI"
+    assert argv[1] in COMMANDS, f"{file}:{service}: `league {argv[1]}` is no command of ours"
+    module_name = COMMANDS[argv[1]][0]
+    if importlib.util.find_spec(module_name) is None:
+        pytest.skip(f"{module_name} is not written yet")
+    module = importlib.import_module(module_name)
+    parser = argparse.ArgumentParser(prog=f"league {argv[1]}", exit_on_error=False)
+    module.configure(parser)
+    try:
+        parser.parse_args(argv[2:])
+    except (argparse.ArgumentError, SystemExit) as error:
+        pytest.fail(f"{file}:{service}: `{' '.join(argv)}` is refused by our CLI: {error}")
+
+
+def test_dockerfile_copies_what_the_services_need():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert re.search(r"^FROM python:3\.11", dockerfile, re.M)
+    assert "whl/cpu" in dockerfile, "torch must be the CPU build"
+    ignored = {line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()}
+    for needed in ("league", "agents", "api", "migrations", "templates", "static", "pyproject.toml"):
+        assert needed not in ignored, f".dockerignore drops {needed}, which the image needs"
+    assert ".venv" in ignored and ".git" in ignored and "league-data" in ignored
