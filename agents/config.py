@@ -1,0 +1,194 @@
+"""Every hyperparameter of the agent and its training in one dataclass, with named presets.
+
+`default` is the plan's configuration; `debug` is tiny, so that a real training step runs in
+milliseconds on a CPU (used by the tests and the smoke run). A run's configuration is a preset with
+overrides (`--set name=value` on the command line), and is saved as JSON beside every checkpoint.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, fields
+
+OBS_DIM = 18
+ACTION_DIM = 4
+
+
+@dataclass(frozen=True)
+class DreamerConfig:
+    # --- sizes ---
+    obs_dim: int = OBS_DIM
+    """Observation size (the game's 18 floats, player-one view)."""
+    action_dim: int = ACTION_DIM
+    """Action size (force x, force y, torque, shoot)."""
+    hidden: int = 256
+    """Width of every MLP layer (encoder, heads, actor, critic)."""
+    mlp_layers: int = 2
+    """Hidden layers per MLP."""
+    latent: int = 64
+    """Size of the Gaussian stochastic state z."""
+    recurrent: int = 256
+    """Size of the GRU's deterministic state h."""
+    # --- world model ---
+    free_bits: float = 1.0
+    """KL below this many nats (summed over z) is not penalised."""
+    kl_dyn_scale: float = 0.5
+    """Weight of the dynamics KL (trains the prior towards the posterior)."""
+    kl_rep_scale: float = 0.1
+    """Weight of the representation KL (keeps the posterior predictable)."""
+    min_latent_std: float = 0.1
+    """Lower bound of the prior's and posterior's standard deviation."""
+    # --- behaviour ---
+    horizon: int = 15
+    """Imagination length in steps."""
+    gamma: float = 0.997
+    """Discount factor."""
+    lam: float = 0.95
+    """Lambda of the lambda-returns."""
+    actor_min_std: float = 0.1
+    """Lower bound of the actor's standard deviation (before tanh)."""
+    actor_max_std: float = 1.0
+    """Upper bound of the actor's standard deviation (before tanh)."""
+    entropy_scale: float = 3e-4
+    """Weight of the actor's entropy bonus."""
+    slow_critic_tau: float = 0.02
+    """Step size of the slow target critic's moving average (per gradient step)."""
+    slow_critic_reg: float = 1.0
+    """Weight of the critic's pull towards the slow critic's predictions."""
+    return_norm_decay: float = 0.99
+    """Decay of the moving 5th and 95th return percentiles."""
+    return_norm_floor: float = 1.0
+    """Smallest return scale (advantages are divided by max(floor, P95 - P5))."""
+    # --- optimisation ---
+    model_lr: float = 3e-4
+    """Learning rate of the world model."""
+    actor_lr: float = 3e-5
+    """Learning rate of the actor."""
+    critic_lr: float = 3e-5
+    """Learning rate of the critic."""
+    grad_clip: float = 100.0
+    """Gradient norm clip of every optimiser."""
+    batch_size: int = 16
+    """Sequences per gradient step."""
+    seq_length: int = 50
+    """Time steps per sequence."""
+    # --- data and training schedule ---
+    buffer_capacity: int = 1_000_000
+    """Replay capacity in time steps; the oldest games are dropped first."""
+    train_start: int = 1000
+    """Environment steps collected before the first gradient step."""
+    train_ratio: float = 64.0
+    """Replayed time steps per environment step (batch_size * seq_length per gradient step)."""
+    num_envs: int = 8
+    """Games played in lock step during collection (one batched forward pass per step)."""
+    reward_shaping: float = 0.0
+    """Weight of the game's dense terms (closeness, touch, direction) added to the +1/-1 reward."""
+    # --- opponents ---
+    snapshot_every: int = 20_000
+    """Environment steps between the learner's snapshots entering the self-play pool."""
+    pool_size: int = 20
+    """Most learner snapshots kept in the self-play pool (the oldest leave first)."""
+    basic_share: float = 0.5
+    """Probability of drawing a basic opponent (weak or strong) instead of a snapshot."""
+    # --- evaluation and checkpoints ---
+    eval_every: int = 20_000
+    """Environment steps between evaluations against the basic opponents."""
+    eval_games: int = 50
+    """Games per basic opponent in each evaluation."""
+    checkpoint_every: int = 5_000
+    """Environment steps between checkpoints (weights, optimisers, counters, buffer)."""
+    log_every: int = 1_000
+    """Environment steps between metric lines."""
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> DreamerConfig:
+        """Build from a JSON dict; raises ValueError naming any unknown, missing-typed or bad field."""
+        if not isinstance(data, dict):
+            raise ValueError(f"config must be a JSON object, got {type(data).__name__}")
+        known = {f.name: f for f in fields(cls)}
+        unknown = sorted(set(data) - set(known))
+        if unknown:
+            raise ValueError(f"unknown config field(s): {', '.join(unknown)}")
+        values = {}
+        for name, value in data.items():
+            values[name] = _coerce(name, known[name].type, value)
+        config = cls(**values)
+        config.validate()
+        return config
+
+    def replace(self, **changes) -> DreamerConfig:
+        return DreamerConfig.from_dict({**self.to_dict(), **changes})
+
+    def validate(self) -> None:
+        positive = ["hidden", "mlp_layers", "latent", "recurrent", "horizon", "batch_size", "seq_length",
+                    "buffer_capacity", "num_envs", "eval_games", "pool_size"]
+        for name in positive:
+            if getattr(self, name) < 1:
+                raise ValueError(f"config field {name} must be at least 1, got {getattr(self, name)}")
+        if self.obs_dim != OBS_DIM or self.action_dim != ACTION_DIM:
+            raise ValueError(f"the hockey agent needs obs_dim={OBS_DIM} and action_dim={ACTION_DIM}")
+        if not 0 < self.gamma <= 1 or not 0 <= self.lam <= 1:
+            raise ValueError("gamma must be in (0, 1] and lam in [0, 1]")
+        if not 0 < self.actor_min_std < self.actor_max_std:
+            raise ValueError("need 0 < actor_min_std < actor_max_std")
+        if self.train_ratio <= 0:
+            raise ValueError("train_ratio must be positive")
+        if not 0 <= self.basic_share <= 1:
+            raise ValueError("basic_share must be in [0, 1]")
+        for name in ["model_lr", "actor_lr", "critic_lr", "grad_clip", "min_latent_std"]:
+            if getattr(self, name) <= 0:
+                raise ValueError(f"config field {name} must be positive")
+
+
+def _coerce(name: str, type_name: str, value):
+    """Check a JSON value against the field's type (ints may stand for floats, not the reverse)."""
+    if type_name == "int":
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"config field {name} must be an integer, got {value!r}")
+        return value
+    if type_name == "float":
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"config field {name} must be a number, got {value!r}")
+        return float(value)
+    raise ValueError(f"config field {name} has an unsupported type {type_name}")
+
+
+PRESETS: dict[str, dict] = {
+    "default": {},
+    "debug": {
+        "hidden": 32, "latent": 8, "recurrent": 32, "horizon": 5, "batch_size": 4, "seq_length": 10,
+        "buffer_capacity": 20_000, "train_start": 200, "train_ratio": 40.0, "num_envs": 4,
+        "snapshot_every": 500, "pool_size": 3, "eval_every": 1_000, "eval_games": 4,
+        "checkpoint_every": 500, "log_every": 200,
+    },
+}
+
+
+def parse_override(text: str) -> tuple[str, object]:
+    """Parse `name=value` (value as JSON, e.g. `horizon=10`, `model_lr=1e-4`)."""
+    if "=" not in text:
+        raise ValueError(f"override {text!r} must look like name=value")
+    name, raw = text.split("=", 1)
+    name = name.strip()
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"override {text!r}: value {raw!r} is not a number") from error
+    return name, value
+
+
+def make_config(preset: str = "default", overrides: list[str] | None = None) -> DreamerConfig:
+    """A preset with `name=value` overrides applied; raises ValueError for bad names or values."""
+    if preset not in PRESETS:
+        raise ValueError(f"unknown preset {preset!r}; choose from {', '.join(PRESETS)}")
+    values = DreamerConfig().to_dict() | PRESETS[preset]
+    for text in overrides or []:
+        name, value = parse_override(text)
+        if name not in values:
+            raise ValueError(f"unknown config field {name!r} in override {text!r}")
+        values[name] = value
+    return DreamerConfig.from_dict(values)

@@ -1,0 +1,1 @@
+"""The agent's networks: the world model (encoder, RSSM, heads) and the behaviour (actor, critic)."""

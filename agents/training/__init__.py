@@ -1,0 +1,1 @@
+"""The training loop: environments, collection, evaluation, checkpoints and metrics."""
