@@ -1,0 +1,79 @@
+"""The league server's application factory: `create_app(settings) -> FastAPI`.
+
+Creating the app upgrades the database schema (and seeds the built-in opponents), opens one
+engine for the process, installs the JSON error handlers, and includes one router per
+resource under `/api`, plus the dashboard's pages and `/static` when those are present.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from fastapi.staticfiles import StaticFiles
+
+from api.body_limit import MULTIPART_OVERHEAD_BYTES, BodyLimitMiddleware
+from api.errors import install_error_handlers, patch_openapi_errors
+from api.routers import ROUTERS
+from league.db import make_engine, make_sessionmaker
+from league.errors import LeagueError
+from league.migrate import upgrade
+from league.settings import Settings
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+
+DESCRIPTION = """\
+The hockey league's REST API: register opponents (safetensors weights), fetch them, rate their
+games with TrueSkill, and hand match jobs to workers. Reads are public; every write needs a bearer
+token of the right role (admin, trainer, worker). Every error is JSON: `{"detail": "message"}`.
+"""
+
+
+def create_app(settings: Settings | None = None, *, upgrade_schema: bool = True) -> FastAPI:
+    """The FastAPI app over the database `settings` names (default: from `LEAGUE_*` variables)."""
+    settings = settings or Settings()
+    database_url = settings.resolved_database_url()
+    if upgrade_schema:
+        upgrade(database_url)
+    engine = make_engine(database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        engine.dispose()
+
+    from league.hockey import GAME_VERSION
+
+    app = FastAPI(title="Hockey league", version=GAME_VERSION, description=DESCRIPTION, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = make_sessionmaker(engine)
+    install_error_handlers(app, LeagueError)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.upload_max_bytes + MULTIPART_OVERHEAD_BYTES)
+    for router in ROUTERS:
+        app.include_router(router)
+    if importlib.util.find_spec("api.pages") is not None:
+        from api.pages import router as pages_router
+
+        app.include_router(pages_router)
+    if STATIC_DIR.is_dir():
+        app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    _document_errors(app)
+    return app
+
+
+def _document_errors(app: FastAPI) -> None:
+    """Serve an OpenAPI document whose error bodies are the ones the handlers send."""
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title, version=app.version, description=app.description, routes=app.routes
+            )
+            app.openapi_schema = patch_openapi_errors(schema)
+        return app.openapi_schema
+
+    app.openapi = openapi

@@ -1,0 +1,210 @@
+"""The web dashboard: server-rendered pages over the league core.
+
+`router` serves the pages (leaderboard, opponent, head-to-head, match with replay, training)
+and two small HTML fragments the leaderboard refreshes itself from. Templates live in
+`templates/dashboard/` (Jinja2, autoescape on: every name is shown as text); scripts and
+styles under `static/` (vendored, no CDN). Page data for scripts travels as JSON in
+`<script type="application/json">` blocks. Unknown or malformed ids get an HTML 404 page.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from api.deps import SessionDep, SettingsDep
+from api.pages import queries
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+TEMPLATES_DIR = ROOT / "templates"
+STATIC_DIR = ROOT / "static"
+
+router = APIRouter(tags=["dashboard"], include_in_schema=False)
+
+
+class PageNotFound(Exception):
+    """A page for something that does not exist: rendered as an HTML 404 with this message."""
+
+
+def ago(moment: datetime | None, now: datetime | None = None) -> str:
+    """'12 s ago', '5 min ago', '3 h ago', '2 d ago', or the date for older moments."""
+    if moment is None:
+        return ""
+    now = now or datetime.now(UTC)
+    seconds = max(0.0, (now - moment).total_seconds())
+    if seconds < 60:
+        return f"{seconds:.0f} s ago"
+    if seconds < 3600:
+        return f"{seconds / 60:.0f} min ago"
+    if seconds < 86400:
+        return f"{seconds / 3600:.0f} h ago"
+    if seconds < 30 * 86400:
+        return f"{seconds / 86400:.0f} d ago"
+    return moment.strftime("%Y-%m-%d")
+
+
+def filesize(size: int | None) -> str:
+    """A byte count for people: '812 B', '4.2 KiB', '1.3 MiB'."""
+    size = int(size or 0)
+    for unit in ("B", "KiB", "MiB"):
+        if size < 1024 or unit == "MiB":
+            return f"{size} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GiB"
+
+
+@lru_cache(maxsize=128)
+def _static_url(path: str, mtime_ns: int) -> str:
+    return f"/static/{path}?v={mtime_ns % 10**9}"
+
+
+def static(path: str) -> str:
+    """URL of a file under `static/`, with a version query that changes when the file does."""
+    try:
+        return _static_url(path, (STATIC_DIR / path).stat().st_mtime_ns)
+    except FileNotFoundError:
+        return f"/static/{path}"
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR), autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True, lstrip_blocks=True,
+    )
+    env.filters["ago"] = ago
+    env.filters["filesize"] = filesize
+    env.globals["static"] = static
+    return env
+
+
+@lru_cache(maxsize=1)
+def _versions() -> dict[str, str]:
+    try:
+        server = metadata.version("hockey-league")
+    except metadata.PackageNotFoundError:
+        server = "unknown"
+    try:
+        from league.hockey import GAME_VERSION
+    except ImportError:
+        GAME_VERSION = "unknown"
+    return {"server_version": server, "game_version": GAME_VERSION}
+
+
+def _status(session, settings) -> dict[str, Any]:
+    return {**_versions(), **queries.status(session, settings.worker_seen_seconds)}
+
+
+def _render(name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    html = _environment().get_template(f"dashboard/{name}").render(**context)
+    return HTMLResponse(html, status_code=status_code, headers={"Cache-Control": "no-store"})
+
+
+def _parse_id(raw: str, what: str) -> int:
+    """A positive integer id from a path segment, or PageNotFound naming what was asked for."""
+    if not raw.isdigit() or len(raw) > 18 or int(raw) < 1:
+        raise PageNotFound(f"{what} ids are positive whole numbers; {raw!r} is not one")
+    return int(raw)
+
+
+def _not_found(session, settings, message: str) -> HTMLResponse:
+    return _render("error.html", status_code=404, status=_status(session, settings), active=None,
+                   title="Not found", message=message)
+
+
+def _finite(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+@router.get("/", response_class=HTMLResponse)
+def leaderboard_page(session: SessionDep, settings: SettingsDep) -> HTMLResponse:
+    rows = queries.leaderboard(session)
+    return _render(
+        "leaderboard.html", status=_status(session, settings), active="leaderboard", rows=rows,
+        lineages=sorted({r["lineage"] for r in rows}), kinds=sorted({r["kind"] for r in rows}),
+        total_games=sum(r["games"] for r in rows) // 2,
+    )
+
+
+@router.get("/fragments/leaderboard", response_class=HTMLResponse)
+def leaderboard_fragment(session: SessionDep) -> HTMLResponse:
+    return _render("fragment_leaderboard.html", rows=queries.leaderboard(session))
+
+
+@router.get("/fragments/status", response_class=HTMLResponse)
+def status_fragment(session: SessionDep, settings: SettingsDep) -> HTMLResponse:
+    return _render("fragment_status.html", status=_status(session, settings))
+
+
+@router.get("/head-to-head", response_class=HTMLResponse)
+def head_to_head_page(session: SessionDep, settings: SettingsDep) -> HTMLResponse:
+    matrix = queries.head_to_head(session)
+    return _render(
+        "head_to_head.html", status=_status(session, settings), active="head-to-head", matrix=matrix,
+        pairs=len(matrix["cells"]), total_games=sum(c[2] + c[3] + c[4] for c in matrix["cells"]),
+    )
+
+
+@router.get("/opponents/{snapshot_id}", response_class=HTMLResponse)
+def opponent_page(snapshot_id: str, session: SessionDep, settings: SettingsDep) -> HTMLResponse:
+    try:
+        ident = _parse_id(snapshot_id, "opponent")
+        opponent = queries.opponent(session, ident)
+        if opponent is None:
+            raise PageNotFound(f"there is no opponent {ident}")
+    except PageNotFound as error:
+        return _not_found(session, settings, str(error))
+    if opponent["sha256"]:
+        opponent["weights_url"] = f"/api/opponents/{ident}/weights"
+    history = queries.rating_history(session, ident)
+    ranks = queries.rank_by_id(session)
+    return _render(
+        "opponent.html", status=_status(session, settings), active=None, opponent=opponent,
+        history={k: history[k] for k in ("games", "time", "mu", "sigma")},
+        matches=queries.recent_matches(session, ident, history), versus=queries.versus(session, ident, ranks),
+    )
+
+
+@router.get("/matches/{match_id}", response_class=HTMLResponse)
+def match_page(match_id: str, session: SessionDep, settings: SettingsDep, game: str | None = None) -> HTMLResponse:
+    try:
+        ident = _parse_id(match_id, "match")
+        found = queries.match(session, ident)
+        if found is None:
+            raise PageNotFound(f"there is no match {ident}")
+        games = found["games"]
+        if game is not None:
+            wanted = int(game) if game.isdigit() and len(game) < 10 else None
+            selected = next((g for g in games if g["index"] == wanted), None)
+            if selected is None:
+                known = ", ".join(str(g["index"]) for g in games) or "none"
+                raise PageNotFound(f"match {ident} has no game {game!r} (its games: {known})")
+        else:
+            selected = next((g for g in games if g["has_record"]), None)
+    except PageNotFound as error:
+        return _not_found(session, settings, str(error))
+    record = queries.game_record(session, selected["id"]) if selected and selected["has_record"] else None
+    return _render("match.html", status=_status(session, settings), active=None, match=found["match"],
+                   games=games, selected=selected, record=record)
+
+
+@router.get("/agents/{agent_id}", response_class=HTMLResponse)
+def agent_page(agent_id: str, session: SessionDep, settings: SettingsDep) -> HTMLResponse:
+    try:
+        ident = _parse_id(agent_id, "agent")
+        found = queries.agent(session, ident)
+        if found is None:
+            raise PageNotFound(f"there is no agent {ident}")
+    except PageNotFound as error:
+        return _not_found(session, settings, str(error))
+    metrics = {name: [[step, _finite(value)] for step, value in points] for name, points in found["metrics"].items()}
+    return _render("agent.html", status=_status(session, settings), active=None, agent=found["agent"],
+                   metrics=metrics, checkpoints=found["checkpoints"])

@@ -1,0 +1,41 @@
+"""The leaderboard and head-to-head counts (public reads)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query
+
+from api.deps import SessionDep
+from api.errors import ERROR_RESPONSES
+from api.params import MAX_ID
+from league import leaderboard as ratings
+from league.schemas import HeadToHead, LeaderboardRow
+from league.snapshots import get_snapshot
+
+router = APIRouter(prefix="/api", tags=["ratings"], responses=ERROR_RESPONSES)
+
+
+@router.get("/leaderboard", response_model=list[LeaderboardRow])
+def get_leaderboard(
+    session: SessionDep,
+    include_retired: Annotated[bool, Query(description="also list retired opponents")] = False,
+):
+    """Every pool member ranked by `mu - 3*sigma`, with mu, sigma, games, W/D/L and the provisional flag."""
+    return ratings.leaderboard(session, include_retired=include_retired)
+
+
+@router.get("/head-to-head", response_model=list[HeadToHead])
+def get_head_to_head(
+    session: SessionDep,
+    opponent: Annotated[int | None, Query(ge=1, le=MAX_ID, description="only pairs with this opponent")] = None,
+    other: Annotated[int | None, Query(ge=1, le=MAX_ID, description="with `opponent`: only this pair, "
+                                       "counted from `opponent`'s side")] = None,
+):
+    """Win/draw/loss counts between pool members, for every pair that has played (or a chosen one)."""
+    if other is not None:
+        if opponent is None or opponent == other:
+            raise HTTPException(status_code=422, detail="`other` needs `opponent`, a different opponent, as well")
+        get_snapshot(session, opponent), get_snapshot(session, other)  # 404 for an unknown id
+        return [ratings.pair_record(session, opponent, other)]
+    return ratings.head_to_head(session, opponent)

@@ -1,0 +1,194 @@
+"""The opponent pool: register snapshots (safetensors weights), list, fetch, retire, sample.
+
+An opponent is a league snapshot. Registration validates the upload completely (see
+`api.uploads`) before anything is stored; identical weights return the existing opponent.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from api.deps import SessionDep, SettingsDep, TrainerDep
+from api.errors import AUTH_RESPONSES, ERROR_RESPONSES, UPLOAD_RESPONSES
+from api.params import MAX_ID, NAME_PATTERN, IdPath, Limit, NameQuery, Offset
+from api.uploads import iter_upload, read_capped, validate_weights
+from league import leaderboard as ratings
+from league import snapshots
+from league.schemas import Page, RatingChangeInfo, SnapshotInfo, SnapshotKind
+
+router = APIRouter(prefix="/api/opponents", tags=["opponents"], responses=ERROR_RESPONSES)
+
+
+class RegisterMeta(BaseModel):
+    """The `meta` part of a registration: which lineage, what config, which training step."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    agent: str = Field(pattern=NAME_PATTERN, description="lineage name, e.g. the training run")
+    kind: Literal["dreamer"] = Field("dreamer", description="snapshot kind (built-in kinds are not registered)")
+    config: dict[str, Any] = Field(description="the agent config the weights were built with")
+    step: int = Field(ge=0, le=MAX_ID, description="training step of the snapshot")
+    notes: str = Field("", max_length=10_000)
+    name: str | None = Field(None, pattern=NAME_PATTERN, description='default "{agent}@{step}"')
+
+
+class Registered(BaseModel):
+    """A registration's outcome: `created` is False when identical weights were registered before."""
+
+    id: int
+    sha256: str
+    created: bool
+    opponent: SnapshotInfo
+
+
+class Opponent(SnapshotInfo):
+    """An opponent with its rating and results."""
+
+    rank: int | None = Field(description="place on the leaderboard of active opponents (None when retired)")
+    mu: float
+    sigma: float
+    score: float = Field(description="mu - 3*sigma")
+    provisional: bool
+    games: int
+    wins: int
+    draws: int
+    losses: int
+    forfeits: int
+
+
+class OpponentPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    active: bool = Field(description="false retires the opponent (no new matches), true re-activates it")
+
+
+def _parse_meta(raw: str) -> RegisterMeta:
+    try:
+        return RegisterMeta.model_validate_json(raw)
+    except ValidationError as error:
+        problems = [{**e, "loc": ("body", "meta", *e["loc"])} for e in error.errors(include_url=False)]
+        raise RequestValidationError(problems) from None
+
+
+def _specs_for(config: dict[str, Any]):
+    def specs():
+        from agents.checkpoint import expected_tensor_specs
+
+        return expected_tensor_specs(config)
+
+    return specs
+
+
+def _standing(session, info: SnapshotInfo) -> Opponent:
+    row = next(r for r in ratings.leaderboard(session, include_retired=True) if r.snapshot_id == info.id)
+    active_rank = None
+    if info.active:
+        active_rank = next(r.rank for r in ratings.leaderboard(session) if r.snapshot_id == info.id)
+    return Opponent(
+        **info.model_dump(), rank=active_rank, mu=row.mu, sigma=row.sigma, score=row.score,
+        provisional=row.provisional, games=row.games, wins=row.wins, draws=row.draws, losses=row.losses,
+        forfeits=row.forfeits,
+    )
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=Registered,
+    responses={200: {"model": Registered, "description": "Identical weights were registered before"},
+               **AUTH_RESPONSES, **UPLOAD_RESPONSES},
+)
+async def register_opponent(
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    caller: TrainerDep,
+    meta: Annotated[str, Form(description="JSON: agent, kind, config, step, notes (and optionally name)")],
+    weights: Annotated[UploadFile, File(description="the weights, a .safetensors file")],
+):
+    """Register an opponent: validated safetensors weights plus JSON metadata (needs a trainer token).
+
+    Returns 201 with its id and sha256, or 200 with the existing opponent for identical weights.
+    """
+    parsed = _parse_meta(meta)
+    data = await read_capped(iter_upload(weights), settings.upload_max_bytes)
+    checked = await run_in_threadpool(validate_weights, data, _specs_for(parsed.config))
+    registration = await run_in_threadpool(
+        snapshots.register_snapshot, session, agent=parsed.agent, kind=parsed.kind, config=parsed.config,
+        step=parsed.step, weights=checked.data, notes=parsed.notes, name=parsed.name,
+    )
+    if not registration.created:
+        response.status_code = 200
+    info = registration.snapshot
+    return Registered(id=info.id, sha256=info.sha256 or checked.sha256, created=registration.created, opponent=info)
+
+
+@router.get("", response_model=Page[SnapshotInfo])
+def list_opponents(
+    session: SessionDep,
+    offset: Offset = 0,
+    limit: Limit = 100,
+    agent: NameQuery = None,
+    kind: Annotated[SnapshotKind | None, Query(description="only this kind")] = None,
+    active: Annotated[bool | None, Query(description="only active (true) or retired (false) ones")] = None,
+):
+    """Opponents, newest first, filtered by agent (lineage name), kind and active flag; paginated."""
+    return snapshots.list_snapshots(session, agent=agent, kind=kind, active=active, offset=offset, limit=limit)
+
+
+@router.get("/{opponent_id}", response_model=Opponent)
+def get_opponent(session: SessionDep, opponent_id: IdPath):
+    """One opponent with its rating, provisional flag, games and W/D/L."""
+    return _standing(session, snapshots.get_snapshot(session, opponent_id))
+
+
+@router.get(
+    "/{opponent_id}/weights",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+              "description": "The exact bytes registered; `ETag` is their sha256"},
+        304: {"description": "Not modified: the `If-None-Match` ETag matches"},
+    },
+)
+def get_opponent_weights(request: Request, session: SessionDep, opponent_id: IdPath):
+    """The opponent's safetensors weights, byte for byte; honours `If-None-Match` (ETag = sha256)."""
+    info = snapshots.get_snapshot(session, opponent_id)
+    etag = f'"{info.sha256}"'
+    headers = {"ETag": etag, "Cache-Control": "public, max-age=31536000, immutable"}
+    if info.sha256 and _etag_matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=headers)
+    data = snapshots.get_weights(session, opponent_id)
+    filename = "".join(c if c.isalnum() or c in "._-@" else "_" for c in info.name)
+    headers["Content-Disposition"] = f'attachment; filename="{filename}.safetensors"'
+    return Response(content=data, media_type="application/octet-stream", headers=headers)
+
+
+def _etag_matches(if_none_match: str | None, etag: str) -> bool:
+    if not if_none_match:
+        return False
+    candidates = [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
+    return "*" in candidates or etag in candidates
+
+
+@router.patch("/{opponent_id}", response_model=SnapshotInfo, responses=AUTH_RESPONSES)
+def patch_opponent(session: SessionDep, caller: TrainerDep, opponent_id: IdPath, patch: OpponentPatch):
+    """Retire (`{"active": false}`) or re-activate (`{"active": true}`) an opponent (trainer token)."""
+    return snapshots.set_active(session, opponent_id, patch.active)
+
+
+@router.get("/{opponent_id}/ratings", response_model=list[RatingChangeInfo])
+def get_rating_history(
+    session: SessionDep,
+    opponent_id: IdPath,
+    since_id: Annotated[int, Query(ge=0, le=MAX_ID, description="only changes after this one")] = 0,
+    limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000,
+):
+    """The opponent's rating history, oldest first: mu and sigma before and after each rated game."""
+    return ratings.rating_history(session, opponent_id, since_id=since_id, limit=limit)
+
