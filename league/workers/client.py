@@ -270,9 +270,10 @@ class LeagueClient:
             return body["job"] or None
         return body
 
-    def heartbeat(self, job_id: int, worker: str) -> dict | None:
+    def heartbeat(self, job_id: int, worker: str, lease_id: str | None = None) -> dict | None:
         """`POST /api/jobs/{id}/heartbeat`: extend the lease; `Conflict`/`NotFound` when it is lost."""
-        return self._json("POST", f"/api/jobs/{job_id}/heartbeat", json={"worker": worker}, idempotent=True)
+        body = {"worker": worker} | ({"lease_id": lease_id} if lease_id else {})
+        return self._json("POST", f"/api/jobs/{job_id}/heartbeat", json=body, idempotent=True)
 
     def report_result(self, job_id: int, result: dict) -> dict | None:
         """`POST /api/jobs/{id}/result` (idempotent on the server: a repeat counts once)."""

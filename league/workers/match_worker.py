@@ -1,0 +1,357 @@
+"""`league match-worker`: claim match jobs from a league server, play them, report the results.
+
+The loop: claim a job; download both snapshots' weights (cached by sha256); play the job's games
+with the game's batched play while a background thread heartbeats the lease; post the result
+(idempotent, retried until the server takes it); repeat.
+
+- A server that goes away (restart, network trouble) is waited for, with backoff, forever once the
+  worker has connected; at start-up it must answer within `--connect-timeout` seconds.
+- A snapshot whose weights fail to load, or whose policy raises during a game, forfeits (the match
+  runner records it); a failed *download* is not the snapshot's fault and never forfeits: the job is
+  given up and its lease expires.
+- SIGTERM/SIGINT: the first one lets the current job finish and be reported, then the worker exits;
+  a second one abandons the job at once (its lease expires and the job is re-queued).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from league.cli import CommandError
+from league.workers.client import (
+    AuthenticationError,
+    Conflict,
+    IncompatibleServer,
+    LeagueClient,
+    LeagueClientError,
+    NotFound,
+    PermissionDenied,
+    RequestRejected,
+    RetryPolicy,
+    ServerError,
+    ServerUnreachable,
+)
+from league.workers.policies import PolicyLoader
+from league.workers.weights_cache import WeightsCache, WeightsMismatch
+
+TRANSIENT = (ServerUnreachable, ServerError)
+
+
+def default_cache_dir() -> Path:
+    """`$LEAGUE_CACHE_DIR`, else `weights-cache` under `$LEAGUE_DATA_DIR` (default `./league-data`)."""
+    if os.environ.get("LEAGUE_CACHE_DIR"):
+        return Path(os.environ["LEAGUE_CACHE_DIR"])
+    return Path(os.environ.get("LEAGUE_DATA_DIR", "./league-data")) / "weights-cache"
+
+
+def _log(message: str) -> None:
+    stamp = datetime.now().strftime("%H:%M:%S")
+    print(f"{stamp} {message}", flush=True)
+
+
+@dataclass
+class WorkerStats:
+    """What a worker has done so far."""
+
+    jobs: int = 0
+    games: int = 0
+    lost_leases: int = 0
+    abandoned: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+
+class LeaseKeeper(threading.Thread):
+    """Heartbeats one job's lease every `interval` seconds until stopped; notes when it is lost."""
+
+    def __init__(self, client: LeagueClient, job_id: int, worker: str, lease_id: str | None, interval: float):
+        super().__init__(name=f"lease-{job_id}", daemon=True)
+        self.client, self.job_id, self.worker, self.lease_id = client, job_id, worker, lease_id
+        self.interval = interval
+        self.lost: str | None = None
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop_event.wait(self.interval):
+            try:
+                self.client.heartbeat(self.job_id, self.worker, lease_id=self.lease_id)
+            except (Conflict, NotFound, PermissionDenied) as error:
+                self.lost = str(error)
+                return
+            except LeagueClientError:
+                continue  # the server is away: keep trying, the result post will tell
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        self.join(timeout=5)
+
+
+def heartbeat_interval(job: dict, *, now: datetime | None = None) -> float:
+    """A third of the lease's remaining time, between 1 and 60 seconds (20 s when unknown)."""
+    expires = job.get("lease_expires_at")
+    if not expires:
+        return 20.0
+    try:
+        expires_at = datetime.fromisoformat(str(expires).replace("Z", "+00:00"))
+    except ValueError:
+        return 20.0
+    if expires_at.tzinfo is None:
+        expires_at = expires_at.replace(tzinfo=UTC)
+    remaining = (expires_at - (now or datetime.now(UTC))).total_seconds()
+    return min(60.0, max(1.0, remaining / 3))
+
+
+class MatchWorker:
+    """Claims and plays jobs until stopped, `max_jobs` are done, or it has been idle `idle_exit` s."""
+
+    def __init__(
+        self,
+        client: LeagueClient,
+        name: str,
+        loader: PolicyLoader,
+        *,
+        poll_interval: float = 2.0,
+        max_jobs: int | None = None,
+        idle_exit: float | None = None,
+        record: bool = True,
+        log: Callable[[str], None] = _log,
+    ):
+        self.client, self.name, self.loader = client, name, loader
+        self.poll_interval = poll_interval
+        self.max_jobs = max_jobs
+        self.idle_exit = idle_exit
+        self.record = record
+        self.log = log
+        self.stats = WorkerStats()
+        self.stop_requested = threading.Event()
+        self._outage_since: float | None = None
+        self._next_outage_log = 0.0
+
+    # -- waiting out server outages -------------------------------------------------------------
+
+    def _outage(self, error: Exception, attempt: int) -> None:
+        now = time.monotonic()
+        if self._outage_since is None:
+            self._outage_since = now
+        if now >= self._next_outage_log:
+            self.log(f"server unavailable ({error}); retrying")
+            self._next_outage_log = now + 30
+        self.stop_requested.wait(min(10.0, 0.5 * 2 ** min(attempt, 5)))
+
+    def _back(self) -> None:
+        if self._outage_since is not None:
+            self.log(f"server back after {time.monotonic() - self._outage_since:.0f} s")
+            self._outage_since = None
+            self._next_outage_log = 0.0
+            self.client.check_compatible()  # it may have come back as another version
+
+    # -- the loop -------------------------------------------------------------------------------
+
+    def run(self) -> WorkerStats:
+        idle_since = time.monotonic()
+        attempt = 0
+        while not self.stop_requested.is_set():
+            if self.max_jobs is not None and self.stats.jobs >= self.max_jobs:
+                break
+            try:
+                job = self.client.claim_job(self.name)
+            except TRANSIENT as error:
+                attempt += 1
+                self._outage(error, attempt)
+                continue
+            attempt = 0
+            self._back()
+            if job is None:
+                if self.idle_exit is not None and time.monotonic() - idle_since > self.idle_exit:
+                    self.log(f"no job for {self.idle_exit:.0f} s; stopping")
+                    break
+                self.stop_requested.wait(self.poll_interval)
+                continue
+            self.play(job)
+            idle_since = time.monotonic()
+        return self.stats
+
+    def play(self, job: dict) -> None:
+        """Play one claimed job and report it (or give it up when that is impossible)."""
+        job_id = job.get("job_id", job.get("id"))
+        a, b = job["snapshot_a"], job["snapshot_b"]
+        started = time.monotonic()
+        try:
+            self._download_weights([a, b])
+        except WeightsMismatch as error:
+            self.log(f"job {job_id}: {error}; giving the job up")
+            self.stats.abandoned += 1
+            return
+        except TRANSIENT as error:
+            self.log(f"job {job_id}: weights download failed ({error}); giving the job up")
+            self.stats.abandoned += 1
+            return
+        keeper = LeaseKeeper(self.client, job_id, self.name, job.get("lease_id"), heartbeat_interval(job))
+        keeper.start()
+        try:
+            result = self.loader.play_job(job, record=self.record)
+        finally:
+            keeper.stop()
+        if keeper.lost:
+            self.log(f"job {job_id}: lease lost while playing ({keeper.lost}); result dropped")
+            self.stats.lost_leases += 1
+            return
+        if self._report(job_id, job.get("lease_id"), result):
+            games = result["games"]
+            self.stats.jobs += 1
+            self.stats.games += len(games)
+            self.log(f"job {job_id}: {a['name']} vs {b['name']}: {_summary(games, job)} "
+                     f"in {time.monotonic() - started:.1f} s")
+
+    def _download_weights(self, refs: list[dict]) -> None:
+        for ref in refs:
+            if ref.get("kind") != "dreamer" or not ref.get("sha256"):
+                continue
+            for attempt in range(1, 1_000_000):
+                try:
+                    self.loader.cache.get(ref["id"], ref["sha256"])
+                    break
+                except TRANSIENT as error:
+                    if self.stop_requested.is_set() or attempt >= 5:
+                        raise
+                    self._outage(error, attempt)
+                except NotFound as error:  # retired and purged between claim and download
+                    raise ServerError(str(error)) from None
+
+    def _report(self, job_id: int, lease_id: str | None, result: dict) -> bool:
+        """Post the result until the server takes it; False when it is refused for good."""
+        payload = dict(result)
+        if lease_id is not None:
+            payload["lease_id"] = lease_id
+        attempt = 0
+        while True:
+            try:
+                self.client.report_result(job_id, payload)
+                self._back()
+                return True
+            except TRANSIENT as error:
+                attempt += 1
+                self._outage(error, attempt)
+                if self.stop_requested.is_set() and attempt > 3:
+                    self.log(f"job {job_id}: stopping with the result unreported")
+                    self.stats.abandoned += 1
+                    return False
+            except (Conflict, NotFound, PermissionDenied) as error:
+                self.log(f"job {job_id}: result refused ({error})")
+                self.stats.lost_leases += 1
+                return False
+
+
+def _summary(games: list[dict], job: dict) -> str:
+    """'W-D-L 2-1-1' from snapshot a's side, plus forfeits."""
+    planned = {g["index"]: g for g in job.get("games", [])}
+    wins = draws = losses = forfeits = 0
+    for game in games:
+        a_one = planned.get(game["index"], {}).get("a_is_player_one", True)
+        a_view = game["winner"] if a_one else -game["winner"]
+        wins += a_view > 0
+        draws += a_view == 0
+        losses += a_view < 0
+        forfeits += game.get("end_reason") == "forfeit"
+    text = f"{len(games)} games, a's W-D-L {wins}-{draws}-{losses}"
+    return text + (f", {forfeits} forfeited" if forfeits else "")
+
+
+# -- the command ---------------------------------------------------------------------------------
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--server", default=os.environ.get("LEAGUE_SERVER_URL"),
+                        help="league server URL, e.g. http://127.0.0.1:8000 (env LEAGUE_SERVER_URL)")
+    parser.add_argument("--token", default=os.environ.get("LEAGUE_TOKEN"),
+                        help="worker bearer token (env LEAGUE_TOKEN); `league token create --role worker`")
+    parser.add_argument("--name", default=f"{socket.gethostname()}-{os.getpid()}",
+                        help="worker name shown on the server (default: host-pid)")
+    parser.add_argument("--cache-dir", type=Path, default=None,
+                        help="weights cache directory (default: $LEAGUE_DATA_DIR/weights-cache)")
+    parser.add_argument("--poll-interval", type=float, default=2.0, help="seconds between claims when idle")
+    parser.add_argument("--connect-timeout", type=float, default=15.0,
+                        help="seconds to wait for the server at start-up before giving up")
+    parser.add_argument("--max-jobs", type=int, default=None, help="stop after this many jobs")
+    parser.add_argument("--idle-exit", type=float, default=None,
+                        help="stop after this many seconds without a job (default: never)")
+    parser.add_argument("--no-record", action="store_true", help="do not upload game records for replay")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads for Dreamer policies")
+
+
+def _connect(client: LeagueClient, timeout: float) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return client.check_compatible()
+        except TRANSIENT as error:
+            if time.monotonic() >= deadline:
+                raise CommandError(f"cannot reach the league server: {error}") from None
+            time.sleep(1.0)
+
+
+def run(args: argparse.Namespace) -> int:
+    if not args.server:
+        raise CommandError("no server given: pass --server URL or set LEAGUE_SERVER_URL")
+    if not args.token:
+        raise CommandError("no token given: pass --token T or set LEAGUE_TOKEN "
+                           "(make one with `league token create --role worker`)")
+    for flag, value in (("--poll-interval", args.poll_interval), ("--connect-timeout", args.connect_timeout)):
+        if value < 0:
+            raise CommandError(f"{flag} must not be negative, got {value}")
+    if args.max_jobs is not None and args.max_jobs < 1:
+        raise CommandError(f"--max-jobs must be at least 1, got {args.max_jobs}")
+    try:
+        client = LeagueClient(args.server, args.token, retry=RetryPolicy(attempts=3))
+    except ValueError as error:
+        raise CommandError(str(error)) from None
+    cache = WeightsCache(args.cache_dir or default_cache_dir(), client.opponent_weights)
+    loader = PolicyLoader(cache, threads=args.threads)
+    worker = MatchWorker(client, args.name, loader, poll_interval=args.poll_interval,
+                         max_jobs=args.max_jobs, idle_exit=args.idle_exit, record=not args.no_record)
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        if worker.stop_requested.is_set():
+            raise KeyboardInterrupt  # second signal: abandon the job now
+        worker.log(f"{signal.Signals(signum).name}: finishing the current job, then stopping")
+        worker.stop_requested.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    try:
+        health = _connect(client, args.connect_timeout)
+        worker.log(f"worker {args.name} connected to {client.base_url} "
+                   f"(game {health.get('game_version')}, cache {cache.directory})")
+        stats = worker.run()
+    except IncompatibleServer as error:
+        raise CommandError(str(error)) from None
+    except (AuthenticationError, PermissionDenied) as error:
+        raise CommandError(f"the server refused this worker: {error}") from None
+    except RequestRejected as error:
+        raise CommandError(f"the server rejected a request: {error}") from None
+    except KeyboardInterrupt:
+        worker.log("stopped at once; the current job's lease will expire and it will be played again")
+        return 130
+    finally:
+        client.close()
+    elapsed = time.monotonic() - stats.started
+    worker.log(f"stopped: {stats.jobs} jobs, {stats.games} games in {elapsed:.0f} s"
+               + (f", {stats.lost_leases} leases lost" if stats.lost_leases else "")
+               + (f", {stats.abandoned} jobs given up" if stats.abandoned else ""))
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    from league.cli import main
+
+    sys.exit(main(["match-worker", *sys.argv[1:]]))
