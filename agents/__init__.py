@@ -1,1 +1,15 @@
-"""The Dreamer agent that learns hockey by self-play."""
+"""The Dreamer agent that learns hockey by self-play.
+
+`load_policy(path)` turns a checkpoint (`NAME.safetensors` beside `NAME.json`) into a policy with
+`reset(n=1)` and `act(obs)`: (18,) -> (4,) or (n, 18) -> (n, 4), player-one view.
+"""
+
+
+def load_policy(path):
+    """The policy of a checkpoint (path of its .safetensors file)."""
+    from agents.checkpoint import load_policy as _load
+
+    return _load(path)
+
+
+__all__ = ["load_policy"]
