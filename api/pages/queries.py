@@ -72,7 +72,7 @@ def leaderboard(session: Session) -> list[dict[str, Any]]:
     Rows come from the league core's `league.leaderboard.leaderboard`. `bar` places
     mu - 3 sigma (`lo`), mu and mu + 3 sigma on one 0-100 scale shared by all rows.
     """
-    agent_ids = dict(session.execute(select(Agent.name, Agent.id)).tuples())
+    agent_ids = {name: ident for name, ident in session.execute(select(Agent.name, Agent.id))}
     rows = []
     for r in core_leaderboard(session):
         last = r.last_played_at

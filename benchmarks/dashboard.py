@@ -1,0 +1,186 @@
+"""Server time of the dashboard's heaviest pages in a large league.
+
+Builds (or reuses) a SQLite league of 500 opponents and 50,000 rated games, then times the
+leaderboard (`/`) and head-to-head (`/head-to-head`) pages through the real app in process,
+each the median of several requests, against the 200 ms budget. As a baseline in the same
+run it times the league core's own head-to-head listing (`league.leaderboard.head_to_head`,
+one pydantic object per pair) against the dashboard's narrow matrix query.
+
+Snapshots are registered with the core's `register_snapshot`; the game history (matches,
+games, rating changes, head-to-head counts, ratings) is written in bulk with real TrueSkill
+updates (`league.rating.rate_game`), since playing 50,000 games would take hours here.
+
+    .venv/bin/python benchmarks/dashboard.py [--opponents 500] [--games 50000] [--db PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import random
+import statistics
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import func, insert, select, update
+from tqdm import tqdm
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from league.db import make_engine, make_sessionmaker, write_transaction  # noqa: E402
+from league.migrate import upgrade  # noqa: E402
+from league.models import Game, Match, PairStats, Rating, RatingChange, Snapshot  # noqa: E402
+from league.rating import Skill, rate_game  # noqa: E402
+from league.snapshots import register_snapshot  # noqa: E402
+
+BUDGET_MS = 200.0
+GAMES_PER_MATCH = 4
+DRAW_RATE = 0.3
+
+
+def populate(database_url: str, n_opponents: int, n_games: int, seed: int = 0) -> None:
+    """Fill an upgraded league database with `n_opponents` snapshots and `n_games` rated games."""
+    rng = random.Random(seed)
+    maker = make_sessionmaker(make_engine(database_url))
+    with maker() as session:
+        lineages = [f"run-{k:02d}" for k in range(max(1, n_opponents // 50))]
+        have = session.scalar(select(func.count()).select_from(Snapshot).where(Snapshot.kind == "dreamer")) or 0
+        for k in tqdm(range(have, n_opponents), desc="register snapshots", disable=None, initial=have,
+                      total=n_opponents):
+            register_snapshot(session, agent=lineages[k % len(lineages)], config={"preset": "bench", "k": k},
+                              step=1000 * (k // len(lineages) + 1), weights=f"bench-weights-{k}".encode())
+        if session.scalar(select(func.count()).select_from(Game)):
+            return  # the history is written in one transaction: present means complete
+        ids = list(session.scalars(select(Snapshot.id).order_by(Snapshot.id)))
+        strength = {i: rng.gauss(0, 1.5) for i in ids}
+        by_strength = sorted(ids, key=strength.get)
+        skills = {i: Skill() for i in ids}
+        counts = {i: [0, 0, 0, 0] for i in ids}  # games, wins, draws, losses
+        pairs: dict[tuple[int, int], list] = {}
+        matches, games, changes = [], [], []
+        start = datetime.now(UTC) - timedelta(days=7)
+        n_matches = n_games // GAMES_PER_MATCH
+        game_id = change_id = 0
+        for m in tqdm(range(1, n_matches + 1), desc="rate games", disable=None):
+            k = rng.randrange(len(ids))
+            other = min(len(ids) - 1, max(0, k + rng.choice([-1, 1]) * rng.randint(1, 25)))
+            if other == k:
+                other = (k + 1) % len(ids)
+            a, b = by_strength[k], by_strength[other]
+            when = start + timedelta(seconds=m * 7 * 86400 / n_matches)
+            matches.append({"id": m, "snapshot_a_id": a, "snapshot_b_id": b, "n_games": GAMES_PER_MATCH,
+                            "reason": "bench", "state": "done", "attempts": 1, "created_at": when,
+                            "started_at": when, "finished_at": when})
+            p_a = 1 / (1 + math.exp(strength[b] - strength[a]))
+            for index in range(GAMES_PER_MATCH):
+                game_id += 1
+                r = rng.random()
+                outcome = 0 if r < DRAW_RATE else (1 if rng.random() < p_a else -1)
+                a_one = index % 2 == 0
+                games.append({"id": game_id, "match_id": m, "index": index, "seed": rng.randrange(2**31),
+                              "one_starting": index % 4 < 2, "a_is_player_one": a_one,
+                              "winner": outcome if a_one else -outcome, "length": rng.randint(40, 251),
+                              "end_reason": "time_limit" if outcome == 0 else "goal", "played_at": when})
+                new_a, new_b = rate_game(skills[a], skills[b], outcome)
+                for who, old, new in ((a, skills[a], new_a), (b, skills[b], new_b)):
+                    change_id += 1
+                    changes.append({"id": change_id, "snapshot_id": who, "match_id": m, "game_id": game_id,
+                                    "mu_before": old.mu, "sigma_before": old.sigma, "mu_after": new.mu,
+                                    "sigma_after": new.sigma, "created_at": when})
+                skills[a], skills[b] = new_a, new_b
+                for who, result in ((a, outcome), (b, -outcome)):
+                    c = counts[who]
+                    c[0] += 1
+                    c[{1: 1, 0: 2, -1: 3}[result]] += 1
+                low, high = sorted((a, b))
+                low_result = outcome if low == a else -outcome
+                p = pairs.setdefault((low, high), [0, 0, 0, 0, when])
+                p[0] += 1
+                p[{1: 1, 0: 2, -1: 3}[low_result]] += 1
+                p[4] = when
+        last = start + timedelta(days=7)
+        with write_transaction(session):
+            for table, rows in ((Match, matches), (Game, games), (RatingChange, changes)):
+                for k in tqdm(range(0, len(rows), 5000), desc=f"write {table.__tablename__}", disable=None):
+                    session.execute(insert(table), rows[k:k + 5000])
+            session.execute(insert(PairStats), [
+                {"low_id": lo, "high_id": hi, "games": p[0], "low_wins": p[1], "draws": p[2], "high_wins": p[3],
+                 "last_played_at": p[4]} for (lo, hi), p in pairs.items()])
+            session.execute(update(Rating), [
+                {"snapshot_id": i, "mu": skills[i].mu, "sigma": skills[i].sigma, "games": c[0], "wins": c[1],
+                 "draws": c[2], "losses": c[3], "last_played_at": last if c[0] else None}
+                for i, c in counts.items()])
+
+
+def _median_ms(fn, repeat: int) -> float:
+    fn()  # warm up: templates compiled, caches filled
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--opponents", type=int, default=500, help="dreamer snapshots in the league (default 500)")
+    parser.add_argument("--games", type=int, default=50_000, help="rated games (default 50000)")
+    parser.add_argument("--db", type=Path, default=ROOT / "test-artifacts" / "bench-dashboard" / "league.sqlite",
+                        help="SQLite file, reused when it exists (delete it to rebuild)")
+    parser.add_argument("--repeat", type=int, default=15, help="requests per page (median reported)")
+    args = parser.parse_args(argv)
+    if args.opponents < 2 or args.games < GAMES_PER_MATCH:
+        parser.error("--opponents must be at least 2 and --games at least 4")
+
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.pages import queries
+    from league.leaderboard import head_to_head as core_head_to_head
+    from league.settings import Settings
+
+    url = f"sqlite:///{args.db.resolve()}"
+    t0 = time.perf_counter()
+    upgrade(url)
+    populate(url, args.opponents, args.games)
+    print(f"league ready in {time.perf_counter() - t0:.1f} s: {args.db}")
+
+    app = create_app(Settings(database_url=url, data_dir=args.db.parent), upgrade_schema=False)
+    with TestClient(app) as client, app.state.sessionmaker() as session:
+        n_snapshots = session.scalar(select(func.count()).select_from(Snapshot))
+        n_games = session.scalar(select(func.count()).select_from(Game))
+        n_pairs = session.scalar(select(func.count()).select_from(PairStats))
+        print(f"{n_snapshots} opponents, {n_games} games, {n_pairs} pairs that met\n")
+
+        def get(path: str):
+            response = client.get(path)
+            assert response.status_code == 200, (path, response.status_code)
+            return response
+
+        rows = [
+            ("GET / (leaderboard page)", _median_ms(lambda: get("/"), args.repeat)),
+            ("GET /fragments/leaderboard (refresh)", _median_ms(lambda: get("/fragments/leaderboard"), args.repeat)),
+            ("GET /head-to-head (heatmap page)", _median_ms(lambda: get("/head-to-head"), args.repeat)),
+        ]
+        width = max(len(name) for name, _ in rows)
+        print(f"{'page':<{width}}  {'median ms':>9}  {'of budget':>9}")
+        for name, ms in rows:
+            print(f"{name:<{width}}  {ms:9.1f}  {ms / BUDGET_MS:8.0%}")
+        sizes = {path: len(get(path).content) for path in ("/", "/head-to-head")}
+        print(f"\npage sizes: / {sizes['/'] / 1024:.0f} KiB, /head-to-head {sizes['/head-to-head'] / 1024:.0f} KiB")
+
+        core_ms = _median_ms(lambda: core_head_to_head(session), max(3, args.repeat // 3))
+        mine_ms = _median_ms(lambda: queries.head_to_head(session), args.repeat)
+        print(f"\nhead-to-head data: core listing {core_ms:.1f} ms, dashboard matrix query {mine_ms:.1f} ms "
+              f"(ratio {core_ms / mine_ms:.1f}x)")
+        over = [name for name, ms in rows if ms > BUDGET_MS]
+        print("all pages within budget" if not over else f"over the {BUDGET_MS:.0f} ms budget: {', '.join(over)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,123 @@
+// Charts on uPlot: an opponent's rating history (mu with a +-3 sigma band, over games or time)
+// and a trainer's curves (one small chart per posted metric, over training steps).
+// Data comes from JSON script blocks written by the server; nothing here builds HTML from data.
+(function () {
+  "use strict";
+
+  const css = (name) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+
+  function readJson(id) {
+    const node = document.getElementById(id);
+    return node ? JSON.parse(node.textContent) : null;
+  }
+
+  function axisStyle() {
+    const ink = css("--muted"), line = css("--line");
+    return { stroke: ink, grid: { stroke: line, width: 1 }, ticks: { stroke: line, width: 1 } };
+  }
+
+  // Keep a chart as wide as its container.
+  function fitWidth(chart, container, height) {
+    new ResizeObserver(() => {
+      const width = Math.max(200, container.clientWidth);
+      if (Math.abs(width - chart.width) > 1) chart.setSize({ width, height });
+    }).observe(container);
+  }
+
+  function drawRatingHistory(container, history, byTime) {
+    const accent = css("--accent"), band = css("--band"), muted = css("--muted");
+    const xs = byTime ? history.time : history.games;
+    const upper = history.mu.map((m, i) => m + 3 * history.sigma[i]);
+    const lower = history.mu.map((m, i) => m - 3 * history.sigma[i]);
+    const height = 300;
+    const opts = {
+      width: Math.max(200, container.clientWidth), height,
+      scales: { x: { time: byTime } },
+      series: [
+        { label: byTime ? "time" : "games", value: (u, v) => v == null ? "" : (byTime ? new Date(v * 1000).toLocaleString() : String(v)) },
+        { label: "mu", stroke: accent, width: 2, value: (u, v) => v == null ? "" : v.toFixed(2) },
+        { label: "mu + 3\u03c3", stroke: band, width: 1, value: (u, v) => v == null ? "" : v.toFixed(2) },
+        { label: "mu \u2212 3\u03c3 (rating)", stroke: muted, width: 1, dash: [4, 3], value: (u, v) => v == null ? "" : v.toFixed(2) },
+      ],
+      bands: [{ series: [2, 3], fill: band }],
+      axes: [Object.assign({}, axisStyle()), Object.assign({}, axisStyle(), { size: 48 })],
+      legend: { live: true },
+      cursor: { drag: { x: true, y: false } },
+    };
+    container.innerHTML = "";
+    const chart = new uPlot(opts, [xs, history.mu, upper, lower], container);
+    fitWidth(chart, container, height);
+    container.dataset.drawn = "true";
+    container.dataset.points = String(xs.length);
+    return chart;
+  }
+
+  function setupRatingHistory() {
+    const container = document.getElementById("rating-chart");
+    const history = readJson("rating-history");
+    if (!container || !history) return;
+    if (history.mu.length === 0) {
+      container.innerHTML = '<p class="chart-empty">No rated games yet.</p>';
+      return;
+    }
+    let chart = drawRatingHistory(container, history, false);
+    const toggle = document.getElementById("rating-axis");
+    if (toggle) {
+      toggle.addEventListener("change", () => {
+        chart.destroy();
+        chart = drawRatingHistory(container, history, toggle.value === "time");
+      });
+    }
+  }
+
+  const PALETTE = ["--accent", "--p1", "--p2", "--good", "--bad"];
+
+  function setupTrainingCurves() {
+    const root = document.getElementById("training-curves");
+    const metrics = readJson("training-metrics");
+    if (!root || !metrics) return;
+    const names = Object.keys(metrics);
+    if (names.length === 0) {
+      root.innerHTML = '<p class="chart-empty">The trainer has posted no metrics yet.</p>';
+      return;
+    }
+    root.innerHTML = "";
+    names.forEach((name, index) => {
+      const points = metrics[name];
+      const panel = document.createElement("div");
+      panel.className = "panel";
+      const title = document.createElement("h3");
+      title.textContent = name;
+      title.style.margin = "0 0 0.4rem";
+      title.style.fontSize = "0.95rem";
+      const holder = document.createElement("div");
+      holder.className = "chart";
+      holder.style.minHeight = "200px";
+      panel.append(title, holder);
+      root.append(panel);
+      const height = 200;
+      const chart = new uPlot({
+        width: Math.max(200, holder.clientWidth), height,
+        scales: { x: { time: false } },
+        series: [
+          { label: "step" },
+          { label: name, stroke: css(PALETTE[index % PALETTE.length]), width: 2, points: { show: points.length < 40 } },
+        ],
+        axes: [axisStyle(), Object.assign({}, axisStyle(), { size: 56 })],
+        legend: { show: true },
+      }, [points.map((p) => p[0]), points.map((p) => p[1])], holder);
+      fitWidth(chart, holder, height);
+      holder.dataset.drawn = "true";
+    });
+    root.dataset.drawn = "true";
+  }
+
+  function start() {
+    if (typeof uPlot === "undefined") return;
+    setupRatingHistory();
+    setupTrainingCurves();
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();
