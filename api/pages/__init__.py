@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from api.deps import SessionDep, SettingsDep
@@ -126,17 +126,22 @@ def _finite(value: float) -> float | None:
 
 @router.get("/", response_class=HTMLResponse)
 def leaderboard_page(session: SessionDep, settings: SettingsDep) -> HTMLResponse:
+    token = queries.leaderboard_token(session)
     rows = queries.leaderboard(session)
     return _render(
-        "leaderboard.html", status=_status(session, settings), active="leaderboard", rows=rows,
+        "leaderboard.html", status=_status(session, settings), active="leaderboard", rows=rows, token=token,
         lineages=sorted({r["lineage"] for r in rows}), kinds=sorted({r["kind"] for r in rows}),
         total_games=sum(r["games"] for r in rows) // 2,
     )
 
 
 @router.get("/fragments/leaderboard", response_class=HTMLResponse)
-def leaderboard_fragment(session: SessionDep) -> HTMLResponse:
-    return _render("fragment_leaderboard.html", rows=queries.leaderboard(session))
+def leaderboard_fragment(session: SessionDep, since: str | None = None) -> Response:
+    """The leaderboard's rows; 204 when nothing changed since the page's token `since`."""
+    token = queries.leaderboard_token(session)
+    if since == token:
+        return Response(status_code=204, headers={"Cache-Control": "no-store"})
+    return _render("fragment_leaderboard.html", rows=queries.leaderboard(session), token=token)
 
 
 @router.get("/fragments/status", response_class=HTMLResponse)
@@ -206,5 +211,8 @@ def agent_page(agent_id: str, session: SessionDep, settings: SettingsDep) -> HTM
     except PageNotFound as error:
         return _not_found(session, settings, str(error))
     metrics = {name: [[step, _finite(value)] for step, value in points] for name, points in found["metrics"].items()}
+    by_step = sorted(found["checkpoints"], key=lambda c: (c["step"], c["id"]))
+    checkpoint_ratings = {"step": [c["step"] for c in by_step], "mu": [c["mu"] for c in by_step],
+                          "sigma": [c["sigma"] for c in by_step]}
     return _render("agent.html", status=_status(session, settings), active=None, agent=found["agent"],
-                   metrics=metrics, checkpoints=found["checkpoints"])
+                   metrics=metrics, checkpoints=found["checkpoints"], checkpoint_ratings=checkpoint_ratings)

@@ -8,8 +8,6 @@ no page counts games row by row: the leaderboard is one query, the head-to-head 
 
 from __future__ import annotations
 
-import json
-import zlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,6 +16,7 @@ from sqlalchemy.orm import Session, aliased
 
 from league.leaderboard import leaderboard as core_leaderboard
 from league.leaderboard import rating_history as core_rating_history
+from league.matches import decompress_record
 from league.models import (
     Agent,
     Game,
@@ -25,6 +24,7 @@ from league.models import (
     Match,
     PairStats,
     Rating,
+    RatingChange,
     Snapshot,
     TrainingMetric,
     Worker,
@@ -92,6 +92,15 @@ def leaderboard(session: Session) -> list[dict[str, Any]]:
             width = 100 * 6 * r["sigma"] / span
             r["bar"] = {"lo": round(lo, 2), "width": round(width, 2), "mu": round(lo + width / 2, 2)}
     return rows
+
+
+def leaderboard_token(session: Session) -> str:
+    """A short token that changes whenever the leaderboard can have changed (ratings or the pool)."""
+    last_change = session.scalar(select(func.max(RatingChange.id))) or 0
+    pool = session.execute(
+        select(func.count(), func.max(Snapshot.id)).select_from(Snapshot).where(Snapshot.active.is_(True))
+    ).one()
+    return f"{last_change}-{pool[0]}-{pool[1] or 0}"
 
 
 def rank_by_id(session: Session) -> dict[int, int]:
@@ -283,11 +292,9 @@ def match(session: Session, match_id: int) -> dict[str, Any] | None:
 
 
 def game_record(session: Session, game_id: int) -> dict[str, Any] | None:
-    """The stored replay record of a game (zlib-compressed JSON in the database), or None."""
+    """The stored replay record of a game (as `league.matches` stores it), or None."""
     data = session.scalar(select(GameRecord.data).where(GameRecord.game_id == game_id))
-    if data is None:
-        return None
-    return json.loads(zlib.decompress(data))
+    return None if data is None else decompress_record(data)
 
 
 def agent(session: Session, agent_id: int) -> dict[str, Any] | None:

@@ -24,20 +24,21 @@
     }).observe(container);
   }
 
-  function drawRatingHistory(container, history, byTime) {
+  // mu as a line over `xs`, with the band mu +- 3 sigma; its lower edge is the leaderboard rating.
+  function drawRatings(container, xs, mu, sigma, xLabel, byTime) {
     const accent = css("--accent"), band = css("--band"), muted = css("--muted");
-    const xs = byTime ? history.time : history.games;
-    const upper = history.mu.map((m, i) => m + 3 * history.sigma[i]);
-    const lower = history.mu.map((m, i) => m - 3 * history.sigma[i]);
+    const upper = mu.map((m, i) => m + 3 * sigma[i]);
+    const lower = mu.map((m, i) => m - 3 * sigma[i]);
+    const fixed = (u, v) => (v == null ? "" : v.toFixed(2));
     const height = 300;
     const opts = {
       width: Math.max(200, container.clientWidth), height,
       scales: { x: { time: byTime } },
       series: [
-        { label: byTime ? "time" : "games", value: (u, v) => v == null ? "" : (byTime ? new Date(v * 1000).toLocaleString() : String(v)) },
-        { label: "mu", stroke: accent, width: 2, value: (u, v) => v == null ? "" : v.toFixed(2) },
-        { label: "mu + 3\u03c3", stroke: band, width: 1, value: (u, v) => v == null ? "" : v.toFixed(2) },
-        { label: "mu \u2212 3\u03c3 (rating)", stroke: muted, width: 1, dash: [4, 3], value: (u, v) => v == null ? "" : v.toFixed(2) },
+        { label: xLabel, value: (u, v) => (v == null ? "" : byTime ? new Date(v * 1000).toLocaleString() : String(v)) },
+        { label: "mu", stroke: accent, width: 2, value: fixed, points: { show: xs.length < 40 } },
+        { label: "mu + 3\u03c3", stroke: band, width: 1, value: fixed, points: { show: false } },
+        { label: "mu \u2212 3\u03c3 (rating)", stroke: muted, width: 1, dash: [4, 3], value: fixed, points: { show: false } },
       ],
       bands: [{ series: [2, 3], fill: band }],
       axes: [Object.assign({}, axisStyle()), Object.assign({}, axisStyle(), { size: 48 })],
@@ -45,7 +46,7 @@
       cursor: { drag: { x: true, y: false } },
     };
     container.innerHTML = "";
-    const chart = new uPlot(opts, [xs, history.mu, upper, lower], container);
+    const chart = new uPlot(opts, [xs, mu, upper, lower], container);
     fitWidth(chart, container, height);
     container.dataset.drawn = "true";
     container.dataset.points = String(xs.length);
@@ -60,14 +61,27 @@
       container.innerHTML = '<p class="chart-empty">No rated games yet.</p>';
       return;
     }
-    let chart = drawRatingHistory(container, history, false);
+    const draw = (byTime) => drawRatings(container, byTime ? history.time : history.games, history.mu,
+      history.sigma, byTime ? "time" : "games", byTime);
+    let chart = draw(false);
     const toggle = document.getElementById("rating-axis");
     if (toggle) {
       toggle.addEventListener("change", () => {
         chart.destroy();
-        chart = drawRatingHistory(container, history, toggle.value === "time");
+        chart = draw(toggle.value === "time");
       });
     }
+  }
+
+  function setupCheckpointRatings() {
+    const container = document.getElementById("checkpoint-chart");
+    const points = readJson("checkpoint-ratings");
+    if (!container || !points) return;
+    if (points.step.length === 0) {
+      container.innerHTML = '<p class="chart-empty">No checkpoints registered yet.</p>';
+      return;
+    }
+    drawRatings(container, points.step, points.mu, points.sigma, "training step", false);
   }
 
   const PALETTE = ["--accent", "--p1", "--p2", "--good", "--bad"];
@@ -115,6 +129,7 @@
   function start() {
     if (typeof uPlot === "undefined") return;
     setupRatingHistory();
+    setupCheckpointRatings();
     setupTrainingCurves();
   }
 

@@ -7,9 +7,11 @@
 
   const REFRESH_MS = 5000;
 
+  // The fragment at `url` as a parsed document, or null when the server says nothing changed (204).
   async function fetchFragment(url) {
     const response = await fetch(url, { headers: { Accept: "text/html" }, cache: "no-store" });
     if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+    if (response.status === 204) return null;
     const doc = new DOMParser().parseFromString(await response.text(), "text/html");
     return doc;
   }
@@ -90,10 +92,13 @@
     if (search) search.addEventListener("input", apply);
 
     whileVisible(async () => {
-      const doc = await fetchFragment("/fragments/leaderboard");
-      const fresh = doc.querySelector("tbody");
+      const since = encodeURIComponent(table.dataset.token || "");
+      const doc = await fetchFragment(`/fragments/leaderboard?since=${since}`);
+      table.dataset.polled = String(Number(table.dataset.polled || 0) + 1);
+      const fresh = doc && doc.querySelector("tbody");
       if (!fresh) return;
       table.tBodies[0].replaceWith(fresh);
+      table.dataset.token = doc.querySelector("table").dataset.token || "";
       table.dataset.refreshed = String(Number(table.dataset.refreshed || 0) + 1);
       apply();
     });
