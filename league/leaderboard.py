@@ -1,0 +1,82 @@
+"""Reading ratings: the leaderboard, a snapshot's rating history and head-to-head counts.
+
+All of it reads aggregates that are kept up to date when results are recorded (`ratings`,
+`rating_changes`, `pair_stats`), so no query here scans the games.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from league.errors import InvalidInput
+from league.models import Agent, PairStats, Rating, RatingChange, Snapshot
+from league.rating import PROVISIONAL_SIGMA
+from league.schemas import HeadToHead, LeaderboardRow, RatingChangeInfo
+from league.snapshots import load_snapshot
+
+SCORE = Rating.mu - 3 * Rating.sigma
+
+
+def leaderboard(session: Session, *, include_retired: bool = False) -> list[LeaderboardRow]:
+    """Every (active) pool member ranked by `mu - 3 * sigma`, best first; ties by id."""
+    query = (
+        select(Snapshot.id, Snapshot.name, Agent.name, Snapshot.kind, Snapshot.active, Rating)
+        .join(Rating, Rating.snapshot_id == Snapshot.id)
+        .join(Agent, Agent.id == Snapshot.agent_id)
+        .order_by(SCORE.desc(), Snapshot.id)
+    )
+    if not include_retired:
+        query = query.where(Snapshot.active)
+    rows = []
+    for rank, (snapshot_id, name, agent, kind, active, rating) in enumerate(session.execute(query), start=1):
+        rows.append(LeaderboardRow(
+            rank=rank, snapshot_id=snapshot_id, name=name, agent=agent, kind=kind, mu=rating.mu,
+            sigma=rating.sigma, score=rating.mu - 3 * rating.sigma, games=rating.games, wins=rating.wins,
+            draws=rating.draws, losses=rating.losses, forfeits=rating.forfeits,
+            provisional=rating.sigma > PROVISIONAL_SIGMA, active=active, last_played_at=rating.last_played_at,
+        ))
+    return rows
+
+
+def rating_history(session: Session, snapshot_id: int, *, since_id: int = 0, limit: int = 10_000
+                   ) -> list[RatingChangeInfo]:
+    """Every rating change of a snapshot in order (oldest first); `NotFound` for an unknown snapshot."""
+    load_snapshot(session, snapshot_id)
+    if not 1 <= limit <= 100_000:
+        raise InvalidInput(f"limit must be between 1 and 100000, got {limit}")
+    rows = session.scalars(
+        select(RatingChange).where(RatingChange.snapshot_id == snapshot_id, RatingChange.id > since_id)
+        .order_by(RatingChange.id).limit(limit)
+    )
+    return [
+        RatingChangeInfo(match_id=r.match_id, game_id=r.game_id, mu_before=r.mu_before, sigma_before=r.sigma_before,
+                         mu_after=r.mu_after, sigma_after=r.sigma_after, created_at=r.created_at)
+        for r in rows
+    ]
+
+
+def _to_head_to_head(row: PairStats) -> HeadToHead:
+    return HeadToHead(snapshot_a_id=row.low_id, snapshot_b_id=row.high_id, games=row.games, a_wins=row.low_wins,
+                      draws=row.draws, b_wins=row.high_wins, last_played_at=row.last_played_at)
+
+
+def head_to_head(session: Session, snapshot_id: int | None = None) -> list[HeadToHead]:
+    """Head-to-head counts of every pair that has played (or only the pairs with `snapshot_id`)."""
+    query = select(PairStats).order_by(PairStats.low_id, PairStats.high_id)
+    if snapshot_id is not None:
+        load_snapshot(session, snapshot_id)
+        query = query.where(or_(PairStats.low_id == snapshot_id, PairStats.high_id == snapshot_id))
+    return [_to_head_to_head(row) for row in session.scalars(query)]
+
+
+def pair_record(session: Session, a_id: int, b_id: int) -> HeadToHead:
+    """Results between `a_id` and `b_id`, counted from `a_id`'s side (zeros if they never played)."""
+    low, high = sorted((a_id, b_id))
+    row = session.get(PairStats, (low, high))
+    h2h = _to_head_to_head(row) if row else HeadToHead(snapshot_a_id=low, snapshot_b_id=high, games=0, a_wins=0,
+                                                        draws=0, b_wins=0, last_played_at=None)
+    if a_id == low:
+        return h2h
+    return HeadToHead(snapshot_a_id=a_id, snapshot_b_id=b_id, games=h2h.games, a_wins=h2h.b_wins, draws=h2h.draws,
+                      b_wins=h2h.a_wins, last_played_at=h2h.last_played_at)

@@ -1,0 +1,70 @@
+"""TrueSkill ratings: one configured environment and the pure functions built on it.
+
+Every game is rated on its own (a match of n games is n updates), draws included. The
+environment's draw probability is set from the draw rate hockey actually has (see
+`DRAW_PROBABILITY`); the leaderboard score is `mu - 3 * sigma`, and a snapshot is provisional
+while its sigma is above `PROVISIONAL_SIGMA`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import trueskill
+
+MU = 25.0
+SIGMA = MU / 3
+BETA = SIGMA / 2
+TAU = SIGMA / 100
+
+# Measured with the game (see README, "The league"): basic weak vs strong, strong vs strong
+# and a random policy vs the basic opponents, each a few hundred games, draw rates between
+# about 0.2 and 0.5. Trained agents that score more often draw less, so the middle of that range.
+DRAW_PROBABILITY = 0.30
+
+# Sigma falls from 8.33 to below 2.5 after about 20-30 informative games.
+PROVISIONAL_SIGMA = 2.5
+
+ENV = trueskill.TrueSkill(mu=MU, sigma=SIGMA, beta=BETA, tau=TAU, draw_probability=DRAW_PROBABILITY,
+                          backend=None)
+
+
+@dataclass(frozen=True)
+class Skill:
+    """A TrueSkill rating as plain numbers."""
+
+    mu: float = MU
+    sigma: float = SIGMA
+
+    @property
+    def score(self) -> float:
+        """The conservative leaderboard score, `mu - 3 * sigma`."""
+        return self.mu - 3 * self.sigma
+
+    @property
+    def provisional(self) -> bool:
+        return self.sigma > PROVISIONAL_SIGMA
+
+
+def initial_skill() -> Skill:
+    return Skill(MU, SIGMA)
+
+
+def _ts(skill: Skill) -> trueskill.Rating:
+    return ENV.create_rating(mu=skill.mu, sigma=skill.sigma)
+
+
+def rate_game(a: Skill, b: Skill, outcome: int) -> tuple[Skill, Skill]:
+    """New skills of `a` and `b` after one game; `outcome` is +1 (a won), 0 (draw), -1 (b won)."""
+    if outcome not in (-1, 0, 1):
+        raise ValueError(f"outcome must be -1, 0 or 1, not {outcome!r}")
+    if outcome == -1:
+        new_b, new_a = ENV.rate_1vs1(_ts(b), _ts(a))
+    else:
+        new_a, new_b = ENV.rate_1vs1(_ts(a), _ts(b), drawn=outcome == 0)
+    return Skill(new_a.mu, new_a.sigma), Skill(new_b.mu, new_b.sigma)
+
+
+def match_quality(a: Skill, b: Skill) -> float:
+    """TrueSkill's match quality in (0, 1]: the chance of a draw relative to the closest match."""
+    return ENV.quality_1vs1(_ts(a), _ts(b))

@@ -1,0 +1,251 @@
+"""The typed values the league's service functions take and return (pydantic models).
+
+They are plain data, safe to serialise as JSON, and the HTTP layer can use them directly as
+request and response models.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, Field
+
+T = TypeVar("T")
+
+SnapshotKind = Literal["dreamer", "basic_weak", "basic_strong"]
+EndReason = Literal["goal", "time_limit", "forfeit"]
+JobState = Literal["queued", "leased", "done", "failed"]
+Role = Literal["admin", "trainer", "worker"]
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a listing: `items`, the `total` count matching the filters, and the window."""
+
+    items: list[T]
+    total: int
+    offset: int
+    limit: int
+
+
+class SnapshotInfo(BaseModel):
+    """A pool member as stored (without its weights bytes)."""
+
+    id: int
+    name: str
+    agent: str
+    kind: SnapshotKind
+    step: int
+    config: dict[str, Any]
+    notes: str
+    sha256: str | None
+    size: int
+    game_version: str
+    active: bool
+    created_at: datetime
+
+
+class Registration(BaseModel):
+    """What `register_snapshot` did: `created` is False when identical weights were already stored."""
+
+    snapshot: SnapshotInfo
+    created: bool
+
+
+class LeaderboardRow(BaseModel):
+    """One leaderboard line; `score = mu - 3 * sigma`, the order of the board."""
+
+    rank: int
+    snapshot_id: int
+    name: str
+    agent: str
+    kind: SnapshotKind
+    mu: float
+    sigma: float
+    score: float
+    games: int
+    wins: int
+    draws: int
+    losses: int
+    forfeits: int
+    provisional: bool
+    active: bool
+    last_played_at: datetime | None
+
+
+class RatingChangeInfo(BaseModel):
+    """One rating update of a snapshot, caused by one game of one match."""
+
+    match_id: int
+    game_id: int
+    mu_before: float
+    sigma_before: float
+    mu_after: float
+    sigma_after: float
+    created_at: datetime
+
+
+class HeadToHead(BaseModel):
+    """Results between two snapshots, counted from `snapshot_a`'s side (a's id < b's id)."""
+
+    snapshot_a_id: int
+    snapshot_b_id: int
+    games: int
+    a_wins: int
+    draws: int
+    b_wins: int
+    last_played_at: datetime | None
+
+
+class GameInfo(BaseModel):
+    """One game of a match. `winner` is player one's view (+1, -1, 0); results are None until played."""
+
+    id: int
+    match_id: int
+    index: int
+    seed: int
+    one_starting: bool
+    player_one_id: int
+    player_two_id: int
+    winner: int | None
+    result_a: Literal["win", "draw", "loss"] | None
+    goals_one: int | None
+    goals_two: int | None
+    length: int | None
+    end_reason: EndReason | None
+    forfeit_side: int | None
+    played_at: datetime | None
+    has_record: bool
+
+
+class MatchSummary(BaseModel):
+    """A match (and its job state); scores count a win 1 and a draw 1/2, from a's side."""
+
+    id: int
+    state: JobState
+    snapshot_a_id: int
+    snapshot_b_id: int
+    snapshot_a_name: str
+    snapshot_b_name: str
+    n_games: int
+    reason: str
+    a_score: float | None
+    worker: str | None
+    attempts: int
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class MatchDetail(MatchSummary):
+    games: list[GameInfo]
+
+
+class SnapshotRef(BaseModel):
+    """What a worker needs to load a snapshot's policy (weights are fetched by id, cached by sha256)."""
+
+    id: int
+    name: str
+    kind: SnapshotKind
+    sha256: str | None
+    config: dict[str, Any]
+
+
+class PlannedGame(BaseModel):
+    """A game a worker is to play: seed, who starts, and whether snapshot a is player one."""
+
+    index: int
+    seed: int
+    one_starting: bool
+    a_is_player_one: bool
+
+
+class JobAssignment(BaseModel):
+    """A leased match job: both snapshots and the games to play, until `lease_expires_at`."""
+
+    job_id: int
+    lease_id: str
+    attempt: int
+    worker: str
+    lease_expires_at: datetime
+    snapshot_a: SnapshotRef
+    snapshot_b: SnapshotRef
+    games: list[PlannedGame]
+
+
+class GameReport(BaseModel):
+    """A worker's result of one game. `winner` is player one's view: +1, -1 or 0 (draw).
+
+    `end_reason` "forfeit" names the failing side in `forfeit_side` (1, 2, or 0 when both
+    failed, a draw); `record` is the game record dict (optional).
+    """
+
+    index: int = Field(ge=0)
+    winner: Literal[-1, 0, 1]
+    length: int = Field(ge=0)
+    end_reason: EndReason
+    forfeit_side: Literal[0, 1, 2] | None = None
+    error: str = ""
+    record: dict[str, Any] | None = None
+
+
+class MatchResult(BaseModel):
+    """A worker's result of a whole match job: one report per planned game."""
+
+    games: list[GameReport]
+
+
+class ReportOutcome(BaseModel):
+    """What `report_result` did; `duplicate` is True when the same result had been counted already."""
+
+    job_id: int
+    duplicate: bool
+    match: MatchSummary
+
+
+class WorkerInfo(BaseModel):
+    name: str
+    first_seen_at: datetime
+    last_seen_at: datetime
+    jobs_done: int
+
+
+class TokenInfo(BaseModel):
+    """A token as listed: never the plaintext, only a short prefix to recognise it."""
+
+    id: int
+    name: str
+    role: Role
+    prefix: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class NewToken(BaseModel):
+    """A freshly made token: `plaintext` is shown this once and never stored."""
+
+    token: TokenInfo
+    plaintext: str
+
+
+class MetricPoint(BaseModel):
+    step: int
+    name: str
+    value: float
+    created_at: datetime
+
+
+class MetricBatch(BaseModel):
+    """Metrics of one training step: name -> value."""
+
+    step: int = Field(ge=0)
+    values: dict[str, float]
+
+
+class OpponentChoice(BaseModel):
+    """An opponent drawn for training: why (`pfsp`, `latest_self`, `basic`) and its PFSP weight."""
+
+    snapshot: SnapshotInfo
+    source: Literal["pfsp", "latest_self", "basic"]
+    win_rate: float | None
+    weight: float | None
