@@ -210,7 +210,7 @@ class MatchWorker:
             games = result["games"]
             self.stats.jobs += 1
             self.stats.games += len(games)
-            self.log(f"job {job_id}: {a['name']} vs {b['name']}: {_summary(games, job)} "
+            self.log(f"job {job_id} reported: {a['name']} vs {b['name']}: {_summary(games, job)} "
                      f"in {time.monotonic() - started:.1f} s")
 
     def _download_weights(self, refs: list[dict]) -> None:
@@ -230,7 +230,7 @@ class MatchWorker:
 
     def _report(self, job_id: int, lease_id: str | None, result: dict) -> bool:
         """Post the result until the server takes it; False when it is refused for good."""
-        payload = dict(result)
+        payload = {**result, "worker": self.name}
         if lease_id is not None:
             payload["lease_id"] = lease_id
         attempt = 0
