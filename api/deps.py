@@ -8,7 +8,6 @@ require a bearer token of that role (an admin token may do everything).
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated
@@ -17,7 +16,9 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from league.errors import Forbidden
 from league.settings import Settings
+from league.tokens import verify_token
 
 
 def get_settings(request: Request) -> Settings:
@@ -59,15 +60,11 @@ def get_caller(
     """The caller behind the `Authorization: Bearer ...` header; 401 when missing or not valid."""
     if credentials is None or not credentials.credentials:
         raise _unauthorized("this request needs a bearer token: send `Authorization: Bearer <token>`")
-    plaintext = credentials.credentials
-    if settings.admin_token and hmac.compare_digest(plaintext.encode(), settings.admin_token.encode()):
-        return Caller(role="admin", name="bootstrap-admin", token_id=None)
-    from league.tokens import authenticate
-
-    token = authenticate(session, plaintext)
-    if token is None:
-        raise _unauthorized("the bearer token is unknown or revoked")
-    return Caller(role=token.role, name=token.name, token_id=token.id)
+    try:
+        token = verify_token(session, credentials.credentials, admin_token=settings.admin_token)
+    except Forbidden as error:
+        raise _unauthorized(f"the bearer token is not valid: {error}") from None
+    return Caller(role=token.role, name=token.name, token_id=token.id or None)
 
 
 def require_role(*roles: str):

@@ -1,5 +1,6 @@
 """One router per resource, all under `/api`; `ROUTERS` lists them in the order they are included."""
 
-from api.routers import health, leaderboard, opponents
+from api.routers import health, jobs, leaderboard, matches, metrics, opponents, tokens
 
-ROUTERS = [health.router, opponents.router, leaderboard.router]
+ROUTERS = [health.router, opponents.router, leaderboard.router, matches.router, jobs.router, metrics.router,
+           tokens.router]

@@ -1,0 +1,46 @@
+"""Training metrics of an agent lineage: trainers post batches, anyone reads them."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.deps import SessionDep, TrainerDep
+from api.errors import AUTH_RESPONSES, ERROR_RESPONSES
+from api.params import MAX_ID, NAME_PATTERN
+from league import metrics
+from league.schemas import MetricBatch, MetricPoint
+
+router = APIRouter(prefix="/api/agents", tags=["metrics"], responses=ERROR_RESPONSES)
+
+AgentName = Annotated[str, Path(pattern=NAME_PATTERN, description="the agent (lineage) name")]
+
+
+class MetricsUpload(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    metrics: list[MetricBatch] = Field(max_length=10_000, description="batches of {step, values: {name: value}}")
+
+
+class MetricsStored(BaseModel):
+    stored: int = Field(description="how many values were stored")
+
+
+@router.post("/{agent}/metrics", response_model=MetricsStored, status_code=201, responses=AUTH_RESPONSES)
+def post_metrics(session: SessionDep, caller: TrainerDep, agent: AgentName, upload: MetricsUpload):
+    """Store a batch of training metrics of `agent` (created if new; trainer token)."""
+    return MetricsStored(stored=metrics.record_metrics(session, agent, upload.metrics))
+
+
+@router.get("/{agent}/metrics", response_model=list[MetricPoint])
+def get_metrics(
+    session: SessionDep,
+    agent: AgentName,
+    name: Annotated[list[str] | None, Query(description="only these metric names (repeatable)")] = None,
+    since_step: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
+    limit: Annotated[int, Query(ge=1, le=metrics.MAX_POINTS)] = metrics.MAX_POINTS,
+):
+    """Training metrics of `agent` with step >= `since_step`, ordered by name then step."""
+    return metrics.read_metrics(session, agent, names=name, since_step=since_step, limit=limit)

@@ -1,0 +1,45 @@
+"""Helpers for tests and benchmarks of the server: valid weights for a config, multipart bodies.
+
+Weights are random tensors with exactly the names, dtypes and shapes that
+`agents.checkpoint.expected_tensor_specs(config)` asks for, saved with safetensors.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+from safetensors.numpy import save
+
+NUMPY_DTYPES = {"F16": np.float16, "F32": np.float32, "F64": np.float64, "I32": np.int32, "I64": np.int64,
+                "U8": np.uint8, "I8": np.int8, "BOOL": np.bool_}
+
+
+def debug_config() -> dict[str, Any]:
+    """The agent's tiny `debug` preset as the JSON dict a checkpoint carries."""
+    from agents.config import make_config
+
+    return make_config("debug").to_dict()
+
+
+def weights_for(config: dict[str, Any], seed: int = 0, specs: dict | None = None) -> bytes:
+    """Random safetensors bytes that pass the upload checks for `config` (`seed` makes them distinct)."""
+    if specs is None:
+        from agents.checkpoint import expected_tensor_specs
+
+        specs = expected_tensor_specs(config)
+    rng = np.random.default_rng(seed)
+    tensors = {
+        name: np.asarray(rng.standard_normal(shape) * 0.1).astype(NUMPY_DTYPES[dtype])
+        for name, (dtype, shape) in specs.items()
+    }
+    return save(tensors)
+
+
+def registration_files(meta: dict[str, Any], weights: bytes, filename: str = "snapshot.safetensors") -> dict:
+    """The multipart `files=` argument of an httpx registration request."""
+    return {
+        "meta": (None, json.dumps(meta), "application/json"),
+        "weights": (filename, weights, "application/octet-stream"),
+    }
