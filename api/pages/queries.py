@@ -8,12 +8,12 @@ no page counts games row by row: the leaderboard is one query, the head-to-head 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from league.jobs import job_counts, workers_seen
 from league.leaderboard import leaderboard as core_leaderboard
 from league.leaderboard import rating_history as core_rating_history
 from league.matches import decompress_record
@@ -27,7 +27,6 @@ from league.models import (
     RatingChange,
     Snapshot,
     TrainingMetric,
-    Worker,
 )
 from league.rating import MU, PROVISIONAL_SIGMA, SIGMA
 
@@ -114,14 +113,10 @@ def rank_by_id(session: Session) -> dict[int, int]:
 
 
 def status(session: Session, worker_seen_seconds: float) -> dict[str, int]:
-    """Jobs queued and running, and workers heard from within `worker_seen_seconds`."""
-    queued, running = session.execute(
-        select(func.count().filter(Match.state == "queued"), func.count().filter(Match.state == "leased"))
-        .where(Match.state.in_(("queued", "leased")))
-    ).one()
-    since = datetime.now(UTC) - timedelta(seconds=worker_seen_seconds)
-    workers = session.scalar(select(func.count()).select_from(Worker).where(Worker.last_seen_at >= since))
-    return {"jobs_queued": queued, "jobs_running": running, "workers_seen": workers or 0}
+    """Jobs queued and running, and workers heard from within `worker_seen_seconds` (league core)."""
+    counts = job_counts(session)
+    workers = workers_seen(session, within_seconds=worker_seen_seconds)
+    return {"jobs_queued": counts["queued"], "jobs_running": counts["leased"], "workers_seen": len(workers)}
 
 
 def head_to_head(session: Session) -> dict[str, Any]:
