@@ -161,7 +161,7 @@ PRESETS: dict[str, dict] = {
     "default": {},
     "debug": {
         "hidden": 32, "latent": 8, "recurrent": 32, "horizon": 5, "batch_size": 4, "seq_length": 10,
-        "buffer_capacity": 20_000, "train_start": 200, "train_ratio": 40.0, "num_envs": 4,
+        "buffer_capacity": 20_000, "train_start": 200, "train_ratio": 10.0, "num_envs": 4,
         "snapshot_every": 500, "pool_size": 3, "eval_every": 1_000, "eval_games": 4,
         "checkpoint_every": 500, "log_every": 200,
     },

@@ -1,0 +1,120 @@
+"""The self-play pool: the learner's own snapshots plus the weak and strong basic opponents.
+
+Sampling rule (documented, deterministic given the generator):
+1. with probability `basic_share` (or always, while the pool holds no snapshot) the opponent is a
+   basic one, else a snapshot;
+2. within that group, each opponent is drawn with probability proportional to
+   (non-wins + 1) / (games + 2), the learner's smoothed rate of not beating it (a draw counts as
+   half a win), with a floor of 0.05: opponents the learner cannot beat yet are played more, and
+   none is forgotten.
+
+The pool is an opponent source: `sample() -> (name, policy)` and `add_snapshot(state, step)`, so a
+league server can supply a different source with the same two methods.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from agents.opponents.basic import basic_policy
+
+BASIC = {"basic_weak": True, "basic_strong": False}
+MIN_WEIGHT = 0.05
+
+
+@dataclass
+class PoolEntry:
+    name: str
+    kind: str  # "dreamer", "basic_weak" or "basic_strong"
+    step: int = 0
+    games: int = 0
+    wins: int = 0
+    draws: int = 0
+    state: dict | None = field(default=None, repr=False)
+
+    def weight(self) -> float:
+        not_won = self.games - self.wins - 0.5 * self.draws
+        return max(MIN_WEIGHT, (not_won + 1) / (self.games + 2))
+
+    def record(self) -> dict:
+        return {"name": self.name, "kind": self.kind, "step": self.step, "games": self.games,
+                "wins": self.wins, "draws": self.draws}
+
+
+class SelfPlayManager:
+    def __init__(self, make_policy: Callable[[dict], object], rng: np.random.Generator,
+                 pool_size: int = 20, basic_share: float = 0.5):
+        """`make_policy(state)` builds a policy from a snapshot's tensors."""
+        self.make_policy = make_policy
+        self.rng = rng
+        self.pool_size = pool_size
+        self.basic_share = basic_share
+        self.entries: dict[str, PoolEntry] = {name: PoolEntry(name, name) for name in BASIC}
+        self._policies: dict[str, object] = {}
+
+    @property
+    def snapshots(self) -> list[PoolEntry]:
+        return [e for e in self.entries.values() if e.kind == "dreamer"]
+
+    def add_opponent(self, state: dict, episode: int) -> str:
+        """Add a snapshot of the learner (its `state()`), taken at step/episode `episode`."""
+        name = f"self-{episode:09d}"
+        self.entries[name] = PoolEntry(name, "dreamer", step=episode, state=state)
+        while len(self.snapshots) > self.pool_size:
+            oldest = min(self.snapshots, key=lambda e: e.step)
+            del self.entries[oldest.name]
+            self._policies.pop(oldest.name, None)
+        return name
+
+    add_snapshot = add_opponent
+
+    def choose(self) -> PoolEntry:
+        snapshots = self.snapshots
+        group = [self.entries[n] for n in BASIC]
+        if snapshots and self.rng.random() >= self.basic_share:
+            group = snapshots
+        weights = np.array([e.weight() for e in group])
+        return group[int(self.rng.choice(len(group), p=weights / weights.sum()))]
+
+    def policy(self, name: str):
+        entry = self.entries[name]
+        if entry.kind in BASIC:
+            return basic_policy(weak=BASIC[entry.kind], seed=int(self.rng.integers(2**31)))
+        if name not in self._policies:
+            self._policies[name] = self.make_policy(entry.state)
+        return self._policies[name]
+
+    def get_opponent(self):
+        """(name, policy) of the next opponent, by the sampling rule above."""
+        entry = self.choose()
+        return entry.name, self.policy(entry.name)
+
+    sample = get_opponent
+
+    def record_result(self, name: str, winner: int) -> None:
+        """Count a finished game against `name` (winner +1: the learner won, 0 draw, -1 lost)."""
+        entry = self.entries.get(name)
+        if entry is not None:
+            entry.games += 1
+            entry.wins += winner > 0
+            entry.draws += winner == 0
+
+    def to_json(self) -> list[dict]:
+        return [e.record() for e in self.entries.values()]
+
+    def load_json(self, records: list[dict], states: dict[str, dict]) -> None:
+        """Restore the pool from `to_json()` and the snapshots' tensors by name."""
+        self.entries = {}
+        self._policies = {}
+        for record in records:
+            entry = PoolEntry(**record)
+            if entry.kind == "dreamer":
+                if record["name"] not in states:
+                    continue
+                entry.state = states[record["name"]]
+            self.entries[entry.name] = entry
+        for name in BASIC:
+            self.entries.setdefault(name, PoolEntry(name, name))

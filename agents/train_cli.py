@@ -1,0 +1,96 @@
+"""`league train`: train the Dreamer agent by self-play (stop any time, continue with --resume)."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from league.cli import CommandError
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--preset", default="default", help="configuration preset: default or debug")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="NAME=VALUE",
+                        help="override one config field, e.g. --set train_ratio=32 (repeatable)")
+    parser.add_argument("--run-dir", type=Path, help="where the run keeps its state (default runs/dreamer-PRESET-TIME)")
+    parser.add_argument("--resume", type=Path, metavar="RUN",
+                        help="continue a run directory, or start from a checkpoint .safetensors alone")
+    parser.add_argument("--steps", type=int, default=5_000_000, help="stop after this many environment steps in all")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    parser.add_argument("--device", default="cpu", help="torch device: cpu or cuda")
+    parser.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"],
+                        help="bf16 autocast for imagination and actor-critic; auto picks it where it is native")
+    parser.add_argument("--seed", type=int, default=0, help="random seed of a new run")
+    parser.add_argument("--wandb", action="store_true", help="also log to Weights & Biases (WANDB_MODE=offline works)")
+    parser.add_argument("--no-tensorboard", action="store_true", help="write no TensorBoard events")
+
+
+def run(args: argparse.Namespace) -> int:
+    import torch
+
+    from agents.config import make_config
+    from agents.training.trainer import Trainer
+    from agents.utils.precision import resolve_precision
+
+    if args.threads < 1:
+        raise CommandError("--threads must be at least 1")
+    if args.steps < 1:
+        raise CommandError("--steps must be at least 1")
+    torch.set_num_threads(args.threads)
+    if args.device.startswith("cuda") and not torch.cuda.is_available():
+        raise CommandError(f"--device {args.device}: no CUDA device is available")
+    try:
+        precision = resolve_precision(args.precision, args.device)
+    except ValueError as error:
+        raise CommandError(str(error)) from error
+    options = {"seed": args.seed, "device": args.device, "precision": precision,
+               "wandb": args.wandb, "tensorboard": not args.no_tensorboard}
+    try:
+        if args.resume is not None:
+            if args.overrides:
+                raise CommandError("--set cannot change the configuration of a resumed run")
+            trainer = _resume(args, options)
+        else:
+            config = make_config(args.preset, args.overrides)
+            run_dir = args.run_dir or Path("runs") / f"dreamer-{args.preset}-{time.strftime('%Y%m%d-%H%M%S')}"
+            if (run_dir / "state" / "trainer.json").exists():
+                raise CommandError(f"{run_dir} already holds a run; continue it with --resume {run_dir}")
+            trainer = Trainer(config, run_dir, **options)
+    except (ValueError, FileNotFoundError) as error:
+        raise CommandError(str(error)) from error
+    print(f"run directory: {trainer.run_dir}  (continue with: league train --resume {trainer.run_dir})")
+    try:
+        counters = trainer.run(args.steps)
+    except RuntimeError as error:
+        if "wandb" in str(error):
+            raise CommandError(str(error)) from error
+        raise
+    except KeyboardInterrupt:
+        trainer.save()
+        print(f"interrupted; saved. Continue with: league train --resume {trainer.run_dir}")
+        return 130
+    print(f"done: {counters['env_steps']} environment steps, {counters['games']} games, "
+          f"{counters['grad_steps']} gradient steps; checkpoints in {trainer.run_dir / 'checkpoints'}")
+    return 0
+
+
+def _resume(args, options):
+    from agents.training.trainer import Trainer
+
+    source = args.resume
+    if source.suffix in (".safetensors", ".json"):
+        if not source.exists():
+            raise CommandError(f"--resume {source}: no such checkpoint")
+        run_dir = args.run_dir or source.parent.parent
+        if (run_dir / "state" / "trainer.json").exists() and args.run_dir is None:
+            return Trainer.resume(run_dir, **options)
+        return Trainer.from_checkpoint(source, run_dir, **options)
+    if not source.is_dir():
+        raise CommandError(f"--resume {source}: no such run directory or checkpoint")
+    if (source / "state" / "trainer.json").is_file():
+        return Trainer.resume(source, **options)
+    checkpoints = sorted((source / "checkpoints").glob("step_*.safetensors"))
+    if not checkpoints:
+        raise CommandError(f"--resume {source}: neither saved training state nor checkpoints found")
+    return Trainer.from_checkpoint(checkpoints[-1], source, **options)

@@ -1,0 +1,253 @@
+"""The training loop: play games, learn from replay at a set ratio, evaluate, snapshot, checkpoint.
+
+A run directory holds everything needed to continue:
+
+    config.json                     the configuration
+    state/agent.safetensors         weights and normalisers      state/optim.safetensors  optimisers, torch RNG
+    state/trainer.json              counters, numpy RNG, opponent pool, evaluations
+    state/pool/NAME.safetensors     the learner's snapshots in the self-play pool
+    state/buffer.npz                the replay buffer
+    checkpoints/step_N.safetensors  policy checkpoints (+ .json: config, step, games, evaluation)
+    metrics.jsonl, tensorboard/     metrics
+
+Saving happens between rounds of games, every `checkpoint_every` environment steps and at the end;
+each file is written atomically, the trainer state last. `Trainer.resume(run_dir)` continues a run;
+`Trainer.from_checkpoint(path, run_dir)` starts again from a policy checkpoint alone (fresh
+optimisers, empty buffer: it plays `train_start` steps before training again).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+from tqdm import tqdm
+
+from agents.checkpoint import agent_from_tensors, load_agent, save_checkpoint
+from agents.config import DreamerConfig
+from agents.hockey_dreamer import HockeyDreamer
+from agents.opponents.self_play import SelfPlayManager
+from agents.policy import DreamerPolicy
+from agents.training.evaluation import evaluate_both
+from agents.training.games import LockstepGames
+from agents.training.metrics import MetricsLogger, RunningMeans
+from agents.utils.buffer import EpisodeBuffer
+from league.hockey import GAME_VERSION
+
+COUNTERS = ("env_steps", "games", "grad_steps", "last_log", "last_eval", "last_snapshot", "last_checkpoint")
+
+
+class Trainer:
+    def __init__(self, config: DreamerConfig, run_dir: str | Path, *, seed: int = 0, device: str = "cpu",
+                 precision: str = "fp32", opponents=None, on_checkpoint: Callable[[Path, dict], None] | None = None,
+                 tensorboard: bool = True, wandb: bool = False, progress: bool = True):
+        """`opponents`: an opponent source with `sample() -> (name, policy)` and `add_snapshot(state, step)`
+        (default: the self-play pool); `on_checkpoint(path, metadata)` runs after each policy checkpoint."""
+        self.config = config
+        self.run_dir = Path(run_dir)
+        self.state_dir = self.run_dir / "state"
+        self.device = device
+        self.progress = progress
+        self.rng = np.random.default_rng(seed)
+        torch.manual_seed(seed)
+        self.agent = HockeyDreamer(config, device=device, precision=precision)
+        self.buffer = EpisodeBuffer(config.buffer_capacity, config.obs_dim, config.action_dim)
+        self.opponents = opponents or SelfPlayManager(self._snapshot_policy, self.rng, config.pool_size,
+                                                      config.basic_share)
+        self.on_checkpoint = on_checkpoint
+        self.games_runner = LockstepGames(config.num_envs, config.reward_shaping)
+        self.counters = dict.fromkeys(COUNTERS, 0)
+        self.train_credit = 0.0
+        self.evaluations: list[dict] = []
+        self.recent = deque(maxlen=100)  # (winner) of recent training games
+        self.means = RunningMeans()
+        self._wandb, self._tensorboard = wandb, tensorboard
+        self.logger: MetricsLogger | None = None
+
+    # ----- construction from saved state -----
+    @classmethod
+    def resume(cls, run_dir: str | Path, **kwargs) -> Trainer:
+        run_dir = Path(run_dir)
+        state_dir = run_dir / "state"
+        if not (state_dir / "trainer.json").is_file():
+            raise FileNotFoundError(f"{run_dir} holds no saved training state (state/trainer.json)")
+        saved = json.loads((state_dir / "trainer.json").read_text())
+        trainer = cls(DreamerConfig.from_dict(saved["config"]), run_dir, **kwargs)
+        trainer.agent.restore_state(load_file(state_dir / "agent.safetensors"))
+        optim = load_file(state_dir / "optim.safetensors")
+        torch.set_rng_state(optim.pop("rng.torch"))
+        trainer.agent.load_optimizer_tensors(optim)
+        trainer.counters.update(saved["counters"])
+        trainer.train_credit = saved["train_credit"]
+        trainer.evaluations = saved["evaluations"]
+        trainer.rng.bit_generator.state = saved["numpy_rng"]
+        if isinstance(trainer.opponents, SelfPlayManager):
+            states = {p.stem: load_file(p) for p in (state_dir / "pool").glob("*.safetensors")}
+            trainer.opponents.load_json(saved["pool"], states)
+        buffer_path = state_dir / "buffer.npz"
+        if buffer_path.is_file():
+            trainer.buffer = EpisodeBuffer.load(buffer_path, trainer.config.buffer_capacity)
+        return trainer
+
+    @classmethod
+    def from_checkpoint(cls, checkpoint: str | Path, run_dir: str | Path, **kwargs) -> Trainer:
+        agent, meta = load_agent(checkpoint)
+        trainer = cls(agent.config, run_dir, **kwargs)
+        trainer.agent.restore_state(agent.state())
+        trainer.counters.update({k: int(meta.get(k, 0)) for k in ("env_steps", "games", "grad_steps")})
+        for key in ("last_log", "last_eval", "last_snapshot", "last_checkpoint"):
+            trainer.counters[key] = trainer.counters["env_steps"]
+        return trainer
+
+    # ----- the loop -----
+    def run(self, total_steps: int) -> dict:
+        """Train until `total_steps` environment steps in all (counted over resumes)."""
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        (self.run_dir / "config.json").write_text(json.dumps(self.config.to_dict(), indent=2))
+        self.logger = MetricsLogger(self.run_dir, self._tensorboard, self._wandb, self.run_dir.name,
+                                    self.config.to_dict())
+        learner = DreamerPolicy(self.agent, deterministic=False)
+        self.agent.train()
+        c = self.counters
+        bar = tqdm(total=total_steps, initial=min(c["env_steps"], total_steps), desc="train", unit="step",
+                   disable=None if self.progress else True)
+        try:
+            while c["env_steps"] < total_steps:
+                name, opponent = self.opponents.sample()
+                seeds = self.rng.integers(2**31, size=self.config.num_envs).tolist()
+                firsts = (self.rng.random(self.config.num_envs) < 0.5).tolist()
+                before = c["env_steps"]
+                games = self.games_runner.play(learner, opponent, seeds, on_step=self._after_step,
+                                               one_starting=firsts)
+                for game in games:
+                    self.buffer.add_episode(game.obs, game.actions, game.rewards, game.terminated)
+                    if hasattr(self.opponents, "record_result"):
+                        self.opponents.record_result(name, game.winner)
+                    self.recent.append(game.winner)
+                    c["games"] += 1
+                bar.update(min(c["env_steps"], total_steps) - min(before, total_steps))
+                bar.set_postfix(self._postfix(), refresh=False)
+                self._periodic()
+        finally:
+            bar.close()
+        self.save()
+        self.logger.close()
+        return dict(c)
+
+    def _after_step(self, stepped: int) -> None:
+        self.counters["env_steps"] += stepped
+        if len(self.buffer) < self.config.train_start:
+            return
+        self.train_credit += stepped * self.config.train_ratio / (self.config.batch_size * self.config.seq_length)
+        while self.train_credit >= 1.0:
+            self.train_credit -= 1.0
+            batch = self.buffer.sample(self.config.batch_size, self.config.seq_length, self.rng)
+            self.means.add(self.agent.train_step(batch))
+            self.counters["grad_steps"] += 1
+
+    def _postfix(self) -> dict:
+        wins = sum(w > 0 for w in self.recent)
+        losses = sum(w < 0 for w in self.recent)
+        n = max(1, len(self.recent))
+        post = {"win": f"{wins / n:.2f}", "loss": f"{losses / n:.2f}", "grad": self.counters["grad_steps"]}
+        if "model_loss" in self.means.sums:
+            post["wm"] = f"{self.means.sums['model_loss'] / self.means.counts['model_loss']:.2f}"
+        return post
+
+    def _periodic(self) -> None:
+        c, cfg = self.counters, self.config
+        step = c["env_steps"]
+        if step - c["last_log"] >= cfg.log_every:
+            c["last_log"] = step
+            n = max(1, len(self.recent))
+            self.logger.log(step, {**self.means.pop(), "games": c["games"], "grad_steps": c["grad_steps"],
+                                   "buffer_steps": len(self.buffer), "train_win_rate": sum(w > 0 for w in self.recent) / n,
+                                   "train_loss_rate": sum(w < 0 for w in self.recent) / n})
+        if step - c["last_snapshot"] >= cfg.snapshot_every:
+            c["last_snapshot"] = step
+            self.opponents.add_snapshot(self.agent.state(), step)
+        evaluation = None
+        if step - c["last_eval"] >= cfg.eval_every:
+            c["last_eval"] = step
+            evaluation = self.evaluate(cfg.eval_games)
+        if step - c["last_checkpoint"] >= cfg.checkpoint_every or evaluation is not None:
+            c["last_checkpoint"] = step
+            self.save(evaluation)
+
+    def evaluate(self, games: int) -> dict:
+        """Play the basic opponents with a copy of the current weights (the learner's memory is untouched)."""
+        policy = DreamerPolicy(agent_from_tensors(self.agent.state(), self.config))
+        result = evaluate_both(policy, games)
+        record = {"env_steps": self.counters["env_steps"], "games": games, **result}
+        self.evaluations.append(record)
+        self.logger.log(self.counters["env_steps"], {
+            f"eval_{name}_{key}": value for name, r in result.items() for key, value in r.items()
+            if key in ("win_rate", "loss_rate")})
+        return record
+
+    def _snapshot_policy(self, state: dict) -> DreamerPolicy:
+        return DreamerPolicy(agent_from_tensors(state, self.config), name="snapshot")
+
+    # ----- saving -----
+    def save(self, evaluation: dict | None = None) -> Path:
+        """Write a policy checkpoint and the full training state; returns the checkpoint path."""
+        c = self.counters
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        meta = {"game_version": GAME_VERSION, "env_steps": c["env_steps"], "step": c["env_steps"],
+                "games": c["games"], "grad_steps": c["grad_steps"],
+                "evaluation": evaluation or (self.evaluations[-1] if self.evaluations else None)}
+        path = save_checkpoint(self.run_dir / "checkpoints" / f"step_{c['env_steps']:09d}", self.agent, meta)
+        self.buffer.save(self.state_dir / "buffer.npz")
+        _save_tensors(self.state_dir / "agent.safetensors", self.agent.state())
+        optim = self.agent.optimizer_tensors()
+        optim["rng.torch"] = torch.get_rng_state()
+        _save_tensors(self.state_dir / "optim.safetensors", optim)
+        pool_dir = self.state_dir / "pool"
+        pool_dir.mkdir(exist_ok=True)
+        pool = []
+        if isinstance(self.opponents, SelfPlayManager):
+            pool = self.opponents.to_json()
+            for entry in self.opponents.snapshots:
+                target = pool_dir / f"{entry.name}.safetensors"
+                if not target.exists():
+                    _save_tensors(target, entry.state)
+            keep = {f"{e.name}.safetensors" for e in self.opponents.snapshots}
+            for old in pool_dir.glob("*.safetensors"):
+                if old.name not in keep:
+                    old.unlink()
+        saved = {"config": self.config.to_dict(), "counters": c, "train_credit": self.train_credit,
+                 "numpy_rng": self.rng.bit_generator.state, "pool": pool, "evaluations": self.evaluations,
+                 "latest_checkpoint": str(path.relative_to(self.run_dir))}
+        tmp = self.state_dir / "trainer.json.tmp"
+        tmp.write_text(json.dumps(saved, indent=1))
+        tmp.replace(self.state_dir / "trainer.json")
+        self._prune_checkpoints(path)
+        if self.on_checkpoint is not None:
+            self.on_checkpoint(path, meta)
+        return path
+
+    def _prune_checkpoints(self, latest: Path, keep_plain: int = 2) -> None:
+        """Keep every evaluated checkpoint and the newest `keep_plain` others."""
+        plain = []
+        for path in sorted((self.run_dir / "checkpoints").glob("step_*.safetensors")):
+            try:
+                meta = json.loads(path.with_suffix(".json").read_text())
+            except (OSError, json.JSONDecodeError):
+                continue
+            if not meta.get("evaluation") or meta["evaluation"].get("env_steps") != meta.get("env_steps"):
+                plain.append(path)
+        for path in plain[:-keep_plain]:
+            if path != latest:
+                path.unlink(missing_ok=True)
+                path.with_suffix(".json").unlink(missing_ok=True)
+
+
+def _save_tensors(path: Path, tensors: dict) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    save_file({k: v.contiguous() for k, v in tensors.items()}, str(tmp))
+    tmp.replace(path)
