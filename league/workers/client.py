@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -324,6 +325,10 @@ class LeagueClient:
                     return body[key]
         return list(body or [])
 
+    def job_stats(self) -> dict:
+        """`GET /api/jobs/stats`: jobs per state and the workers seen lately."""
+        return self._json("GET", "/api/jobs/stats")
+
     def list_matches(self, **filters: Any) -> Any:
         """`GET /api/matches` with filters and pagination."""
         return self._json("GET", "/api/matches", params={k: v for k, v in filters.items() if v is not None})
@@ -332,4 +337,14 @@ class LeagueClient:
 
     def post_metrics(self, agent: int | str, metrics: list[dict]) -> Any:
         """`POST /api/agents/{agent}/metrics`: a batch of `{"step": int, "values": {name: float}}`."""
-        return self._json("POST", f"/api/agents/{agent}/metrics", json={"metrics": metrics})
+        return self._json("POST", f"/api/agents/{quote(str(agent), safe='')}/metrics", json={"metrics": metrics})
+
+    # -- tokens (admin) -------------------------------------------------------------------------
+
+    def create_token(self, name: str, role: str) -> dict:
+        """`POST /api/tokens` (admin): a new token; its `plaintext` is in the answer only."""
+        return self._json("POST", "/api/tokens", json={"name": name, "role": role})
+
+    def revoke_token(self, token_id: int) -> dict:
+        """`POST /api/tokens/{id}/revoke` (admin)."""
+        return self._json("POST", f"/api/tokens/{token_id}/revoke", idempotent=True)

@@ -143,15 +143,31 @@ def register_checkpoints(client: LeagueClient, directory: Path, say=print) -> li
     return registered
 
 
-def _children(args: argparse.Namespace, url: str, env: dict[str, str], data_dir: Path) -> list[ChildSpec]:
-    worker_env = {**env, "LEAGUE_TOKEN": env["LEAGUE_ADMIN_TOKEN"]}
+def role_tokens(client: LeagueClient, admin_token: str) -> tuple[dict[str, str], list[int]]:
+    """A trainer and a worker token for this run (revoked at the end), or the admin token for both."""
+    tokens, ids = {}, []
+    for role in ("trainer", "worker"):
+        try:
+            made = client.create_token(f"league up {role} {time.strftime('%Y-%m-%d %H:%M:%S')}", role)
+            tokens[role] = made["plaintext"]
+            ids.append(int(made["token"]["id"]))
+        except (LeagueClientError, KeyError, TypeError, ValueError):
+            tokens[role] = admin_token
+    return tokens, ids
+
+
+def _children(args: argparse.Namespace, url: str, env: dict[str, str], data_dir: Path,
+              tokens: dict[str, str]) -> list[ChildSpec]:
     specs = []
+    worker_env = {**env, "LEAGUE_TOKEN": tokens["trainer"]}
+    worker_env.pop("LEAGUE_ADMIN_TOKEN", None)
     for i in range(1, args.trainers + 1):
         argv = [*LEAGUE, "train", "--server", url, "--preset", args.trainer_preset,
                 "--run-dir", str(data_dir / "runs" / f"trainer-{i}")]
         if args.register_every is not None:
             argv += ["--register-every", str(args.register_every)]
         specs.append(ChildSpec(f"trainer-{i}", argv + shlex.split(args.trainer_args), env=worker_env))
+    worker_env = {**worker_env, "LEAGUE_TOKEN": tokens["worker"]}
     for i in range(1, args.match_workers + 1):
         argv = [*LEAGUE, "match-worker", "--server", url, "--name", f"up-worker-{i}",
                 "--cache-dir", str(data_dir / "weights-cache")]
@@ -168,7 +184,14 @@ def status_line(client: LeagueClient) -> tuple[int, str]:
     games = sum(int(row.get("games", 0)) for row in rows) // 2
     trained = sum(1 for row in rows if row.get("kind") == "dreamer")
     top = ", ".join(f"{row.get('name')} {row.get('score', 0):.1f}" for row in rows[:3])
-    return games, f"{len(rows)} in the pool ({trained} trained), {games} games rated; top: {top}"
+    try:
+        stats = client.job_stats()
+        counts = stats.get("counts", {})
+        jobs = (f"jobs {counts.get('queued', 0)} queued / {counts.get('leased', 0)} playing / "
+                f"{counts.get('done', 0)} done, {len(stats.get('workers', []))} workers live; ")
+    except LeagueClientError:
+        jobs = ""
+    return games, f"{len(rows)} in the pool ({trained} trained), {games} games rated; {jobs}top: {top}"
 
 
 class StatusDisplay:
@@ -229,6 +252,7 @@ def run(args: argparse.Namespace) -> int:
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     supervisor = Supervisor(log_dir, say=display.say)
     client = LeagueClient(url, token, retry=RetryPolicy(attempts=2, base_delay=0.2))
+    token_ids: list[int] = []
     try:
         display.say(f"league data in {data_dir} (logs in {log_dir})")
         _migrate(env, log_dir)
@@ -237,7 +261,8 @@ def run(args: argparse.Namespace) -> int:
         health = _wait_for_server(client, supervisor, 120.0, stop)
         display.say(f"server up: game {health.get('game_version')}, schema {health.get('schema_version')}")
         register_checkpoints(client, args.checkpoints, say=display.say)
-        for spec in _children(args, url, env, data_dir):
+        tokens, token_ids = role_tokens(client, token)
+        for spec in _children(args, url, env, data_dir, tokens):
             supervisor.start(spec)
         display.say(f"{args.trainers} trainer(s), {args.match_workers} match worker(s) started")
         display.say(f"dashboard: {url}/   (admin token in {data_dir / 'admin-token'}; Ctrl-C stops)")
@@ -248,6 +273,11 @@ def run(args: argparse.Namespace) -> int:
         trainers = [name for name in supervisor.children if name.startswith("trainer")]
         supervisor.stop(workers, timeout=30)
         supervisor.stop(trainers, timeout=30)
+        for token_id in token_ids:
+            try:
+                client.revoke_token(token_id)
+            except LeagueClientError:
+                pass  # the server is gone already; the token dies with nobody using it
         supervisor.stop(["server"], timeout=15)
         leftovers = supervisor.leftovers()
         client.close()
