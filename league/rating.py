@@ -59,12 +59,12 @@ def rate_game(a: Skill, b: Skill, outcome: int) -> tuple[Skill, Skill]:
     if outcome not in (-1, 0, 1):
         raise ValueError(f"outcome must be -1, 0 or 1, not {outcome!r}")
     if outcome == -1:
-        new_b, new_a = ENV.rate_1vs1(_ts(b), _ts(a))
+        new_b, new_a = trueskill.rate_1vs1(_ts(b), _ts(a), env=ENV)
     else:
-        new_a, new_b = ENV.rate_1vs1(_ts(a), _ts(b), drawn=outcome == 0)
+        new_a, new_b = trueskill.rate_1vs1(_ts(a), _ts(b), drawn=outcome == 0, env=ENV)
     return Skill(new_a.mu, new_a.sigma), Skill(new_b.mu, new_b.sigma)
 
 
 def match_quality(a: Skill, b: Skill) -> float:
     """TrueSkill's match quality in (0, 1]: the chance of a draw relative to the closest match."""
-    return ENV.quality_1vs1(_ts(a), _ts(b))
+    return trueskill.quality_1vs1(_ts(a), _ts(b), env=ENV)
