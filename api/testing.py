@@ -43,3 +43,17 @@ def registration_files(meta: dict[str, Any], weights: bytes, filename: str = "sn
         "meta": (None, json.dumps(meta), "application/json"),
         "weights": (filename, weights, "application/octet-stream"),
     }
+
+
+def synthetic_result(job: dict[str, Any], a_outcome: int = 1) -> dict[str, Any]:
+    """A valid result body for a claimed job in which snapshot a wins (+1), draws (0) or loses (-1) every game.
+
+    Wins are goals after 60 steps, draws run to the time limit (250 steps). No game is played:
+    this exercises the server's bookkeeping, not the game.
+    """
+    games = []
+    for game in job["games"]:
+        winner = a_outcome if game["a_is_player_one"] else -a_outcome
+        games.append({"index": game["index"], "winner": winner, "length": 60 if winner else 250,
+                      "end_reason": "goal" if winner else "time_limit"})
+    return {"lease_id": job["lease_id"], "games": games}

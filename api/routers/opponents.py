@@ -19,7 +19,9 @@ from api.params import MAX_ID, NAME_PATTERN, IdPath, Limit, NameQuery, Offset
 from api.uploads import iter_upload, read_capped, validate_weights
 from league import leaderboard as ratings
 from league import snapshots
-from league.schemas import Page, RatingChangeInfo, SnapshotInfo, SnapshotKind
+from league.matchmaking import create_match
+from league.sampling import sample_opponents
+from league.schemas import OpponentChoice, Page, RatingChangeInfo, SnapshotInfo, SnapshotKind
 
 router = APIRouter(prefix="/api/opponents", tags=["opponents"], responses=ERROR_RESPONSES)
 
@@ -84,6 +86,16 @@ def _specs_for(config: dict[str, Any]):
     return specs
 
 
+def _schedule_placement(session, settings, snapshot_id: int) -> list[int]:
+    """Queue a placement match against each active basic opponent, so a new opponent gets rated soon."""
+    scheduled: list[int] = []
+    if settings.placement_games <= 0:
+        return scheduled
+    for basic in snapshots.list_snapshots(session, agent=snapshots.BUILTIN_AGENT, active=True).items:
+        scheduled.append(create_match(session, snapshot_id, basic.id, reason="placement", settings=settings).id)
+    return scheduled
+
+
 def _standing(session, info: SnapshotInfo) -> Opponent:
     row = next(r for r in ratings.leaderboard(session, include_retired=True) if r.snapshot_id == info.id)
     active_rank = None
@@ -122,9 +134,11 @@ async def register_opponent(
         snapshots.register_snapshot, session, agent=parsed.agent, kind=parsed.kind, config=parsed.config,
         step=parsed.step, weights=checked.data, notes=parsed.notes, name=parsed.name,
     )
-    if not registration.created:
-        response.status_code = 200
     info = registration.snapshot
+    if registration.created:
+        await run_in_threadpool(_schedule_placement, session, settings, info.id)
+    else:
+        response.status_code = 200
     return Registered(id=info.id, sha256=info.sha256 or checked.sha256, created=registration.created, opponent=info)
 
 
@@ -139,6 +153,19 @@ def list_opponents(
 ):
     """Opponents, newest first, filtered by agent (lineage name), kind and active flag; paginated."""
     return snapshots.list_snapshots(session, agent=agent, kind=kind, active=active, offset=offset, limit=limit)
+
+
+@router.get("/sample", response_model=list[OpponentChoice])
+def sample(
+    session: SessionDep,
+    learner: Annotated[int, Query(ge=1, le=MAX_ID, description="the learner's own snapshot id")],
+    n: Annotated[int, Query(ge=1, le=1000, description="how many opponents to draw (with replacement)")] = 8,
+    strategy: Annotated[Literal["pfsp_hard", "pfsp_even", "uniform"], Query(
+        description="pfsp_hard favours opponents the learner loses to, pfsp_even those it is level with")
+    ] = "pfsp_hard",
+):
+    """Opponents for a trainer: prioritised fictitious self-play over the active pool."""
+    return sample_opponents(session, learner, n, mode=strategy.removeprefix("pfsp_"))
 
 
 @router.get("/{opponent_id}", response_model=Opponent)
