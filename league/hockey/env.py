@@ -176,7 +176,15 @@ class HockeyEnv(gym.Env):
 
     def step(self, action):
         """Advance one step; returns `(obs, reward, terminated, truncated, info)`."""
-        a = self._checked_action(action)
+        self._advance(self._checked_action(action))
+        obs = self._get_obs()
+        info = self._get_info()
+        reward = self.get_reward(info)
+        goal = self.winner != 0
+        return obs, reward, self.done and goal, self.done and not goal, info
+
+    def _advance(self, a: list[float]) -> None:
+        """One step with a checked action: forces, keep mode, physics, time limit."""
         two = self.num_actions
         p1, p2, puck = self.player1, self.player2, self.puck
         mass1, mass2 = self._masses
@@ -200,14 +208,9 @@ class HockeyEnv(gym.Env):
                     self.player2_has_puck = 0
         self.world.Step(TIME_STEP, VELOCITY_ITERATIONS, POSITION_ITERATIONS)
         self._state = self._read_state()
-        obs = self._get_obs()
-        if self.time >= self.max_timesteps:
+        if self.time >= self.max_timesteps:  # checked before the step is counted, as upstream
             self.done = True
-        info = self._get_info()
-        reward = self.get_reward(info)
         self.time += 1
-        goal = self.winner != 0
-        return obs, reward, self.done and goal, self.done and not goal, info
 
     # ----------------------------------------------------------- observation
     def _read_state(self) -> tuple[float, ...]:
@@ -225,26 +228,27 @@ class HockeyEnv(gym.Env):
             self._state = self._read_state()
         return self._state
 
-    def _get_obs(self) -> np.ndarray:
-        """Player one's view: positions relative to the centre (float32 differences), then counters."""
+    def _views(self) -> tuple[list[float], list[float]]:
+        """Both players' observations, as lists, from the state last read."""
         x1, y1, a1, vx1, vy1, w1, x2, y2, a2, vx2, vy2, w2, xp, yp, vxp, vyp = self._current_state()
-        obs = [f32(x1 - CENTER_X), f32(y1 - CENTER_Y), a1, vx1, vy1, w1,
-               f32(x2 - CENTER_X), f32(y2 - CENTER_Y), a2, vx2, vy2, w2,
-               f32(xp - CENTER_X), f32(yp - CENTER_Y), vxp, vyp]
+        # Box2D subtracts the centre in float32.
+        rx1, ry1, rx2, ry2 = f32(x1 - CENTER_X), f32(y1 - CENTER_Y), f32(x2 - CENTER_X), f32(y2 - CENTER_Y)
+        rxp, ryp = f32(xp - CENTER_X), f32(yp - CENTER_Y)
+        one = [rx1, ry1, a1, vx1, vy1, w1, rx2, ry2, a2, vx2, vy2, w2, rxp, ryp, vxp, vyp]
+        two = [-rx2, -ry2, a2, -vx2, -vy2, w2, -rx1, -ry1, a1, -vx1, -vy1, w1, -rxp, -ryp, -vxp, -vyp]
         if self.keep_mode:
-            obs += (self.player1_has_puck, self.player2_has_puck)
-        return np.array(obs, dtype=np.float64)
+            one += (self.player1_has_puck, self.player2_has_puck)
+            two += (self.player2_has_puck, self.player1_has_puck)
+        return one, two
+
+    def _get_obs(self) -> np.ndarray:
+        """Player one's view: positions relative to the centre, angle, velocities; then keep counters."""
+        return np.array(self._views()[0], dtype=np.float64)
 
     def obs_agent_two(self) -> np.ndarray:
         """Player two's view: the point-mirror of player one's (its own values first)."""
         self._state = self._read_state()
-        x1, y1, a1, vx1, vy1, w1, x2, y2, a2, vx2, vy2, w2, xp, yp, vxp, vyp = self._state
-        obs = [-f32(x2 - CENTER_X), -f32(y2 - CENTER_Y), a2, -vx2, -vy2, w2,
-               -f32(x1 - CENTER_X), -f32(y1 - CENTER_Y), a1, -vx1, -vy1, w1,
-               -f32(xp - CENTER_X), -f32(yp - CENTER_Y), -vxp, -vyp]
-        if self.keep_mode:
-            obs += (self.player2_has_puck, self.player1_has_puck)
-        return np.array(obs, dtype=np.float64)
+        return np.array(self._views()[1], dtype=np.float64)
 
     # ------------------------------------------------------ reward and info
     def _game_reward(self) -> float:

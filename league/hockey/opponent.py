@@ -106,3 +106,26 @@ class HockeyEnv_BasicOpponent(HockeyEnv):  # noqa: N801 (upstream's public name)
             raise ValueError(f"action must have shape (4,) (force x, force y, torque, shoot), got {own.shape}")
         opponent_action = self.opponent.act(self.obs_agent_two())
         return super().step(np.concatenate([own, opponent_action]))
+
+
+def basic_policy_batch(obs: np.ndarray, phases: np.ndarray, weak: bool) -> np.ndarray:
+    """`basic_policy` for a batch: (n, 18) own views and (n,) phases -> (n, 4) actions (keep mode)."""
+    obs = np.asarray(obs, dtype=np.float64)
+    position, velocity = obs[:, 0:3], obs[:, 3:6]
+    puck, puck_velocity = obs[:, 12:14], obs[:, 14:16]
+    kp = 0.5 if weak else 10.0
+    dist = np.sqrt(np.sum((position[:, :2] - puck) ** 2, axis=1))
+    behind = (position[:, 0] < puck[:, 0]) & (np.abs(position[:, 1] - puck[:, 1]) < 30.0 / SCALE)
+    catching = puck_velocity[:, 0] < 30.0 / SCALE
+    target = np.empty_like(position)
+    target[:, 0] = np.where(catching & behind, puck[:, 0] + 0.2, _GOAL_LINE_X)
+    kick_y = puck[:, 1] + puck_velocity[:, 1] * dist * 0.1
+    target[:, 1] = np.where(catching, np.where(behind, kick_y, puck[:, 1]), 0.0)
+    target[:, 2] = MAX_ANGLE * np.sin(phases)
+    error = target - position
+    with np.errstate(divide="ignore", invalid="ignore"):
+        brake = np.abs(error / (velocity + 0.01)) < [_BRAKE_TIME, _BRAKE_TIME, _BRAKE_TIME * 10]
+    action = np.empty((len(obs), 4))
+    action[:, :3] = np.clip(error * [kp, kp / 5, kp / 2] - velocity * brake * _KD, -1, 1)
+    action[:, 3] = (obs[:, 16] > 0) & (obs[:, 16] < 7)
+    return action

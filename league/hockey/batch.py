@@ -1,0 +1,170 @@
+"""Batched play: many games at once, each policy called once per step for all of them.
+
+A policy follows one small protocol (`Policy`): `reset(n)` when n games start, then
+`act(obs)` with an (m, 18) batch of its own views (player two's is `obs_agent_two`), answering
+(m, 4) actions in its own view. All games of a call run in lock step; a game that ends drops
+out of the batch, so `m` is the number of unfinished games, in their original order. A policy
+that keeps per-game state may define `drop(rows)`: it is told, before the next `act`, which
+rows of its last batch ended.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+from tqdm import tqdm
+
+from .constants import Mode, parse_mode
+from .env import HockeyEnv
+from .opponent import basic_policy_batch
+from .record import GameRecorder
+
+
+@runtime_checkable
+class Policy(Protocol):
+    """The policy protocol used everywhere: a batch of own views in, a batch of own actions out."""
+
+    def reset(self, n: int) -> None: ...
+
+    def act(self, obs: np.ndarray) -> np.ndarray: ...
+
+
+@dataclass
+class GameResult:
+    """How one game of `play_games` ended."""
+
+    seed: int
+    one_starting: bool
+    winner: int  # +1 player one won, -1 player two won, 0 draw
+    length: int  # steps played
+    end_reason: str  # "goal" or "time_limit"
+    record: dict | None = None  # the game record, when asked for
+
+
+class PolicyError(Exception):
+    """A policy's reset/act raised, or returned actions of the wrong shape or not finite."""
+
+    def __init__(self, side: int, message: str) -> None:
+        super().__init__(f"policy of player {'one' if side == 1 else 'two'}: {message}")
+        self.side = side
+
+
+class BasicOpponentPolicy:
+    """The basic opponent as a batched `Policy`: one random phase per game."""
+
+    def __init__(self, weak: bool, seed: int | None = None) -> None:
+        self.weak = bool(weak)
+        self._random = random.Random(seed)
+        self.phases = np.zeros(0)
+
+    def reset(self, n: int) -> None:
+        self.phases = np.array([self._random.uniform(0, np.pi) for _ in range(n)])
+
+    def drop(self, rows: np.ndarray) -> None:
+        self.phases = np.delete(self.phases, rows)
+
+    def act(self, obs: np.ndarray) -> np.ndarray:
+        if len(obs) != len(self.phases):
+            raise ValueError(f"{len(obs)} observations for {len(self.phases)} games")
+        self.phases = self.phases + np.array([self._random.uniform(0, 0.2) for _ in range(len(obs))])
+        return basic_policy_batch(obs, self.phases, self.weak)
+
+
+def basic_opponent_policy(weak: bool, seed: int | None = None) -> Policy:
+    """The built-in weak or strong basic opponent as a batched policy."""
+    return BasicOpponentPolicy(weak, seed)
+
+
+def _starting_sides(one_starting, n: int) -> list[bool]:
+    if one_starting is None:
+        return [i % 2 == 0 for i in range(n)]
+    if isinstance(one_starting, (bool, np.bool_)):
+        return [bool(one_starting)] * n
+    sides = [bool(side) for side in one_starting]
+    if len(sides) != n:
+        raise ValueError(f"one_starting has {len(sides)} entries for {n} seeds")
+    return sides
+
+
+def _call(policy, side: int, method: str, *args):
+    try:
+        return getattr(policy, method)(*args)
+    except Exception as error:  # noqa: BLE001 (any failure of foreign code is the policy's)
+        raise PolicyError(side, f"{method} raised {type(error).__name__}: {error}") from error
+
+
+def _checked_actions(policy, side: int, obs: np.ndarray) -> list[list[float]]:
+    """Ask a policy for actions; clipped to [-1, 1] and float32-rounded, one list per game."""
+    actions = _call(policy, side, "act", obs)
+    try:
+        actions = np.asarray(actions, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise PolicyError(side, f"act returned something that is not numbers: {error}") from error
+    if actions.shape != (len(obs), 4):
+        raise PolicyError(side, f"act returned shape {actions.shape} for {len(obs)} games, expected ({len(obs)}, 4)")
+    if not np.isfinite(actions).all():
+        raise PolicyError(side, "act returned NaN or infinite actions")
+    return np.clip(actions, -1.0, 1.0).astype(np.float32).tolist()
+
+
+def play_games(policy_one, policy_two, seeds: Sequence[int], one_starting=None, *,
+               mode: Mode | int | str = Mode.NORMAL, record: bool = False,
+               progress: bool = False) -> list[GameResult]:
+    """Play one game per seed between two policies, all in lock step; results in seed order.
+
+    `one_starting`: None alternates (player one starts the first game), a bool applies to all
+    games, a sequence gives one per game. Games are in keep mode (4 actions per player).
+    """
+    seeds = [int(seed) for seed in seeds]
+    sides = _starting_sides(one_starting, len(seeds))
+    mode = parse_mode(mode)
+    n = len(seeds)
+    if n == 0:
+        return []
+    envs = [HockeyEnv(mode=mode) for _ in range(n)]
+    recorders: list[GameRecorder | None] = [None] * n
+    for i, env in enumerate(envs):
+        env.reset(one_starting=sides[i], seed=seeds[i])
+        if record:
+            recorders[i] = GameRecorder(env, seed=seeds[i], one_starting=sides[i])
+    _call(policy_one, 1, "reset", n)
+    _call(policy_two, 2, "reset", n)
+    active = list(range(n))
+    results: list[GameResult | None] = [None] * n
+    bar = tqdm(total=n, desc="games", unit="game", disable=None if progress else True)
+    try:
+        while active:
+            views = [envs[i]._views() for i in active]
+            obs_one = np.array([view[0] for view in views])
+            obs_two = np.array([view[1] for view in views])
+            actions_one = _checked_actions(policy_one, 1, obs_one)
+            actions_two = _checked_actions(policy_two, 2, obs_two)
+            finished_rows = []
+            for row, i in enumerate(active):
+                env = envs[i]
+                action = actions_one[row] + actions_two[row]
+                env._advance(action)
+                if recorders[i] is not None:
+                    recorders[i].add_step(env, action)
+                if env.done:
+                    finished_rows.append(row)
+                    reason = "goal" if env.winner != 0 else "time_limit"
+                    game_record = recorders[i].finish(env) if recorders[i] is not None else None
+                    results[i] = GameResult(seeds[i], sides[i], env.winner, env.time, reason, game_record)
+            if finished_rows:
+                bar.update(len(finished_rows))
+                active = [i for row, i in enumerate(active) if row not in set(finished_rows)]
+                if active:
+                    rows = np.array(finished_rows)
+                    for side, policy in ((1, policy_one), (2, policy_two)):
+                        if hasattr(policy, "drop"):
+                            _call(policy, side, "drop", rows)
+    finally:
+        bar.close()
+        for env in envs:
+            env.close()
+    return results  # type: ignore[return-value]
