@@ -3,8 +3,11 @@
 from .constants import Mode
 from .env import HockeyEnv
 from .opponent import BasicOpponent, HockeyEnv_BasicOpponent, basic_policy
+from .registration import register_environments
 
 GAME_VERSION = "2.6+league.1"
+
+register_environments()
 
 __all__ = [
     "GAME_VERSION",
