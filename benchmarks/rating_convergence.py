@@ -8,7 +8,7 @@ The figure is the number of games until tau first reaches 0.9, averaged over sev
 Ours plans rounds with `league.pairing.plan_pairings` (as the queue does: 8 matches ahead),
 the baseline pairs two members uniformly at random. Target: ours needs at most half the games.
 
-Run: `python benchmarks/rating_convergence.py [--runs 8] [--seed 0]`. Exit 0 when the target holds.
+Run: `python benchmarks/rating_convergence.py [--runs 32] [--seed 0]`. Exit 0 when the target holds.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import sys
 from tqdm import tqdm
 
 from league.pairing import Candidate, plan_pairings
-from league.rating import initial_skill, rate_game
+from league.rating import DRAW_PROBABILITY, initial_skill, rate_game
 from league.settings import Settings
 
 POOL = 16
@@ -32,7 +32,7 @@ PLACEMENT_GAMES = Settings.model_fields["placement_games"].default
 TAU_TARGET = 0.9
 MAX_GAMES = 40_000
 SPACING = 1.0  # logits of win odds between neighbours in the true order (73 % of decisive games)
-DRAW_PEAK = 0.3  # draw probability between equals, falling off with the strength gap
+DRAW_PEAK = DRAW_PROBABILITY  # draw probability between equals (as measured for hockey), falling with the gap
 
 
 def outcome(strength_a: float, strength_b: float, rng: random.Random) -> int:
@@ -95,7 +95,7 @@ def games_to_converge(strategy: str, seed: int) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=8, help="simulated leagues per strategy (default 8)")
+    parser.add_argument("--runs", type=int, default=32, help="simulated leagues per strategy (default 32)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     results: dict[str, list[int]] = {"ours": [], "random": []}
