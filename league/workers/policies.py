@@ -1,8 +1,9 @@
 """Policies for a worker's games, built from the snapshot references a server hands out.
 
-Basic opponents are built in; Dreamer snapshots are parsed from their (cached) safetensors bytes
-with `agents.checkpoint.policy_from_bytes`, never with torch.load. Built policies are kept in memory
-by sha256, so a worker that plays the same snapshot again does not parse it again.
+Policies come from the match runner's `load_snapshot_policy` (basic opponents built in, Dreamer
+weights parsed from safetensors bytes, never unpickled); Dreamer weights come from the worker's
+sha256 cache. Built Dreamer policies are kept in memory by sha256, so a worker that plays the same
+snapshot again does not parse it again.
 """
 
 from __future__ import annotations
@@ -10,13 +11,35 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any
 
+import numpy as np
+
+from league.schemas import JobAssignment, SnapshotRef
 from league.workers.weights_cache import WeightsCache
 
-BASIC_KINDS = {"basic_weak": True, "basic_strong": False}  # kind -> weak
+
+class RowDroppingPolicy:
+    """Gives a policy that keeps per-game memory with `keep_rows(rows)` the batched protocol's
+    `drop(rows)` (rows of games that just finished), so each game keeps its own memory."""
+
+    def __init__(self, policy: Any):
+        self.policy = policy
+        self.n = 0
+
+    def reset(self, n: int) -> None:
+        self.policy.reset(n)
+        self.n = n
+
+    def drop(self, rows: np.ndarray) -> None:
+        keep = np.setdiff1d(np.arange(self.n), np.asarray(rows, dtype=np.int64))
+        self.policy.keep_rows(keep)
+        self.n = len(keep)
+
+    def act(self, obs: np.ndarray) -> np.ndarray:
+        return self.policy.act(obs)
 
 
 class PolicyLoader:
-    """`load(ref)` -> a batched policy for a snapshot reference (`id`, `kind`, `sha256`, `config`)."""
+    """`load(ref)` -> a batched policy for a snapshot reference (`id`, `name`, `kind`, `sha256`, `config`)."""
 
     def __init__(self, cache: WeightsCache, *, threads: int = 1, keep: int = 8):
         self.cache = cache
@@ -25,22 +48,20 @@ class PolicyLoader:
         self._policies: OrderedDict[str, Any] = OrderedDict()
         self._torch_ready = False
 
-    def load(self, ref: dict) -> Any:
-        kind = ref.get("kind")
-        if kind in BASIC_KINDS:
-            from league.hockey.batch import basic_opponent_policy
+    def load(self, ref: SnapshotRef | dict) -> Any:
+        from league.runner import load_snapshot_policy
 
-            return basic_opponent_policy(weak=BASIC_KINDS[kind])
-        if kind != "dreamer":
-            raise ValueError(f"snapshot {ref.get('id')}: unknown kind {kind!r}")
-        sha256 = ref.get("sha256") or ""
+        ref = ref if isinstance(ref, SnapshotRef) else SnapshotRef.model_validate(ref)
+        if ref.kind != "dreamer":
+            return load_snapshot_policy(ref)
+        sha256 = ref.sha256 or ""
         if sha256 in self._policies:
             self._policies.move_to_end(sha256)
             return self._policies[sha256]
         self._limit_threads()
-        from agents.checkpoint import policy_from_bytes
-
-        policy = policy_from_bytes(self.cache.get(ref["id"], sha256), ref.get("config") or {})
+        policy = load_snapshot_policy(ref, self.cache.get(ref.id, sha256))
+        if hasattr(policy, "keep_rows") and not hasattr(policy, "drop"):
+            policy = RowDroppingPolicy(policy)
         self._policies[sha256] = policy
         while len(self._policies) > self.keep:
             self._policies.popitem(last=False)
@@ -57,5 +78,5 @@ class PolicyLoader:
         """Play a claimed job's games with the league's match runner; the JSON result to post."""
         from league.runner import play_job
 
-        result = play_job(job, self.load, record=record)
-        return result.model_dump(mode="json") if hasattr(result, "model_dump") else dict(result)
+        result = play_job(JobAssignment.model_validate(job), self.load, record=record)
+        return result.model_dump(mode="json")
