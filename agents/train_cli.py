@@ -24,6 +24,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="random seed of a new run")
     parser.add_argument("--wandb", action="store_true", help="also log to Weights & Biases (WANDB_MODE=offline works)")
     parser.add_argument("--no-tensorboard", action="store_true", help="write no TensorBoard events")
+    from league.workers.trainer_link import add_server_arguments
+
+    add_server_arguments(parser)  # --server, --token, --register-every, ...: train connected to a league
 
 
 def run(args: argparse.Namespace) -> int:
@@ -60,6 +63,11 @@ def run(args: argparse.Namespace) -> int:
     except (ValueError, FileNotFoundError) as error:
         raise CommandError(str(error)) from error
     print(f"run directory: {trainer.run_dir}  (continue with: league train --resume {trainer.run_dir})")
+    from league.workers.trainer_link import connect
+
+    link = connect(args, run_name=trainer.run_dir.name, run_dir=trainer.run_dir)
+    if link is not None:
+        link.attach(trainer)
     try:
         counters = trainer.run(args.steps)
     except RuntimeError as error:
@@ -70,6 +78,9 @@ def run(args: argparse.Namespace) -> int:
         trainer.save()
         print(f"interrupted; saved. Continue with: league train --resume {trainer.run_dir}")
         return 130
+    finally:
+        if link is not None:
+            link.close()
     print(f"done: {counters['env_steps']} environment steps, {counters['games']} games, "
           f"{counters['grad_steps']} gradient steps; checkpoints in {trainer.run_dir / 'checkpoints'}")
     return 0
