@@ -32,6 +32,8 @@ class ChildSpec:
     """Start it again when it exits while the supervisor is running."""
     max_restarts: int = 5
     """Give up restarting after this many restarts (a child that keeps crashing is reported)."""
+    stop_signal: int = signal.SIGTERM
+    """The signal that asks it to stop (e.g. SIGINT for a program that saves on KeyboardInterrupt)."""
 
 
 @dataclass
@@ -132,13 +134,14 @@ class Supervisor:
     def stop(self, names: Iterable[str] | None = None, *, timeout: float = 15.0) -> list[str]:
         """Stop the named children (default: all, newest first) and wait for their whole groups.
 
-        SIGTERM to every group, up to `timeout` seconds of grace, then SIGKILL. Returns the names of
+        Each child's `stop_signal` (SIGTERM by default) to its group, up to `timeout` seconds of grace,
+        then SIGKILL. Returns the names of
         children that had to be killed.
         """
         names = list(names) if names is not None else list(reversed(self.children))
         chosen = [self.children[name] for name in names if name in self.children]
         for child in chosen:
-            _signal_group(child.pgid, signal.SIGTERM)
+            _signal_group(child.pgid, child.spec.stop_signal)
         deadline = time.monotonic() + timeout
         killed = []
         for child in chosen:

@@ -162,11 +162,18 @@ def _children(args: argparse.Namespace, url: str, env: dict[str, str], data_dir:
     worker_env = {**env, "LEAGUE_TOKEN": tokens["trainer"]}
     worker_env.pop("LEAGUE_ADMIN_TOKEN", None)
     for i in range(1, args.trainers + 1):
-        argv = [*LEAGUE, "train", "--server", url, "--preset", args.trainer_preset,
-                "--run-dir", str(data_dir / "runs" / f"trainer-{i}")]
+        run_dir = data_dir / "runs" / f"trainer-{i}"
+        argv = [*LEAGUE, "train", "--server", url]
+        if (run_dir / "state" / "trainer.json").exists():
+            argv += ["--resume", str(run_dir)]  # a later `league up` continues the same run
+        else:
+            argv += ["--preset", args.trainer_preset, "--run-dir", str(run_dir)]
         if args.register_every is not None:
             argv += ["--register-every", str(args.register_every)]
-        specs.append(ChildSpec(f"trainer-{i}", argv + shlex.split(args.trainer_args), env=worker_env))
+        argv += ["--agent-name", f"dreamer-{args.trainer_preset}-{i}"]
+        # SIGINT: `league train` saves its state on KeyboardInterrupt, so it resumes where it stopped
+        specs.append(ChildSpec(f"trainer-{i}", argv + shlex.split(args.trainer_args), env=worker_env,
+                               stop_signal=signal.SIGINT))
     worker_env = {**worker_env, "LEAGUE_TOKEN": tokens["worker"]}
     for i in range(1, args.match_workers + 1):
         argv = [*LEAGUE, "match-worker", "--server", url, "--name", f"up-worker-{i}",
