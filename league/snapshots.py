@@ -76,7 +76,7 @@ def find_agent(session: Session, name: str) -> Agent:
 
 def load_snapshot(session: Session, snapshot_id: int, *, for_update: bool = False) -> Snapshot:
     query = select(Snapshot).where(Snapshot.id == snapshot_id)
-    snapshot = session.scalar(query.with_for_update() if for_update else query)
+    snapshot = session.scalar(query.with_for_update(of=Snapshot) if for_update else query)
     if snapshot is None:
         raise NotFound(f"no snapshot with id {snapshot_id}")
     return snapshot
