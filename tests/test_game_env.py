@@ -197,6 +197,10 @@ def test_one_player_env_plays_the_seeded_opponent_reproducibly():
     assert np.abs(runs[0][:, 6:8] - runs[0][0, 6:8]).max() > 0.1  # the opponent moved
     with pytest.raises(ValueError, match=r"shape \(4,\)"):
         env.step(np.zeros(8))
+    phase = env.opponent.phase
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        env.step(np.array([0.0, np.nan, 0.0, 0.0]))
+    assert env.opponent.phase == phase  # the opponent did not act on a refused step
 
 
 def test_render_draws_the_players_in_their_colours():

@@ -104,6 +104,8 @@ class HockeyEnv_BasicOpponent(HockeyEnv):  # noqa: N801 (upstream's public name)
         own = np.asarray(action, dtype=np.float64)
         if own.shape != (4,):
             raise ValueError(f"action must have shape (4,) (force x, force y, torque, shoot), got {own.shape}")
+        if not np.isfinite(own).all():
+            raise ValueError(f"action must be finite, got {own.tolist()} (NaN or infinite)")
         opponent_action = self.opponent.act(self.obs_agent_two())
         return super().step(np.concatenate([own, opponent_action]))
 
