@@ -273,7 +273,7 @@ def match(session: Session, match_id: int) -> dict[str, Any] | None:
         else:
             a_side = g.winner if g.a_is_player_one else -g.winner
             tally[{1: "win", 0: "draw", -1: "loss"}[a_side]] += 1
-            result = {1: "red wins", -1: "blue wins", 0: "draw"}[g.winner]
+            result = {1: f"{red} wins", -1: f"{blue} wins", 0: "draw"}[g.winner]
             css = {1: "win", 0: "draw", -1: "loss"}[a_side]
         rows.append({"id": g.id, "index": g.index, "seed": g.seed, "red_name": red, "blue_name": blue,
                      "result": result, "result_class": css, "length": g.length, "end_reason": g.end_reason or "",

@@ -37,7 +37,7 @@
     const available = Math.max(240, wrap.clientWidth - 8);
     const labels = n <= 40;
     const margin = labels ? 150 : 0;
-    const cell = Math.max(2, Math.min(28, Math.floor((available - margin) / n)));
+    const cell = Math.max(2, Math.min(56, Math.floor((available - margin) / n)));
     const size = margin + cell * n;
     const ratio = window.devicePixelRatio || 1;
     canvas.width = size * ratio;
@@ -61,6 +61,15 @@
           ctx.fillStyle = empty;
         }
         ctx.fillRect(margin + j * cell, margin + i * cell, cell - (cell > 4 ? 1 : 0), cell - (cell > 4 ? 1 : 0));
+        if (c && cell >= 34) {
+          // Large cells also carry the score as a number.
+          const score = (c[0] + c[1] / 2) / (c[0] + c[1] + c[2]);
+          ctx.fillStyle = Math.abs(score - 0.5) > 0.3 ? "#fff" : "#1d2327";
+          ctx.font = "600 12px system-ui, sans-serif";
+          ctx.textAlign = "center";
+          ctx.textBaseline = "middle";
+          ctx.fillText(`${Math.round(score * 100)}%`, margin + (j + 0.5) * cell, margin + (i + 0.5) * cell);
+        }
       }
     }
     if (labels) {
