@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from api.uploads import UploadError
 
@@ -64,7 +65,21 @@ def describe_validation_error(error: dict[str, Any]) -> str:
 
 async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
-    return _json_error(exc.status_code, detail, headers=getattr(exc, "headers", None))
+    headers = dict(getattr(exc, "headers", None) or {})
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(allowed_methods(request))
+        detail = f"{request.method} is not allowed here; this path allows {headers['Allow']}"
+    return _json_error(exc.status_code, detail, headers=headers or None)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route accepts at the request's path (Starlette's own `Allow` names one route's)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match != Match.NONE:
+            methods |= getattr(route, "methods", None) or set()
+    return sorted(methods)
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -187,7 +187,7 @@ def test_an_invalid_config_is_refused_with_the_agents_message(client, config):
 def test_missing_parts_and_bad_ids_are_422_or_404_never_500(client):
     assert client.post("/api/opponents", headers=AUTH).status_code == 422
     assert client.post("/api/opponents", headers=AUTH, files={"meta": (None, "{}")}).status_code == 422
-    for path, status in [("/api/opponents/0", 422), ("/api/opponents/abc", 422), ("/api/opponents/999", 404),
+    for path, status in [("/api/opponents/0", 422), ("/api/opponents/abc", 404), ("/api/opponents/999", 404),
                          (f"/api/opponents/{2**70}", 422), ("/api/opponents/1/weights", 404),
                          ("/api/opponents/999/ratings", 404)]:
         response = client.get(path)

@@ -27,7 +27,7 @@ LeaseId = Annotated[str, Field(min_length=1, max_length=64, description="the `le
 
 
 class ClaimRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     worker: WorkerName
 
@@ -39,7 +39,7 @@ class Claim(BaseModel):
 
 
 class HeartbeatRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     worker: WorkerName
     lease_id: LeaseId | None = None
@@ -48,7 +48,7 @@ class HeartbeatRequest(BaseModel):
 class ResultRequest(BaseModel):
     """A match result: one report per planned game, and the lease it was played under."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     lease_id: LeaseId
     worker: WorkerName | None = Field(None, description="defaults to the lease holder")
@@ -69,14 +69,14 @@ async def claim_job(session: SessionDep, settings: SettingsDep, caller: WorkerDe
     return Claim(job=job)
 
 
-@router.post("/{job_id}/heartbeat", response_model=JobAssignment)
+@router.post("/{job_id:int}/heartbeat", response_model=JobAssignment)
 def heartbeat(session: SessionDep, settings: SettingsDep, caller: WorkerDep, job_id: IdPath,
               request: HeartbeatRequest):
     """Extend the lease of a job the worker holds; 409 when the lease was lost."""
     return jobs.heartbeat(session, job_id, request.worker, lease_id=request.lease_id, settings=settings)
 
 
-@router.post("/{job_id}/result", response_model=ReportOutcome)
+@router.post("/{job_id:int}/result", response_model=ReportOutcome)
 def report_result(session: SessionDep, caller: WorkerDep, job_id: IdPath,
                   request: Annotated[ResultRequest, Body()]):
     """Record a leased job's result and rate its games; idempotent (a repeat answers `duplicate`)."""
@@ -84,7 +84,7 @@ def report_result(session: SessionDep, caller: WorkerDep, job_id: IdPath,
     if worker is None:
         match = get_match(session, job_id)
         if match.worker is None:
-            raise HTTPException(status_code=409, detail=f"job {job_id} is not leased to anyone (it is {match.state})")
+            raise HTTPException(status_code=409, detail=f"job {job_id:int} is not leased to anyone (it is {match.state})")
         worker = match.worker
     result = {"games": [game.model_dump() for game in request.games]}
     return jobs.report_result(session, job_id, worker, result, lease_id=request.lease_id)

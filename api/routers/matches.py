@@ -18,7 +18,7 @@ router = APIRouter(prefix="/api", tags=["matches"], responses=ERROR_RESPONSES)
 
 
 class MatchRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     snapshot_a_id: int = Field(ge=1, le=MAX_ID)
     snapshot_b_id: int = Field(ge=1, le=MAX_ID)
@@ -44,19 +44,19 @@ def queue_match(session: SessionDep, settings: SettingsDep, caller: AdminDep, re
                         reason="manual", settings=settings)
 
 
-@router.get("/matches/{match_id}", response_model=MatchDetail)
+@router.get("/matches/{match_id:int}", response_model=MatchDetail)
 def get_match(session: SessionDep, match_id: IdPath):
     """A match with its games (seeds, sides, results)."""
     return matches.get_match(session, match_id)
 
 
-@router.get("/games/{game_id}", response_model=GameInfo)
+@router.get("/games/{game_id:int}", response_model=GameInfo)
 def get_game(session: SessionDep, game_id: IdPath):
     """One game of a match."""
     return matches.get_game(session, game_id)
 
 
-@router.get("/games/{game_id}/record", response_model=dict[str, Any])
+@router.get("/games/{game_id:int}/record", response_model=dict[str, Any])
 def get_game_record(session: SessionDep, game_id: IdPath):
     """The game record for replay: actions and frames of every step (format `hockey-game-record`)."""
     return matches.get_game_record(session, game_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from api.deps import SessionDep, TrainerDep
 from api.errors import AUTH_RESPONSES, ERROR_RESPONSES
@@ -18,10 +18,22 @@ router = APIRouter(prefix="/api/agents", tags=["metrics"], responses=ERROR_RESPO
 AgentName = Annotated[str, Path(pattern=NAME_PATTERN, description="the agent (lineage) name")]
 
 
-class MetricsUpload(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+MetricName = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
 
-    metrics: list[MetricBatch] = Field(max_length=10_000, description="batches of {step, values: {name: value}}")
+
+class MetricBatchIn(BaseModel):
+    """Metrics of one training step: name -> finite value."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    step: int = Field(ge=0, le=MAX_ID)
+    values: dict[MetricName, float] = Field(max_length=1000)
+
+
+class MetricsUpload(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    metrics: list[MetricBatchIn] = Field(max_length=10_000, description="batches of {step, values: {name: value}}")
 
 
 class MetricsStored(BaseModel):
@@ -31,7 +43,8 @@ class MetricsStored(BaseModel):
 @router.post("/{agent}/metrics", response_model=MetricsStored, status_code=201, responses=AUTH_RESPONSES)
 def post_metrics(session: SessionDep, caller: TrainerDep, agent: AgentName, upload: MetricsUpload):
     """Store a batch of training metrics of `agent` (created if new; trainer token)."""
-    return MetricsStored(stored=metrics.record_metrics(session, agent, upload.metrics))
+    batches = [MetricBatch(step=b.step, values=b.values) for b in upload.metrics]
+    return MetricsStored(stored=metrics.record_metrics(session, agent, batches))
 
 
 @router.get("/{agent}/metrics", response_model=list[MetricPoint])

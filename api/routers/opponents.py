@@ -29,7 +29,7 @@ router = APIRouter(prefix="/api/opponents", tags=["opponents"], responses=ERROR_
 class RegisterMeta(BaseModel):
     """The `meta` part of a registration: which lineage, what config, which training step."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     agent: str = Field(pattern=NAME_PATTERN, description="lineage name, e.g. the training run")
     kind: Literal["dreamer"] = Field("dreamer", description="snapshot kind (built-in kinds are not registered)")
@@ -64,7 +64,7 @@ class Opponent(SnapshotInfo):
 
 
 class OpponentPatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     active: bool = Field(description="false retires the opponent (no new matches), true re-activates it")
 
@@ -168,14 +168,14 @@ def sample(
     return sample_opponents(session, learner, n, mode=strategy.removeprefix("pfsp_"))
 
 
-@router.get("/{opponent_id}", response_model=Opponent)
+@router.get("/{opponent_id:int}", response_model=Opponent)
 def get_opponent(session: SessionDep, opponent_id: IdPath):
     """One opponent with its rating, provisional flag, games and W/D/L."""
     return _standing(session, snapshots.get_snapshot(session, opponent_id))
 
 
 @router.get(
-    "/{opponent_id}/weights",
+    "/{opponent_id:int}/weights",
     response_class=Response,
     responses={
         200: {"content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
@@ -203,13 +203,13 @@ def _etag_matches(if_none_match: str | None, etag: str) -> bool:
     return "*" in candidates or etag in candidates
 
 
-@router.patch("/{opponent_id}", response_model=SnapshotInfo, responses=AUTH_RESPONSES)
+@router.patch("/{opponent_id:int}", response_model=SnapshotInfo, responses=AUTH_RESPONSES)
 def patch_opponent(session: SessionDep, caller: TrainerDep, opponent_id: IdPath, patch: OpponentPatch):
     """Retire (`{"active": false}`) or re-activate (`{"active": true}`) an opponent (trainer token)."""
     return snapshots.set_active(session, opponent_id, patch.active)
 
 
-@router.get("/{opponent_id}/ratings", response_model=list[RatingChangeInfo])
+@router.get("/{opponent_id:int}/ratings", response_model=list[RatingChangeInfo])
 def get_rating_history(
     session: SessionDep,
     opponent_id: IdPath,

@@ -17,7 +17,7 @@ router = APIRouter(prefix="/api/tokens", tags=["tokens"], responses={**ERROR_RES
 
 
 class TokenRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     name: str = Field(pattern=NAME_PATTERN, description="what the token is for, e.g. the worker's host")
     role: Role
@@ -36,13 +36,13 @@ def create_token(session: SessionDep, caller: AdminDep, request: TokenRequest):
     return tokens.create_token(session, request.name, request.role)
 
 
-@router.post("/{token_id}/revoke", response_model=TokenInfo)
+@router.post("/{token_id:int}/revoke", response_model=TokenInfo)
 def revoke_token(session: SessionDep, caller: AdminDep, token_id: IdPath):
     """Revoke a token: it is refused from now on."""
     return tokens.revoke_token(session, token_id)
 
 
-@router.post("/{token_id}/rotate", response_model=NewToken)
+@router.post("/{token_id:int}/rotate", response_model=NewToken)
 def rotate_token(session: SessionDep, caller: AdminDep, token_id: IdPath):
     """Revoke a token and return a new one with the same name and role."""
     return tokens.rotate_token(session, token_id)
