@@ -17,9 +17,14 @@ from league.schemas import JobAssignment, SnapshotRef
 from league.workers.weights_cache import WeightsCache
 
 
-class RowDroppingPolicy:
-    """Gives a policy that keeps per-game memory with `keep_rows(rows)` the batched protocol's
-    `drop(rows)` (rows of games that just finished), so each game keeps its own memory."""
+class RowTrackingPolicy:
+    """A batched policy that understands both ways of saying which games of a batch finished.
+
+    The game's batched play calls `drop(rows)` with the rows that just finished; the agent's
+    training games call `keep_rows(rows)` with the rows still running. Whichever the wrapped policy
+    implements is called with the right rows, so per-game memory (a Dreamer's recurrent state, a
+    basic opponent's phase) stays with its game under either caller.
+    """
 
     def __init__(self, policy: Any):
         self.policy = policy
@@ -29,13 +34,28 @@ class RowDroppingPolicy:
         self.policy.reset(n)
         self.n = n
 
-    def drop(self, rows: np.ndarray) -> None:
-        keep = np.setdiff1d(np.arange(self.n), np.asarray(rows, dtype=np.int64))
-        self.policy.keep_rows(keep)
-        self.n = len(keep)
+    def drop(self, rows: Any) -> None:
+        dropped = np.asarray(rows, dtype=np.int64)
+        self._apply(np.setdiff1d(np.arange(self.n), dropped), dropped)
+
+    def keep_rows(self, rows: Any) -> None:
+        kept = np.asarray(rows, dtype=np.int64)
+        self._apply(kept, np.setdiff1d(np.arange(self.n), kept))
+
+    def _apply(self, kept: np.ndarray, dropped: np.ndarray) -> None:
+        if hasattr(self.policy, "drop"):
+            self.policy.drop(dropped)
+        elif hasattr(self.policy, "keep_rows"):
+            self.policy.keep_rows(kept)
+        self.n = len(kept)
 
     def act(self, obs: np.ndarray) -> np.ndarray:
         return self.policy.act(obs)
+
+
+def row_tracking(policy: Any) -> Any:
+    """`policy` wrapped in `RowTrackingPolicy` unless it already is one."""
+    return policy if isinstance(policy, RowTrackingPolicy) else RowTrackingPolicy(policy)
 
 
 class PolicyLoader:
@@ -53,15 +73,13 @@ class PolicyLoader:
 
         ref = ref if isinstance(ref, SnapshotRef) else SnapshotRef.model_validate(ref)
         if ref.kind != "dreamer":
-            return load_snapshot_policy(ref)
+            return row_tracking(load_snapshot_policy(ref))
         sha256 = ref.sha256 or ""
         if sha256 in self._policies:
             self._policies.move_to_end(sha256)
             return self._policies[sha256]
         self._limit_threads()
-        policy = load_snapshot_policy(ref, self.cache.get(ref.id, sha256))
-        if hasattr(policy, "keep_rows") and not hasattr(policy, "drop"):
-            policy = RowDroppingPolicy(policy)
+        policy = row_tracking(load_snapshot_policy(ref, self.cache.get(ref.id, sha256)))
         self._policies[sha256] = policy
         while len(self._policies) > self.keep:
             self._policies.popitem(last=False)
