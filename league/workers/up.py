@@ -73,6 +73,7 @@ def _check_args(args: argparse.Namespace) -> None:
     except ValueError as error:
         raise CommandError(f"--trainer-args cannot be split into arguments: {error}") from None
     with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does: TIME_WAIT is no obstacle
         try:
             probe.bind((args.host, args.port))
         except OSError as error:
