@@ -69,6 +69,41 @@ def test_batched_games_equal_games_played_one_at_a_time(mode):
     assert sum(len(rows) for rows in one.dropped) == sum(r.length < longest for r in results)
 
 
+class MemoryPolicy:
+    """Remembers each game's first observation and checks, every step, that row and memory agree."""
+
+    def __init__(self, use_keep_rows: bool) -> None:
+        if use_keep_rows:
+            self.keep_rows = self._keep
+        else:
+            self.drop = lambda rows: self._keep(np.setdiff1d(np.arange(len(self.memory)), rows))
+        self.memory = None
+
+    def reset(self, n: int) -> None:
+        self.memory = None
+
+    def _keep(self, rows) -> None:
+        self.memory = self.memory[np.asarray(rows)]
+
+    def act(self, obs: np.ndarray) -> np.ndarray:
+        if self.memory is None:
+            self.memory = obs[:, 12:14].copy()  # where each game's puck started
+        assert len(self.memory) == len(obs)
+        return np.tanh(np.hstack([obs[:, 12:14] - obs[:, 0:2], self.memory])) * [1, 1, 0.1, 0]
+
+
+@pytest.mark.parametrize("use_keep_rows", [False, True])
+def test_stateful_policies_keep_each_games_memory(use_keep_rows):
+    one, two = MemoryPolicy(use_keep_rows), MemoryPolicy(use_keep_rows)
+    seeds = list(range(40, 48))
+    results = play_games(one, two, seeds, record=True)
+    assert len({r.length for r in results}) > 1  # games ended at different steps
+    for r in results:  # with the right memory per row, each game is the game played alone
+        alone = play_games(MemoryPolicy(use_keep_rows), MemoryPolicy(use_keep_rows), [r.seed], [r.one_starting],
+                           record=True)[0]
+        assert alone.record["frames"] == r.record["frames"]
+
+
 def test_starting_sides_can_be_given_per_game_or_for_all():
     policy = basic_opponent_policy(weak=True, seed=0)
     assert isinstance(policy, Policy)

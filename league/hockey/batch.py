@@ -4,8 +4,8 @@ A policy follows one small protocol (`Policy`): `reset(n)` when n games start, t
 `act(obs)` with an (m, 18) batch of its own views (player two's is `obs_agent_two`), answering
 (m, 4) actions in its own view. All games of a call run in lock step; a game that ends drops
 out of the batch, so `m` is the number of unfinished games, in their original order. A policy
-that keeps per-game state may define `drop(rows)`: it is told, before the next `act`, which
-rows of its last batch ended.
+that keeps per-game state may define `drop(rows)` (told the rows of its last batch that ended)
+or `keep_rows(rows)` (told the rows still running); either is called before the next `act`.
 """
 
 from __future__ import annotations
@@ -111,6 +111,15 @@ def _checked_actions(policy, side: int, obs: np.ndarray) -> list[list[float]]:
     return np.clip(actions, -1.0, 1.0).astype(np.float32).tolist()
 
 
+def _tell_finished(policy, side: int, finished_rows: list[int], batch_size: int) -> None:
+    """Tell a stateful policy which rows of its last batch ended: `drop(finished)`, or else
+    `keep_rows(still running)` (both in the last batch's row numbers)."""
+    if hasattr(policy, "drop"):
+        _call(policy, side, "drop", np.array(finished_rows))
+    elif hasattr(policy, "keep_rows"):
+        _call(policy, side, "keep_rows", np.setdiff1d(np.arange(batch_size), finished_rows))
+
+
 def play_games(policy_one, policy_two, seeds: Sequence[int], one_starting=None, *,
                mode: Mode | int | str = Mode.NORMAL, record: bool = False,
                progress: bool = False) -> list[GameResult]:
@@ -157,12 +166,11 @@ def play_games(policy_one, policy_two, seeds: Sequence[int], one_starting=None, 
                     results[i] = GameResult(seeds[i], sides[i], env.winner, env.time, reason, game_record)
             if finished_rows:
                 bar.update(len(finished_rows))
-                active = [i for row, i in enumerate(active) if row not in set(finished_rows)]
+                finished = set(finished_rows)
+                active = [i for row, i in enumerate(active) if row not in finished]
                 if active:
-                    rows = np.array(finished_rows)
-                    for side, policy in ((1, policy_one), (2, policy_two)):
-                        if hasattr(policy, "drop"):
-                            _call(policy, side, "drop", rows)
+                    _tell_finished(policy_one, 1, finished_rows, len(active) + len(finished_rows))
+                    _tell_finished(policy_two, 2, finished_rows, len(active) + len(finished_rows))
     finally:
         bar.close()
         for env in envs:
