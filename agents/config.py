@@ -42,6 +42,8 @@ class DreamerConfig:
     # --- behaviour ---
     horizon: int = 15
     """Imagination length in steps."""
+    imagine_stride: int = 2
+    """Imagine from every k-th replayed time step (random offset each step; 1 = all of them)."""
     gamma: float = 0.997
     """Discount factor."""
     lam: float = 0.95
@@ -124,7 +126,7 @@ class DreamerConfig:
         return DreamerConfig.from_dict({**self.to_dict(), **changes})
 
     def validate(self) -> None:
-        positive = ["hidden", "mlp_layers", "latent", "recurrent", "horizon", "batch_size", "seq_length",
+        positive = ["hidden", "mlp_layers", "latent", "recurrent", "horizon", "imagine_stride", "batch_size", "seq_length",
                     "buffer_capacity", "num_envs", "eval_games", "pool_size"]
         for name in positive:
             if getattr(self, name) < 1:

@@ -69,8 +69,11 @@ class HockeyDreamer(nn.Module):
         loss.backward()
         metrics["model_grad_norm"] = float(nn.utils.clip_grad_norm_(self.world_model.parameters(), self.config.grad_clip))
         self.model_opt.step()
-        start = State(posterior.h.reshape(-1, posterior.h.shape[-1]), posterior.z.reshape(-1, posterior.z.shape[-1]))
-        start_weight = tensors["cont"].transpose(0, 1).reshape(-1)
+        stride = self.config.imagine_stride
+        offset = int(torch.randint(stride, ())) if stride > 1 else 0
+        h, z = posterior.h[offset::stride], posterior.z[offset::stride]  # (T / stride, B, ...)
+        start = State(h.reshape(-1, h.shape[-1]), z.reshape(-1, z.shape[-1]))
+        start_weight = tensors["cont"].transpose(0, 1)[offset::stride].reshape(-1)
         with self._behavior_precision():
             metrics.update(self.behavior.train_step(self.world_model, start, start_weight))
         return metrics

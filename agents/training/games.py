@@ -23,6 +23,15 @@ class Game:
     rewards: np.ndarray  # (length,)
 
 
+def tell_finished(policy, finished: np.ndarray, still: np.ndarray) -> None:
+    """Tell a stateful policy which rows of its last batch ended (`drop`) or go on (`keep_rows`),
+    the same rule as the game's `play_games`."""
+    if hasattr(policy, "drop"):
+        policy.drop(finished)
+    elif hasattr(policy, "keep_rows"):
+        policy.keep_rows(still)
+
+
 class LockstepGames:
     """A fixed set of game instances, reused; `play` runs up to that many games at once."""
 
@@ -34,8 +43,8 @@ class LockstepGames:
              keep_trajectories: bool = True, one_starting: list[bool] | None = None) -> list[Game]:
         """Play one game per seed (at most `count`), learner as player one, opponent as player two.
 
-        Both are batched policies; when games finish, policies with `keep_rows(rows)` are told which
-        games are still running. `on_step(n)` is called after each step with the number of games
+        Both are batched policies; when games finish, they are told with `drop(finished rows)` or
+        `keep_rows(running rows)`, whichever they have. `on_step(n)` is called after each step with the number of games
         that stepped (training hooks in here). `one_starting[i]` says who gets the puck in game i
         (default: alternating, player one first)."""
         n = len(seeds)
@@ -73,9 +82,10 @@ class LockstepGames:
                     still.append(k)
             stepped = len(active)
             if len(still) < len(active):
-                for policy in (learner, opponent):
-                    if hasattr(policy, "keep_rows") and still:
-                        policy.keep_rows(np.asarray(still))
+                if still:
+                    finished = np.setdiff1d(np.arange(len(active)), still)
+                    for policy in (learner, opponent):
+                        tell_finished(policy, finished, np.asarray(still))
                 active = [active[k] for k in still]
             if on_step is not None:
                 on_step(stepped)
