@@ -221,3 +221,18 @@ def test_replay_plays_and_ends_on_the_recorded_positions(tab, league):
     page.click("[data-role=start]")
     assert page.get_attribute("#replay", "data-frame") == "0"
     assert _canvas_image(page, "#replay canvas") == first
+
+
+def test_replay_switches_to_another_game_of_the_match(tab, league):
+    match_id = league["match_ids"][0]
+    page = tab.open(f"/matches/{match_id}")
+    with page.expect_navigation():
+        page.click(f'a[href="/matches/{match_id}?game=1#replay"]')
+    page.wait_for_selector("#replay[data-frame='0']")
+    assert "Replay of game 1" in page.text_content("h2")
+    record = json.loads(page.text_content("#game-record"))
+    steps = page.text_content("#games tr.selected td:nth-child(5)")
+    assert int(steps) == record["length"]
+    assert page.get_attribute("[data-role=scrub]", "max") == str(record["length"])
+    page.keyboard.press("End")
+    assert page.get_attribute("#replay", "data-frame") == str(record["length"])

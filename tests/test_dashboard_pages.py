@@ -235,3 +235,24 @@ def test_static_files_are_vendored_and_served(league):
     for path in ("/", "/head-to-head", f"/opponents/{league['snapshot_id']}"):
         sources = re.findall(r'(?:src|href)="(https?:)?//', client.get(path).text)
         assert sources == [], f"{path} loads something from outside the server"
+
+
+def test_builtin_opponent_page_says_it_has_no_weights(league):
+    client = league["client"]
+    board = client.get("/api/leaderboard").json()
+    basic = next(r for r in board if r["name"] == "basic_strong")
+    body = client.get(f"/opponents/{basic['snapshot_id']}").text
+    assert "built in, no weights" in body
+    assert "/weights" not in body
+    assert "<h1>basic_strong" in body
+
+
+def test_match_page_without_a_game_chosen_replays_the_first_recorded_game(league):
+    import json
+
+    match_id = league["match_ids"][-1]
+    body = league["client"].get(f"/matches/{match_id}").text
+    record = json.loads(re.search(r'id="game-record">(.*?)</script>', body, re.S).group(1))
+    links = re.findall(rf'href="/matches/{match_id}\?game=(\d+)#replay"', body)
+    assert links == ["0", "1"]
+    assert "Replay of game 0" in body and record["frames"]["player_one"]
