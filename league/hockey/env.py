@@ -101,9 +101,9 @@ class HockeyEnv(gym.Env):
                 if mode is not None:
                     raise ValueError("mode given both as an argument and in options")
                 mode = options["mode"]
-        if mode is not None:
-            self.mode = parse_mode(mode)
+        new_mode = self.mode if mode is None else parse_mode(mode)
         super().reset(seed=seed)
+        self.mode = new_mode
         self._destroy()
         self.done = False
         self.winner = 0
