@@ -135,6 +135,8 @@ def test_leaderboard_lists_the_pool_in_rating_order(league):
     names = [html.unescape(n) for n in re.findall(r'<tr data-rank="\d+" data-name="([^"]*)"', page.text)]
     assert names == expected_order(league["url"])
     assert "basic_strong" in names and "basic_weak" in names
+    latest = re.findall(r'<tr><td><a href="/matches/(\d+)">', page.text)
+    assert [int(m) for m in latest] == sorted(league["match_ids"], reverse=True)
 
 
 def test_names_with_html_and_script_are_shown_as_text(league):

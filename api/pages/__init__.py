@@ -22,10 +22,13 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from api.deps import SessionDep, SettingsDep
 from api.pages import queries
+from league.matches import list_matches
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 TEMPLATES_DIR = ROOT / "templates"
 STATIC_DIR = ROOT / "static"
+
+LATEST_MATCHES = 8  # finished matches listed under the leaderboard
 
 router = APIRouter(tags=["dashboard"], include_in_schema=False)
 
@@ -128,8 +131,10 @@ def _finite(value: float) -> float | None:
 def leaderboard_page(session: SessionDep, settings: SettingsDep) -> HTMLResponse:
     token = queries.leaderboard_token(session)
     rows = queries.leaderboard(session)
+    latest = list_matches(session, state="done", limit=LATEST_MATCHES).items
     return _render(
         "leaderboard.html", status=_status(session, settings), active="leaderboard", rows=rows, token=token,
+        latest=latest,
         lineages=sorted({r["lineage"] for r in rows}), kinds=sorted({r["kind"] for r in rows}),
         total_games=sum(r["games"] for r in rows) // 2,
     )
