@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from api.live_server import start_server, stop_server  # noqa: E402
 from league.workers.client import LeagueClient  # noqa: E402
+from league.workers.up import LEAGUE  # noqa: E402
 
 ADMIN = "benchmark-admin-token"
 
@@ -82,7 +83,7 @@ def measure(url: str, a: int, b: int, workers: int, seconds: float, cache: Path)
     """Games per minute between `a` and `b` with `workers` match workers."""
     env = {**os.environ, "LEAGUE_TOKEN": ADMIN, "PYTHONUNBUFFERED": "1"}
     processes = [
-        subprocess.Popen([sys.executable, "-m", "league.cli", "match-worker", "--server", url, "--name", f"bench-{i}",
+        subprocess.Popen([*LEAGUE, "match-worker", "--server", url, "--name", f"bench-{i}",
                           "--cache-dir", str(cache), "--poll-interval", "0.2"],
                          env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         for i in range(workers)

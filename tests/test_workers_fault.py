@@ -12,7 +12,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from sqlalchemy.orm import Session
 from api.live_server import free_port, start_server, stop_server
 from league.models import Game, Match, Rating, RatingChange
 from league.rating import Skill, initial_skill, rate_game
+from league.workers.up import LEAGUE
 
 pytestmark = pytest.mark.slow
 
@@ -35,7 +35,7 @@ def _start_worker(url: str, name: str, tmp_path: Path) -> subprocess.Popen:
     log = open(tmp_path / f"{name}.log", "ab")  # noqa: SIM115 (the process owns it)
     env = {**os.environ, "LEAGUE_TOKEN": ADMIN, "PYTHONUNBUFFERED": "1"}
     return subprocess.Popen(
-        [sys.executable, "-m", "league.cli", "match-worker", "--server", url, "--name", name,
+        [*LEAGUE, "match-worker", "--server", url, "--name", name,
          "--poll-interval", "0.2", "--cache-dir", str(tmp_path / "cache")],
         env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )

@@ -1,56 +1,18 @@
-"""Worker policies: both row conventions of batched play, and jobs played from cached Dreamer weights."""
+"""Worker policies: jobs played from cached Dreamer weights, and forfeits for weights that do not load."""
 
 from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime, timedelta
 
-import numpy as np
 import pytest
 import torch
 
 from agents.checkpoint import save_checkpoint
 from agents.config import make_config
 from agents.hockey_dreamer import HockeyDreamer
-from league.hockey.batch import basic_opponent_policy
-from league.workers.policies import PolicyLoader, RowTrackingPolicy
+from league.workers.policies import PolicyLoader
 from league.workers.weights_cache import WeightsCache
-
-
-class KeepRowsRecorder:
-    """A policy that keeps per-game memory through `keep_rows`, like the Dreamer policy."""
-
-    def __init__(self):
-        self.memory: list[int] = []
-
-    def reset(self, n):
-        self.memory = list(range(n))
-
-    def keep_rows(self, rows):
-        self.memory = [self.memory[i] for i in rows]
-
-    def act(self, obs):
-        return np.zeros((len(obs), 4))
-
-
-def test_drop_is_translated_for_a_keep_rows_policy():
-    inner = KeepRowsRecorder()
-    policy = RowTrackingPolicy(inner)
-    policy.reset(5)
-    policy.drop(np.array([1, 3]))
-    assert inner.memory == [0, 2, 4]
-    policy.drop(np.array([0]))
-    assert inner.memory == [2, 4] and policy.n == 2
-
-
-def test_keep_rows_is_translated_for_the_basic_opponent():
-    inner = basic_opponent_policy(weak=False, seed=3)
-    policy = RowTrackingPolicy(inner)
-    policy.reset(4)
-    phases = inner.phases.copy()
-    policy.keep_rows(np.array([0, 2, 3]))
-    assert np.array_equal(inner.phases, phases[[0, 2, 3]])
-    assert policy.act(np.zeros((3, 18))).shape == (3, 4)  # the basic opponent agrees on the batch size
 
 
 @pytest.fixture(scope="module")

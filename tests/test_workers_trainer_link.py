@@ -101,8 +101,7 @@ def test_opponents_come_from_the_local_pool_until_the_learner_is_registered(serv
     pool = _local_pool()
     source = ServerOpponentSource.around(pool, client, loader=None, log=lambda _: None)
     assert isinstance(source, SelfPlayManager) and source.entries is pool.entries
-    name, policy = source.sample()
-    assert (name, policy.policy) == ("self-000000500", "policy-of-500")
+    assert source.sample() == ("self-000000500", "policy-of-500")
     assert server.requests == []  # no learner yet: nothing asked of the server
     source.record_result("self-000000500", 1)
     assert pool.entries["self-000000500"].wins == 1

@@ -11,51 +11,8 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any
 
-import numpy as np
-
 from league.schemas import JobAssignment, SnapshotRef
 from league.workers.weights_cache import WeightsCache
-
-
-class RowTrackingPolicy:
-    """A batched policy that understands both ways of saying which games of a batch finished.
-
-    The game's batched play calls `drop(rows)` with the rows that just finished; the agent's
-    training games call `keep_rows(rows)` with the rows still running. Whichever the wrapped policy
-    implements is called with the right rows, so per-game memory (a Dreamer's recurrent state, a
-    basic opponent's phase) stays with its game under either caller.
-    """
-
-    def __init__(self, policy: Any):
-        self.policy = policy
-        self.n = 0
-
-    def reset(self, n: int) -> None:
-        self.policy.reset(n)
-        self.n = n
-
-    def drop(self, rows: Any) -> None:
-        dropped = np.asarray(rows, dtype=np.int64)
-        self._apply(np.setdiff1d(np.arange(self.n), dropped), dropped)
-
-    def keep_rows(self, rows: Any) -> None:
-        kept = np.asarray(rows, dtype=np.int64)
-        self._apply(kept, np.setdiff1d(np.arange(self.n), kept))
-
-    def _apply(self, kept: np.ndarray, dropped: np.ndarray) -> None:
-        if hasattr(self.policy, "drop"):
-            self.policy.drop(dropped)
-        elif hasattr(self.policy, "keep_rows"):
-            self.policy.keep_rows(kept)
-        self.n = len(kept)
-
-    def act(self, obs: np.ndarray) -> np.ndarray:
-        return self.policy.act(obs)
-
-
-def row_tracking(policy: Any) -> Any:
-    """`policy` wrapped in `RowTrackingPolicy` unless it already is one."""
-    return policy if isinstance(policy, RowTrackingPolicy) else RowTrackingPolicy(policy)
 
 
 class PolicyLoader:
@@ -73,13 +30,13 @@ class PolicyLoader:
 
         ref = ref if isinstance(ref, SnapshotRef) else SnapshotRef.model_validate(ref)
         if ref.kind != "dreamer":
-            return row_tracking(load_snapshot_policy(ref))
+            return load_snapshot_policy(ref)
         sha256 = ref.sha256 or ""
         if sha256 in self._policies:
             self._policies.move_to_end(sha256)
             return self._policies[sha256]
         self._limit_threads()
-        policy = row_tracking(load_snapshot_policy(ref, self.cache.get(ref.id, sha256)))
+        policy = load_snapshot_policy(ref, self.cache.get(ref.id, sha256))
         self._policies[sha256] = policy
         while len(self._policies) > self.keep:
             self._policies.popitem(last=False)

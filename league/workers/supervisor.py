@@ -24,8 +24,8 @@ class ChildSpec:
 
     name: str
     """Short unique name, used in messages and for the log file `<log_dir>/<name>.log`."""
-    argv: list[str]
-    """The command line."""
+    argv: list[str] | Callable[[], list[str]]
+    """The command line, or a function giving it at each (re)start."""
     env: dict[str, str] | None = None
     """Environment (None: the supervisor's own)."""
     restart: bool = True
@@ -98,7 +98,7 @@ class Supervisor:
         log_path = self.log_path(spec.name)
         log = open(log_path, "ab") if log_path is not None else None  # noqa: SIM115 (closed in _reap)
         process = subprocess.Popen(
-            spec.argv,
+            spec.argv() if callable(spec.argv) else spec.argv,
             env=spec.env,
             stdin=subprocess.DEVNULL,
             stdout=log if log is not None else subprocess.DEVNULL,

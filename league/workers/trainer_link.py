@@ -38,7 +38,7 @@ from league.workers.client import (
     ServerError,
     ServerUnreachable,
 )
-from league.workers.policies import PolicyLoader, row_tracking
+from league.workers.policies import PolicyLoader
 from league.workers.weights_cache import WeightsCache
 
 TRANSIENT = (ServerUnreachable, ServerError)
@@ -122,8 +122,7 @@ class ServerOpponentSource(SelfPlayManager):
             self.served["server"] += 1
             return chosen
         self.served["local"] += 1
-        name, policy = super().get_opponent()
-        return name, row_tracking(policy)
+        return super().get_opponent()
 
     get_opponent = sample
 

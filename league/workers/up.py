@@ -13,6 +13,7 @@ no process of theirs is left.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import secrets
@@ -31,7 +32,9 @@ from league.workers.client import LeagueClient, LeagueClientError, RetryPolicy
 from league.workers.supervisor import ChildSpec, Supervisor
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-LEAGUE = [sys.executable, "-m", "league.cli"]
+# `league ...` with this interpreter (not `python -m league.cli`, which would load the CLI module twice
+# and let its CommandError escape as a traceback)
+LEAGUE = [sys.executable, "-c", "import sys; from league.cli import main; sys.exit(main())"]
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -157,24 +160,29 @@ def role_tokens(client: LeagueClient, admin_token: str) -> tuple[dict[str, str],
     return tokens, ids
 
 
+def _trainer_argv(args: argparse.Namespace, url: str, data_dir: Path, index: int) -> list[str]:
+    """`league train` for trainer `index`; a run that has saved state is resumed (after a restart,
+    or by the next `league up`)."""
+    run_dir = data_dir / "runs" / f"trainer-{index}"
+    argv = [*LEAGUE, "train", "--server", url, "--agent-name", f"dreamer-{args.trainer_preset}-{index}"]
+    if (run_dir / "state" / "trainer.json").exists():
+        argv += ["--resume", str(run_dir)]
+    else:
+        argv += ["--preset", args.trainer_preset, "--run-dir", str(run_dir)]
+    if args.register_every is not None:
+        argv += ["--register-every", str(args.register_every)]
+    return argv + shlex.split(args.trainer_args)
+
+
 def _children(args: argparse.Namespace, url: str, env: dict[str, str], data_dir: Path,
               tokens: dict[str, str]) -> list[ChildSpec]:
     specs = []
     worker_env = {**env, "LEAGUE_TOKEN": tokens["trainer"]}
     worker_env.pop("LEAGUE_ADMIN_TOKEN", None)
     for i in range(1, args.trainers + 1):
-        run_dir = data_dir / "runs" / f"trainer-{i}"
-        argv = [*LEAGUE, "train", "--server", url]
-        if (run_dir / "state" / "trainer.json").exists():
-            argv += ["--resume", str(run_dir)]  # a later `league up` continues the same run
-        else:
-            argv += ["--preset", args.trainer_preset, "--run-dir", str(run_dir)]
-        if args.register_every is not None:
-            argv += ["--register-every", str(args.register_every)]
-        argv += ["--agent-name", f"dreamer-{args.trainer_preset}-{i}"]
         # SIGINT: `league train` saves its state on KeyboardInterrupt, so it resumes where it stopped
-        specs.append(ChildSpec(f"trainer-{i}", argv + shlex.split(args.trainer_args), env=worker_env,
-                               stop_signal=signal.SIGINT))
+        specs.append(ChildSpec(f"trainer-{i}", functools.partial(_trainer_argv, args, url, data_dir, i),
+                               env=worker_env, stop_signal=signal.SIGINT))
     worker_env = {**worker_env, "LEAGUE_TOKEN": tokens["worker"]}
     for i in range(1, args.match_workers + 1):
         argv = [*LEAGUE, "match-worker", "--server", url, "--name", f"up-worker-{i}",
