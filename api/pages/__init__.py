@@ -23,6 +23,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from api.deps import SessionDep, SettingsDep
 from api.pages import queries
 from league.matches import list_matches
+from league.rating import PROVISIONAL_SIGMA
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 TEMPLATES_DIR = ROOT / "templates"
@@ -86,6 +87,7 @@ def _environment() -> Environment:
     env.filters["ago"] = ago
     env.filters["filesize"] = filesize
     env.globals["static"] = static
+    env.globals["provisional_sigma"] = PROVISIONAL_SIGMA
     return env
 
 

@@ -101,7 +101,9 @@
       this.root.querySelector("[data-role=end]").addEventListener("click", () => { this.pause(); this.seek(this.last); });
       this.slider.addEventListener("input", () => { this.pause(); this.seek(Number(this.slider.value)); });
       document.addEventListener("keydown", (event) => {
-        if (event.target.closest && event.target.closest("input, select, textarea")) return;
+        const target = event.target.closest ? event.target : document.body;
+        if (target.closest("input, select, textarea")) return;
+        if (target.closest("button, a") && (event.key === " " || event.key === "Enter")) return;  // their own click
         const actions = {
           " ": () => this.toggle(), ArrowLeft: () => this.step(-1), ArrowRight: () => this.step(1),
           Home: () => { this.pause(); this.seek(0); }, End: () => { this.pause(); this.seek(this.last); },
