@@ -258,3 +258,47 @@ def test_match_page_without_a_game_chosen_replays_the_first_recorded_game(league
     links = re.findall(rf'href="/matches/{match_id}\?game=(\d+)#replay"', body)
     assert links == ["0", "1"]
     assert "Replay of game 0" in body and record["frames"]["player_one"]
+
+
+def test_page_queries_agree_with_the_core_on_every_backend(session):
+    """The dashboard's own queries on SQLite (and PostgreSQL when the suite has one) after real games."""
+    import torch
+
+    from api.pages import queries
+    from league.jobs import claim_job, report_result
+    from league.leaderboard import leaderboard, pair_record
+    from league.settings import Settings
+    from league.workers.policies import PolicyLoader
+    from league.workers.weights_cache import WeightsCache
+
+    torch.set_num_threads(1)
+    settings = Settings(queue_target=1, games_per_match=2, placement_games=0)
+    loader = PolicyLoader(WeightsCache("/nonexistent", lambda i: b""))  # basic opponents only: no weights
+    job = claim_job(session, "backend-test", settings=settings, rng=random.Random(3))
+    report_result(session, job.job_id, "backend-test", play_job(job, loader.load), lease_id=job.lease_id)
+    a, b = job.snapshot_a.id, job.snapshot_b.id
+
+    board = queries.leaderboard(session)
+    assert [r["id"] for r in board] == [r.snapshot_id for r in leaderboard(session)]
+    assert all(0 <= r["bar"]["lo"] <= r["bar"]["mu"] <= 100 for r in board)
+    assert queries.rank_by_id(session) == {r["id"]: r["rank"] for r in board}
+
+    record = pair_record(session, a, b)
+    matrix = queries.head_to_head(session)
+    (row, col, wins, draws, losses), = matrix["cells"]
+    by_row = {matrix["ids"][row]: (wins, draws, losses), matrix["ids"][col]: (losses, draws, wins)}
+    assert by_row[a] == (record.a_wins, record.draws, record.b_wins)
+
+    history = queries.rating_history(session, a)
+    assert len(history["mu"]) == 3 and history["match"][1:] == [job.job_id, job.job_id]
+    (recent,) = queries.recent_matches(session, a, history)
+    assert (recent["wins"], recent["draws"], recent["losses"]) == (record.a_wins, record.draws, record.b_wins)
+    assert recent["other_id"] == b and recent["delta"] is not None
+    (versus,) = queries.versus(session, a, queries.rank_by_id(session))
+    assert (versus["id"], versus["games"], versus["wins"]) == (b, 2, record.a_wins)
+
+    found = queries.match(session, job.job_id)
+    assert [g["has_record"] for g in found["games"]] == [True, True]
+    assert queries.game_record(session, found["games"][0]["id"])["format"] == "hockey-game-record"
+    assert queries.status(session, 60) == {"jobs_queued": 0, "jobs_running": 0, "workers_seen": 1}
+    assert queries.opponent(session, 10**9) is None and queries.match(session, 10**9) is None
