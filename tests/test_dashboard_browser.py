@@ -236,3 +236,29 @@ def test_replay_switches_to_another_game_of_the_match(tab, league):
     assert page.get_attribute("[data-role=scrub]", "max") == str(record["length"])
     page.keyboard.press("End")
     assert page.get_attribute("#replay", "data-frame") == str(record["length"])
+
+
+def test_replay_draws_the_rink_as_the_game_draws_it(tab, league):
+    """At the game's own picture size, the canvas matches `league.hockey.render` pixel for pixel
+    (up to anti-aliased edges), at a frame in the middle of a recorded game."""
+    import base64
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from league.hockey.render import draw_positions
+
+    page = tab.open(f"/matches/{league['match_ids'][0]}?game=1")
+    page.evaluate("document.querySelector('#replay canvas').style.width = '600px'")
+    page.wait_for_function("document.querySelector('#replay canvas').width === 600")
+    record = json.loads(page.text_content("#game-record"))
+    frame = record["length"] // 2
+    page.evaluate(f"window.hockeyReplay.seek({frame})")
+    data_url = _canvas_image(page, "#replay canvas")
+    drawn = np.asarray(Image.open(io.BytesIO(base64.b64decode(data_url.split(",", 1)[1]))).convert("RGB"))
+    frames = record["frames"]
+    expected = draw_positions(frames["player_one"][frame], frames["player_two"][frame], frames["puck"][frame])
+    assert drawn.shape == expected.shape == (480, 600, 3)
+    close = np.abs(drawn.astype(int) - expected.astype(int)).max(axis=2) <= 40
+    assert close.mean() > 0.98, f"only {close.mean():.1%} of the pixels match the game's picture"
