@@ -330,8 +330,8 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, on_signal)
     try:
         health = _connect(client, args.connect_timeout)
-        worker.log(f"worker {args.name} connected to {client.base_url} "
-                   f"(game {health.get('game_version')}, cache {cache.directory})")
+        worker.log(f"server {client.base_url} answers (game {health.get('game_version')}); "
+                   f"claiming jobs as {args.name}, weights cache {cache.directory}")
         stats = worker.run()
     except IncompatibleServer as error:
         raise CommandError(str(error)) from None
