@@ -11,6 +11,7 @@ import argparse
 import importlib
 import importlib.util
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -87,6 +88,13 @@ def test_workers_can_be_scaled():
     assert int(replicas) >= 2
 
 
+def test_the_trainer_resumes_after_a_restart_and_saves_on_stop():
+    trainer = _load("docker-compose.yml")["services"]["trainer"]
+    runs = league_commands([interpolate(str(p), {}) for p in trainer["command"]])
+    assert any("--resume" in argv for argv in runs) and any("--preset" in argv for argv in runs)
+    assert trainer["stop_signal"] == "SIGINT"
+
+
 def test_only_the_api_owns_the_sqlite_volume():
     services = _load("docker-compose.yml")["services"]
     owners = {name for name, svc in services.items() if any("league-data" in v for v in svc.get("volumes", []))}
@@ -97,21 +105,43 @@ def test_tokens_come_from_the_environment_not_the_command_line():
     compose_text = (ROOT / "docker-compose.yml").read_text()
     services = _load("docker-compose.yml")["services"]
     for worker in WORKERS:
-        assert "--token" not in services[worker]["command"]
+        assert "--token" not in " ".join(services[worker]["command"])
         assert "LEAGUE_TOKEN" in services[worker]["environment"]
     assert "${LEAGUE_WORKER_TOKEN" in compose_text and "${LEAGUE_TRAINER_TOKEN" in compose_text
     assert "${LEAGUE_ADMIN_TOKEN" in compose_text
+
+
+def league_commands(command: list[str]) -> list[list[str]]:
+    """The `league ...` command lines a service runs: its command, or each one in an `sh -c` script."""
+    if command[:2] != ["sh", "-c"]:
+        return [command]
+    lexer = shlex.shlex(command[2], posix=True, punctuation_chars=";&|")
+    lexer.whitespace_split = True
+    tokens, found = list(lexer), []
+    for i, token in enumerate(tokens):
+        if token == "league":
+            end = next((j for j in range(i, len(tokens)) if tokens[j] in {";", "&&", "||", "fi"}), len(tokens))
+            found.append(tokens[i:end])
+    return found
 
 
 def _commands():
     for name in COMPOSE_FILES:
         for service, spec in (_load(name).get("services") or {}).items():
             if "command" in spec:
-                yield name, service, [interpolate(str(part), {}) for part in spec["command"]]
+                command = [interpolate(str(part), {}) for part in spec["command"]]
+                for argv in league_commands(command):
+                    yield name, service, argv
+
+
+def test_sh_scripts_are_split_into_their_league_commands():
+    script = "if [ -f x ]; then exec league train --resume x; else exec league train --run-dir 'a b'; fi"
+    assert league_commands(["sh", "-c", script]) == [["league", "train", "--resume", "x"],
+                                                      ["league", "train", "--run-dir", "a b"]]
 
 
 @pytest.mark.parametrize(
-    "file,service,argv", list(_commands()), ids=[f"{f}:{s}" for f, s, _ in _commands()]
+    "file,service,argv", list(_commands()), ids=[f"{f}:{s}:{' '.join(a[1:3])}" for f, s, a in _commands()]
 )
 def test_every_compose_command_exists_in_our_cli(file, service, argv):
     assert argv[0] == "league", f"{file}:{service} runs {argv[0]!r}, not our CLI"
