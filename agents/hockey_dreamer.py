@@ -40,14 +40,17 @@ class HockeyDreamer(nn.Module):
 
     @torch.no_grad()
     def act(self, obs: np.ndarray, deterministic: bool = False) -> np.ndarray:
-        """obs (18,) -> action (4,), or obs (n, 18) -> actions (n, 4); own (player-one) view."""
+        """obs (18,) -> action (4,), or obs (n, 18) -> actions (n, 4); own (player-one) view.
+
+        Deterministic acting takes the posterior's mean and the actor's mode; otherwise both are sampled."""
         obs = np.asarray(obs, dtype=np.float32)
         single = obs.ndim == 1
         batch = torch.as_tensor(obs.reshape(-1, self.config.obs_dim), device=self.device)
         if self._state is None or self._state.h.shape[0] != batch.shape[0]:
             self.reset(batch.shape[0])
         embed = self.world_model.encode(batch)
-        self._state, _ = self.world_model.rssm.posterior_step(self._state, self._prev_action, embed)
+        self._state, _ = self.world_model.rssm.posterior_step(self._state, self._prev_action, embed,
+                                                               sample=not deterministic)
         dist = self.behavior.policy(self.world_model.rssm.get_features(self._state))
         action = dist.mode() if deterministic else dist.rsample()[0]
         self._prev_action = action

@@ -89,15 +89,17 @@ class SequenceModel(nn.Module):
         return State(h, z), prior
 
     def posterior_step(
-        self, state: State, action: torch.Tensor, embed: torch.Tensor, first: torch.Tensor | None = None
+        self, state: State, action: torch.Tensor, embed: torch.Tensor, first: torch.Tensor | None = None,
+        sample: bool = True,
     ) -> tuple[State, Gaussian]:
-        """One observed step: reset where a game starts (`first` = 1), advance h, draw z from q."""
+        """One observed step: reset where a game starts (`first` = 1), advance h, draw z from q
+        (or take its mean when `sample` is false)."""
         if first is not None:
             state = self._reset_where(state, first)
             action = action * (1.0 - first).unsqueeze(-1)
         h = self._advance(state, self.in_a(action))
         post = self._posterior(h, self.post_e(embed))
-        z = post.mean + post.std * torch.randn_like(post.std)
+        z = post.mean + post.std * torch.randn_like(post.std) if sample else post.mean
         return State(h, z), post
 
     def _reset_where(self, state: State, first: torch.Tensor) -> State:

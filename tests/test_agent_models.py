@@ -1,0 +1,161 @@
+"""Gradient flow through the world model and the actor-critic; snapshots; checkpoints as data."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from agent_helpers import random_buffer
+from safetensors.torch import save
+
+from agents import load_policy
+from agents.checkpoint import expected_tensor_specs, policy_from_bytes, save_checkpoint
+from agents.config import make_config
+from agents.hockey_dreamer import HockeyDreamer
+from agents.models.sequence_model import State
+
+torch.set_num_threads(1)
+CONFIG = make_config("debug")
+
+
+def _batch(seed=0):
+    return random_buffer(seed=seed).sample(CONFIG.batch_size, CONFIG.seq_length, np.random.default_rng(seed))
+
+
+def _tensors(batch):
+    return {k: torch.as_tensor(v) for k, v in batch.items()}
+
+
+def _grads(module):
+    return {n: (p.grad is not None and p.grad.abs().sum().item() > 0) for n, p in module.named_parameters()}
+
+
+def test_world_model_loss_reaches_encoder_gru_and_heads_but_not_the_behaviour():
+    torch.manual_seed(0)
+    agent = HockeyDreamer(CONFIG)
+    loss, metrics, _ = agent.world_model.compute_loss(_tensors(_batch()))
+    loss.backward()
+    wm = agent.world_model
+    for part in (wm.encoder, wm.rssm.gru, wm.rssm.prior_net, wm.rssm.post_out, wm.decoder, wm.reward_head,
+                 wm.continue_head):
+        assert any(_grads(part).values()), f"no gradient reaches {part}"
+    assert all(p.grad is None for p in agent.behavior.parameters())
+    assert set(metrics) >= {"model_loss", "obs_loss", "reward_loss", "cont_loss", "kl"}
+
+
+def _imagined(agent):
+    _, _, post = agent.world_model.compute_loss(_tensors(_batch()))
+    start = State(post.h.reshape(-1, post.h.shape[-1]), post.z.reshape(-1, post.z.shape[-1]))
+    imagined, weight = agent.behavior.imagine(agent.world_model, start, torch.ones(start.h.shape[0]))
+    returns, slow = agent.behavior.returns(imagined)
+    return imagined, weight, returns, slow
+
+
+def _changed(before, after):
+    return {name for name in before if not torch.equal(before[name], after[name])}
+
+
+def test_actor_update_changes_only_the_actor():
+    torch.manual_seed(1)
+    agent = HockeyDreamer(CONFIG)
+    imagined, weight, returns, _ = _imagined(agent)
+    before = agent.state()
+    baseline = agent.behavior.critic(imagined.features[:-1]).squeeze(-1).detach() - 0.5  # a non-zero advantage
+    agent.behavior.update_actor(imagined, returns, baseline, weight)
+    changed = _changed(before, agent.state())
+    assert changed and all(name.startswith("behavior.actor.") for name in changed)
+    assert all(p.grad is None for p in agent.world_model.parameters())
+
+
+def test_critic_update_changes_only_the_critic_and_its_slow_copy():
+    torch.manual_seed(2)
+    agent = HockeyDreamer(CONFIG)
+    imagined, weight, returns, slow = _imagined(agent)
+    before = agent.state()
+    agent.behavior.update_critic(imagined, returns + 1.0, slow, weight)
+    changed = _changed(before, agent.state())
+    assert any(name.startswith("behavior.critic.") for name in changed)
+    assert all(name.startswith(("behavior.critic.", "behavior.slow_critic.")) for name in changed)
+
+
+def test_full_train_step_returns_float_metrics():
+    torch.manual_seed(3)
+    agent = HockeyDreamer(CONFIG)
+    metrics = agent.train_step(_batch())
+    json.dumps(metrics)
+    assert all(isinstance(v, float) and np.isfinite(v) for v in metrics.values())
+    assert {"model_loss", "actor_loss", "critic_loss", "return_scale"} <= set(metrics)
+
+
+def test_state_round_trip_gives_identical_actions():
+    torch.manual_seed(4)
+    agent = HockeyDreamer(CONFIG)
+    agent.train_step(_batch())
+    copy = HockeyDreamer(CONFIG)
+    copy.restore_state(agent.state())
+    obs = np.random.default_rng(0).normal(size=(12, 3, 18))
+    for deterministic in (True, False):
+        agent.reset(3), copy.reset(3)
+        for step in obs:
+            torch.manual_seed(7)
+            a = agent.act(step, deterministic=deterministic)
+            torch.manual_seed(7)
+            b = copy.act(step, deterministic=deterministic)
+            np.testing.assert_array_equal(a, b)
+            assert a.shape == (3, 4) and np.all(np.abs(a) <= 1)
+
+
+def test_checkpoint_is_data_and_loads_as_a_policy(tmp_path):
+    torch.manual_seed(5)
+    agent = HockeyDreamer(CONFIG)
+    path = save_checkpoint(tmp_path / "ckpt", agent, {"step": 42})
+    meta = json.loads(path.with_suffix(".json").read_text())
+    assert meta["step"] == 42 and meta["config"] == CONFIG.to_dict() and meta["kind"] == "dreamer"
+    policy = load_policy(path)
+    from_bytes = policy_from_bytes(path.read_bytes(), meta["config"])
+    obs = np.random.default_rng(1).normal(size=(5, 2, 18))
+    policy.reset(2), from_bytes.reset(2), agent.reset(2)
+    for step in obs:
+        expected = agent.act(step, deterministic=True)
+        np.testing.assert_allclose(policy.act(step), expected, rtol=1e-6)
+        np.testing.assert_allclose(from_bytes.act(step), expected, rtol=1e-6)
+    policy.reset()
+    assert policy.act(obs[0, 0]).shape == (4,)
+    specs = expected_tensor_specs(CONFIG.to_dict())
+    assert set(specs) == set(agent.state_dict())
+    assert all(dtype == "F32" for dtype, _ in specs.values())
+
+
+def test_policy_plays_the_games_batched_protocol():
+    from agents.policy import DreamerPolicy
+    from league.hockey.batch import basic_opponent_policy, play_games
+
+    policy = DreamerPolicy(HockeyDreamer(CONFIG))
+    results = play_games(policy, basic_opponent_policy(weak=True, seed=0), seeds=[1, 2, 3, 4])
+    assert len(results) == 4 and all(r.winner in (-1, 0, 1) for r in results)
+
+
+def test_bad_checkpoints_are_rejected_clearly(tmp_path):
+    agent = HockeyDreamer(CONFIG)
+    data = save(agent.state())
+    with pytest.raises(ValueError, match="not a valid safetensors"):
+        policy_from_bytes(b"not safetensors at all", CONFIG.to_dict())
+    with pytest.raises(ValueError, match="unknown config field"):
+        policy_from_bytes(data, {"hiden": 3})
+    with pytest.raises(ValueError, match="expected F32"):
+        policy_from_bytes(data, make_config("default").to_dict())
+    wrong = agent.state()
+    wrong["behavior.actor.0.weight"] = torch.full_like(wrong["behavior.actor.0.weight"], float("nan"))
+    with pytest.raises(ValueError, match="NaN"):
+        policy_from_bytes(save(wrong), CONFIG.to_dict())
+    with pytest.raises(ValueError, match="invalid|at least"):
+        expected_tensor_specs({"hidden": 0})
+    lonely = tmp_path / "lonely.safetensors"
+    lonely.write_bytes(data)
+    with pytest.raises(FileNotFoundError, match="json"):
+        load_policy(lonely)
+    with pytest.raises(FileNotFoundError, match="no checkpoint"):
+        load_policy(tmp_path / "missing.safetensors")
+    with pytest.raises(ValueError, match="shape"):
+        load_policy_from = policy_from_bytes(data, CONFIG.to_dict())
+        load_policy_from.act(np.zeros(16))
