@@ -19,6 +19,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 
 from api.deps import SessionDep, SettingsDep
 from api.pages import queries
@@ -108,6 +109,25 @@ def _status(session, settings) -> dict[str, Any]:
     return {**_versions(), **queries.status(session, settings.worker_seen_seconds)}
 
 
+def _leaderboard_rows(session) -> list[dict[str, Any]]:
+    """The leaderboard with its numbers formatted once here (the table is the heaviest template)."""
+    now = datetime.now(UTC)
+    rows = queries.leaderboard(session)
+    for row in rows:
+        bar, last = row["bar"], row["last_played"]
+        row["rating_key"] = f"{row['rating']:.4f}"
+        row["rating_text"] = f"{row['rating']:.1f}"
+        row["rating_title"] = f"mu {row['mu']:.2f}, sigma {row['sigma']:.2f}: rating = mu - 3 sigma"
+        row["bar_html"] = Markup(
+            f'<span class="range" style="left: {bar["lo"]}%; width: {bar["width"]}%"></span>'
+            f'<span class="lo" style="left: {bar["lo"]}%"></span><span class="mu" style="left: {bar["mu"]}%"></span>'
+        )
+        row["last_key"] = row["last_played_ts"] if last else ""
+        row["last_iso"] = last.isoformat() if last else ""
+        row["last_ago"] = ago(last, now) if last else ""
+    return rows
+
+
 def _render(name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     html = _environment().get_template(f"dashboard/{name}").render(**context)
     return HTMLResponse(html, status_code=status_code, headers={"Cache-Control": "no-store"})
@@ -132,7 +152,7 @@ def _finite(value: float) -> float | None:
 @router.get("/", response_class=HTMLResponse)
 def leaderboard_page(session: SessionDep, settings: SettingsDep) -> HTMLResponse:
     token = queries.leaderboard_token(session)
-    rows = queries.leaderboard(session)
+    rows = _leaderboard_rows(session)
     latest = list_matches(session, state="done", limit=LATEST_MATCHES).items
     return _render(
         "leaderboard.html", status=_status(session, settings), active="leaderboard", rows=rows, token=token,
@@ -148,7 +168,7 @@ def leaderboard_fragment(session: SessionDep, since: str | None = None) -> Respo
     token = queries.leaderboard_token(session)
     if since == token:
         return Response(status_code=204, headers={"Cache-Control": "no-store"})
-    return _render("fragment_leaderboard.html", rows=queries.leaderboard(session), token=token)
+    return _render("fragment_leaderboard.html", rows=_leaderboard_rows(session), token=token)
 
 
 @router.get("/fragments/status", response_class=HTMLResponse)
