@@ -16,6 +16,9 @@
     return { stroke: ink, grid: { stroke: line, width: 1 }, ticks: { stroke: line, width: 1 } };
   }
 
+  // Tick spacings for axes of whole numbers (games, training steps).
+  const WHOLE_STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6, 2e6, 5e6, 1e7, 2e7, 5e7, 1e8];
+
   // Keep a chart as wide as its container.
   function fitWidth(chart, container, height) {
     new ResizeObserver(() => {
@@ -41,7 +44,11 @@
         { label: "mu \u2212 3\u03c3 (rating)", stroke: muted, width: 1, dash: [4, 3], value: fixed, points: { show: false } },
       ],
       bands: [{ series: [2, 3], fill: band }],
-      axes: [Object.assign({}, axisStyle()), Object.assign({}, axisStyle(), { size: 48 })],
+      axes: [
+        // Game numbers and training steps are whole numbers: no ticks between them.
+        Object.assign({}, axisStyle(), byTime ? {} : { incrs: WHOLE_STEPS }),
+        Object.assign({}, axisStyle(), { size: 48 }),
+      ],
       legend: { live: true },
       cursor: { drag: { x: true, y: false } },
     };
@@ -117,7 +124,7 @@
           { label: "step" },
           { label: name, stroke: css(PALETTE[index % PALETTE.length]), width: 2, points: { show: points.length < 40 } },
         ],
-        axes: [axisStyle(), Object.assign({}, axisStyle(), { size: 56 })],
+        axes: [Object.assign({}, axisStyle(), { incrs: WHOLE_STEPS }), Object.assign({}, axisStyle(), { size: 56 })],
         legend: { show: true },
       }, [points.map((p) => p[0]), points.map((p) => p[1])], holder);
       fitWidth(chart, holder, height);
