@@ -68,6 +68,7 @@ class Trainer:
         self.means = RunningMeans()
         self._wandb, self._tensorboard = wandb, tensorboard
         self.logger: MetricsLogger | None = None
+        self._bar = None
 
     # ----- construction from saved state -----
     @classmethod
@@ -114,8 +115,8 @@ class Trainer:
         learner = DreamerPolicy(self.agent, deterministic=False)
         self.agent.train()
         c = self.counters
-        bar = tqdm(total=total_steps, initial=min(c["env_steps"], total_steps), desc="train", unit="step",
-                   disable=None if self.progress else True)
+        bar = self._bar = tqdm(total=total_steps, initial=min(c["env_steps"], total_steps), desc="train",
+                               unit="step", disable=None if self.progress else True)
         try:
             while c["env_steps"] < total_steps:
                 name, opponent = self.opponents.sample()
@@ -165,9 +166,14 @@ class Trainer:
         if step - c["last_log"] >= cfg.log_every:
             c["last_log"] = step
             n = max(1, len(self.recent))
-            self.logger.log(step, {**self.means.pop(), "games": c["games"], "grad_steps": c["grad_steps"],
-                                   "buffer_steps": len(self.buffer), "train_win_rate": sum(w > 0 for w in self.recent) / n,
-                                   "train_loss_rate": sum(w < 0 for w in self.recent) / n})
+            line = self.logger.log(step, {
+                **self.means.pop(), "games": c["games"], "grad_steps": c["grad_steps"],
+                "buffer_steps": len(self.buffer), "train_win_rate": sum(w > 0 for w in self.recent) / n,
+                "train_loss_rate": sum(w < 0 for w in self.recent) / n})
+            if self.progress and self._bar.disable:  # no terminal: a plain line instead of the bar
+                print(f"step {step} games {c['games']} grad {c['grad_steps']} win {line['train_win_rate']:.2f} "
+                      f"loss {line['train_loss_rate']:.2f} wm {line.get('model_loss', float('nan')):.3f} "
+                      f"actor {line.get('actor_loss', float('nan')):.4f}", flush=True)
         if step - c["last_snapshot"] >= cfg.snapshot_every:
             c["last_snapshot"] = step
             self.opponents.add_snapshot(self.agent.state(), step)
@@ -175,6 +181,10 @@ class Trainer:
         if step - c["last_eval"] >= cfg.eval_every:
             c["last_eval"] = step
             evaluation = self.evaluate(cfg.eval_games)
+            if self.progress and self._bar.disable:
+                print("evaluation at step {}: {}".format(step, "  ".join(
+                    f"{name} W/D/L {r['wins']}/{r['draws']}/{r['losses']}"
+                    for name, r in evaluation.items() if isinstance(r, dict))), flush=True)
         if step - c["last_checkpoint"] >= cfg.checkpoint_every or evaluation is not None:
             c["last_checkpoint"] = step
             self.save(evaluation)

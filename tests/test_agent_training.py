@@ -1,0 +1,127 @@
+"""Training end to end (debug preset): train, checkpoint, resume, resume from a checkpoint alone,
+evaluate; the self-play pool; the training environment; the commands' errors."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from agents.opponents.self_play import SelfPlayManager
+from agents.training.env import HockeyTrainingEnv, sparse_reward
+from league.cli import main
+
+torch.set_num_threads(1)
+
+
+def _train(*argv):
+    return main(["train", "--preset", "debug", "--threads", "1", "--no-tensorboard", *argv])
+
+
+def _counters(run):
+    return json.loads((run / "state" / "trainer.json").read_text())["counters"]
+
+
+@pytest.mark.slow
+def test_train_resume_and_evaluate_end_to_end(tmp_path, capsys):
+    run = tmp_path / "run"
+    fast = ["--set", "train_ratio=4", "--set", "eval_every=1500", "--set", "checkpoint_every=600"]
+    assert _train("--run-dir", str(run), "--steps", "1200", *fast) == 0
+    first = _counters(run)
+    assert first["env_steps"] >= 1200 and first["grad_steps"] > 0
+    checkpoints = sorted((run / "checkpoints").glob("step_*.safetensors"))
+    assert checkpoints and checkpoints[-1].with_suffix(".json").is_file()
+    assert (run / "state" / "buffer.npz").is_file()
+    lines = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert any("model_loss" in line for line in lines)
+
+    # continue the run: counters, buffer and optimisers carry on
+    assert main(["train", "--resume", str(run), "--steps", "2200", "--threads", "1", "--no-tensorboard"]) == 0
+    second = _counters(run)
+    assert second["env_steps"] >= 2200 and second["grad_steps"] > first["grad_steps"]
+    assert second["games"] > first["games"]
+    saved = json.loads((run / "state" / "trainer.json").read_text())
+    assert saved["evaluations"] and saved["evaluations"][-1]["weak"]["games"] == 4
+
+    # the machine is gone, the buffer with it: start again from the last checkpoint alone
+    latest = sorted((run / "checkpoints").glob("step_*.safetensors"))[-1]
+    fresh = tmp_path / "fresh"
+    assert main(["train", "--resume", str(latest), "--run-dir", str(fresh), "--steps", "3000",
+                 "--threads", "1", "--no-tensorboard"]) == 0
+    third = _counters(fresh)
+    assert third["env_steps"] >= 3000 and third["grad_steps"] > second["grad_steps"]
+    assert third["grad_steps"] - second["grad_steps"] < (third["env_steps"] - second["env_steps"])  # refilled first
+
+    capsys.readouterr()
+    assert main(["eval", str(latest), "--games", "6"]) == 0
+    out = capsys.readouterr().out
+    assert "weak" in out and "strong" in out and "wins" in out
+    assert main(["eval", str(latest), "--games", "4", "--opponent", "weak", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["weak"]["wins"] + result["weak"]["draws"] + result["weak"]["losses"] == 4
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["train", "--preset", "nope"], "unknown preset"),
+    (["train", "--preset", "debug", "--set", "horizn=3"], "unknown config field"),
+    (["train", "--resume", "/nonexistent/run"], "no such run directory"),
+    (["train", "--threads", "0"], "threads"),
+    (["eval", "/nonexistent/x.safetensors"], "no checkpoint"),
+    (["eval", "/nonexistent/x.safetensors", "--games", "0"], "games"),
+])
+def test_command_errors_are_clear(argv, message, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 1
+    assert message in capsys.readouterr().err
+
+
+def test_resume_refuses_new_settings(tmp_path, capsys):
+    (tmp_path / "state").mkdir()
+    (tmp_path / "state" / "trainer.json").write_text("{}")
+    assert main(["train", "--resume", str(tmp_path), "--set", "horizon=3"]) == 1
+    assert "cannot change" in capsys.readouterr().err
+
+
+def test_self_play_pool_prefers_opponents_it_loses_to():
+    pool = SelfPlayManager(lambda state: f"policy-{state['id']}", np.random.default_rng(0), pool_size=2, basic_share=0.0)
+    assert pool.choose().kind.startswith("basic")  # no snapshot yet
+    for step in (100, 200, 300):
+        pool.add_snapshot({"id": step}, step)
+    assert [e.step for e in pool.snapshots] == [200, 300]  # the oldest left
+    for _ in range(30):
+        pool.record_result("self-000000200", +1)
+        pool.record_result("self-000000300", -1)
+    picks = [pool.choose().name for _ in range(400)]
+    assert picks.count("self-000000300") > 5 * picks.count("self-000000200") > 0
+    name, policy = pool.get_opponent()
+    assert policy == f"policy-{pool.entries[name].step}"
+    restored = SelfPlayManager(pool.make_policy, np.random.default_rng(1), 2, 0.0)
+    restored.load_json(pool.to_json(), {e.name: e.state for e in pool.snapshots})
+    assert restored.to_json() == pool.to_json()
+
+
+def test_training_env_plays_any_opponent_with_sparse_reward():
+    env = HockeyTrainingEnv(opponent=lambda obs: np.zeros(4), seed=3)
+    obs, _ = env.reset()
+    assert obs.shape == (18,)
+    total, done, steps = 0.0, False, 0
+    while not done:
+        obs, reward, terminated, truncated, info = env.step(np.array([1.0, 0.0, 0.0, 1.0]))
+        done = terminated or truncated
+        total += reward
+        steps += 1
+        assert reward == (info["winner"] if done else 0.0)
+    assert steps <= 251
+    from league.hockey.batch import basic_opponent_policy
+
+    env.set_opponent(basic_opponent_policy(weak=False, seed=0))
+    env.reset(seed=4)
+    env.step(np.zeros(4))
+    info = {"winner": 0, "reward_closeness_to_puck": -0.2, "reward_touch_puck": 1.0, "reward_puck_direction": 0.1}
+    assert sparse_reward(info, False) == 0.0
+    assert sparse_reward({**info, "winner": -1}, True) == -1.0
+    assert sparse_reward(info, False, shaping=0.5) == pytest.approx(0.5 * 0.9)
+    with pytest.raises(TypeError, match="opponent"):
+        env.set_opponent(42)
+    with pytest.raises(RuntimeError, match="set an opponent"):
+        HockeyTrainingEnv().reset()
