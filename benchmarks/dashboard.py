@@ -173,6 +173,13 @@ def main(argv: list[str] | None = None) -> int:
             ("GET /fragments/leaderboard (refresh)", _median_ms(lambda: get("/fragments/leaderboard"), args.repeat)),
             ("GET /head-to-head (heatmap page)", _median_ms(lambda: get("/head-to-head"), args.repeat)),
         ]
+        busiest = session.scalar(select(Rating.snapshot_id).order_by(Rating.games.desc()).limit(1))
+        games_of_busiest = session.scalar(select(Rating.games).where(Rating.snapshot_id == busiest))
+        rows += [
+            (f"GET /opponents/{busiest} ({games_of_busiest} games)",
+             _median_ms(lambda: get(f"/opponents/{busiest}"), args.repeat)),
+            ("GET /matches/1", _median_ms(lambda: get("/matches/1"), args.repeat)),
+        ]
         width = max(len(name) for name, _ in rows)
         baseline = rows[0][1]
         print(f"{'request':<{width}}  {'median ms':>9}  {'of budget':>9}  {'vs JSON':>8}")

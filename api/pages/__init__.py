@@ -83,7 +83,7 @@ def static(path: str) -> str:
 def _environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR), autoescape=select_autoescape(default=True, default_for_string=True),
-        trim_blocks=True, lstrip_blocks=True,
+        trim_blocks=True, lstrip_blocks=True, auto_reload=False,
     )
     env.filters["ago"] = ago
     env.filters["filesize"] = filesize
