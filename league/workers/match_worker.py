@@ -97,7 +97,7 @@ class LeaseKeeper(threading.Thread):
 
 
 def heartbeat_interval(job: dict, *, now: datetime | None = None) -> float:
-    """A third of the lease's remaining time, between 1 and 60 seconds (20 s when unknown)."""
+    """A third of the lease's remaining time, between 0.2 and 60 seconds (20 s when unknown)."""
     expires = job.get("lease_expires_at")
     if not expires:
         return 20.0
@@ -108,7 +108,7 @@ def heartbeat_interval(job: dict, *, now: datetime | None = None) -> float:
     if expires_at.tzinfo is None:
         expires_at = expires_at.replace(tzinfo=UTC)
     remaining = (expires_at - (now or datetime.now(UTC))).total_seconds()
-    return min(60.0, max(1.0, remaining / 3))
+    return min(60.0, max(0.2, remaining / 3))
 
 
 class MatchWorker:

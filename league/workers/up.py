@@ -281,7 +281,8 @@ def run(args: argparse.Namespace) -> int:
         for spec in _children(args, url, env, data_dir, tokens):
             supervisor.start(spec)
         display.say(f"{args.trainers} trainer(s), {args.match_workers} match worker(s) started")
-        display.say(f"dashboard: {url}/   (admin token in {data_dir / 'admin-token'}; Ctrl-C stops)")
+        where = "$LEAGUE_ADMIN_TOKEN" if os.environ.get("LEAGUE_ADMIN_TOKEN") else data_dir / "admin-token"
+        display.say(f"dashboard: {url}/   (admin token: {where}; Ctrl-C stops)")
         _watch(args, client, supervisor, display, stop)
     finally:
         display.say("stopping match workers, trainer(s), server")
