@@ -51,7 +51,6 @@ def main(argv: list[str]) -> int:
         else:
             print("with_postgres: no PostgreSQL server; its test variants will be skipped", flush=True)
         return subprocess.call(argv, env=env)
-    return 1  # unreachable: ExitStack does not swallow exceptions
 
 
 if __name__ == "__main__":
