@@ -17,12 +17,14 @@ from fastapi.staticfiles import StaticFiles
 
 from api.body_limit import MULTIPART_OVERHEAD_BYTES, BodyLimitMiddleware
 from api.errors import install_error_handlers, patch_openapi_errors
+from api.read_cache import InvalidateOnWrite, ReadCache
 from api.routers import ROUTERS
 from league.db import make_engine, make_sessionmaker
 from league.errors import LeagueError
 from league.migrate import upgrade
 from league.settings import Settings
 
+READ_CACHE_TTL_S = 1.0  # bounds staleness when several server processes share one database
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 DESCRIPTION = """\
@@ -51,7 +53,9 @@ def create_app(settings: Settings | None = None, *, upgrade_schema: bool = True)
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.read_cache = ReadCache(ttl_s=READ_CACHE_TTL_S)
     install_error_handlers(app, LeagueError)
+    app.add_middleware(InvalidateOnWrite, cache=app.state.read_cache)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.upload_max_bytes + MULTIPART_OVERHEAD_BYTES)
     for router in ROUTERS:
         app.include_router(router)

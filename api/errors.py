@@ -8,6 +8,7 @@ hides internals. `ERROR_RESPONSES` documents the shared error body in OpenAPI.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -16,7 +17,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
 
 from api.uploads import UploadError
 
@@ -67,19 +67,35 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResp
     detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
     headers = dict(getattr(exc, "headers", None) or {})
     if exc.status_code == 405:
-        headers["Allow"] = ", ".join(allowed_methods(request))
-        detail = f"{request.method} is not allowed here; this path allows {headers['Allow']}"
+        allowed = allowed_methods(request)
+        if allowed:
+            headers["Allow"] = ", ".join(allowed)
+            detail = f"{request.method} is not allowed here; this path allows {headers['Allow']}"
     return _json_error(exc.status_code, detail, headers=headers or None)
 
 
 def allowed_methods(request: Request) -> list[str]:
-    """Every method some route accepts at the request's path (Starlette's own `Allow` names one route's)."""
+    """The documented methods at the request's path, from the OpenAPI document (ids are digits)."""
+    table = getattr(request.app.state, "allowed_methods_table", None)
+    if table is None:
+        table = [(_path_pattern(path), {method.upper() for method in item if method.upper() in HTTP_METHODS})
+                 for path, item in request.app.openapi()["paths"].items()]
+        request.app.state.allowed_methods_table = table
     methods: set[str] = set()
-    for route in request.app.router.routes:
-        match, _ = route.matches(request.scope)
-        if match != Match.NONE:
-            methods |= getattr(route, "methods", None) or set()
-    return sorted(methods)
+    for pattern, path_methods in table:
+        if pattern.match(request.url.path):
+            methods |= path_methods
+    return sorted(methods | ({"HEAD"} if "GET" in methods else set()))
+
+
+HTTP_METHODS = {"GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE"}
+
+
+def _path_pattern(template: str) -> re.Pattern[str]:
+    def parameter(match: re.Match[str]) -> str:
+        return "[0-9]+" if match.group(1).endswith("_id") else "[^/]+"
+
+    return re.compile("^" + re.sub(r"\\\{(\w+)\\\}", parameter, re.escape(template)) + "$")
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

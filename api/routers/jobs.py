@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, HTTPException
+from fastapi import APIRouter, Body, Depends, HTTPException
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import SessionDep, SettingsDep, WorkerDep
 from api.errors import AUTH_RESPONSES, ERROR_RESPONSES
 from api.params import IdPath
+from api.read_cache import invalidates_reads
 from league import jobs
 from league.matches import get_match
 from league.schemas import GameReport, JobAssignment, ReportOutcome, WorkerInfo
@@ -76,7 +77,7 @@ def heartbeat(session: SessionDep, settings: SettingsDep, caller: WorkerDep, job
     return jobs.heartbeat(session, job_id, request.worker, lease_id=request.lease_id, settings=settings)
 
 
-@router.post("/{job_id:int}/result", response_model=ReportOutcome)
+@router.post("/{job_id:int}/result", response_model=ReportOutcome, dependencies=[Depends(invalidates_reads)])
 def report_result(session: SessionDep, caller: WorkerDep, job_id: IdPath,
                   request: Annotated[ResultRequest, Body()]):
     """Record a leased job's result and rate its games; idempotent (a repeat answers `duplicate`)."""

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Request, Response
+from pydantic import TypeAdapter
 
 from api.deps import SessionDep
 from api.errors import ERROR_RESPONSES
@@ -16,13 +17,22 @@ from league.snapshots import get_snapshot
 router = APIRouter(prefix="/api", tags=["ratings"], responses=ERROR_RESPONSES)
 
 
+LEADERBOARD_ROWS = TypeAdapter(list[LeaderboardRow])
+
+
 @router.get("/leaderboard", response_model=list[LeaderboardRow])
-def get_leaderboard(
-    session: SessionDep,
+async def get_leaderboard(
+    request: Request,
     include_retired: Annotated[bool, Query(description="also list retired opponents")] = False,
 ):
     """Every pool member ranked by `mu - 3*sigma`, with mu, sigma, games, W/D/L and the provisional flag."""
-    return ratings.leaderboard(session, include_retired=include_retired)
+
+    def compute() -> bytes:
+        with request.app.state.sessionmaker() as session:
+            return LEADERBOARD_ROWS.dump_json(ratings.leaderboard(session, include_retired=include_retired))
+
+    body = await request.app.state.read_cache.get_or_compute(("leaderboard", include_retired), compute)
+    return Response(content=body, media_type="application/json")
 
 
 @router.get("/head-to-head", response_model=list[HeadToHead])

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from api.deps import SessionDep, SettingsDep, TrainerDep
 from api.errors import AUTH_RESPONSES, ERROR_RESPONSES, UPLOAD_RESPONSES
 from api.params import MAX_ID, NAME_PATTERN, IdPath, Limit, NameQuery, Offset
+from api.read_cache import invalidates_reads
 from api.uploads import iter_upload, read_capped, validate_weights
 from league import leaderboard as ratings
 from league import snapshots
@@ -110,6 +111,7 @@ def _standing(session, info: SnapshotInfo) -> Opponent:
 
 @router.post(
     "",
+    dependencies=[Depends(invalidates_reads)],
     status_code=201,
     response_model=Registered,
     responses={200: {"model": Registered, "description": "Identical weights were registered before"},
@@ -203,7 +205,8 @@ def _etag_matches(if_none_match: str | None, etag: str) -> bool:
     return "*" in candidates or etag in candidates
 
 
-@router.patch("/{opponent_id:int}", response_model=SnapshotInfo, responses=AUTH_RESPONSES)
+@router.patch("/{opponent_id:int}", response_model=SnapshotInfo, responses=AUTH_RESPONSES,
+              dependencies=[Depends(invalidates_reads)])
 def patch_opponent(session: SessionDep, caller: TrainerDep, opponent_id: IdPath, patch: OpponentPatch):
     """Retire (`{"active": false}`) or re-activate (`{"active": true}`) an opponent (trainer token)."""
     return snapshots.set_active(session, opponent_id, patch.active)
