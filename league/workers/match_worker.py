@@ -192,7 +192,7 @@ class MatchWorker:
             self.log(f"job {job_id}: {error}; giving the job up")
             self.stats.abandoned += 1
             return
-        except TRANSIENT as error:
+        except (*TRANSIENT, NotFound) as error:
             self.log(f"job {job_id}: weights download failed ({error}); giving the job up")
             self.stats.abandoned += 1
             return
@@ -214,19 +214,20 @@ class MatchWorker:
                      f"in {time.monotonic() - started:.1f} s")
 
     def _download_weights(self, refs: list[dict]) -> None:
+        """Fetch both snapshots' weights into the cache (a few tries while the server is away)."""
         for ref in refs:
             if ref.get("kind") != "dreamer" or not ref.get("sha256"):
                 continue
-            for attempt in range(1, 1_000_000):
+            attempt = 0
+            while True:
                 try:
                     self.loader.cache.get(ref["id"], ref["sha256"])
                     break
                 except TRANSIENT as error:
+                    attempt += 1
                     if self.stop_requested.is_set() or attempt >= 5:
                         raise
                     self._outage(error, attempt)
-                except NotFound as error:  # retired and purged between claim and download
-                    raise ServerError(str(error)) from None
 
     def _report(self, job_id: int, lease_id: str | None, result: dict) -> bool:
         """Post the result until the server takes it; False when it is refused for good."""
@@ -249,6 +250,10 @@ class MatchWorker:
             except (Conflict, NotFound, PermissionDenied) as error:
                 self.log(f"job {job_id}: result refused ({error})")
                 self.stats.lost_leases += 1
+                return False
+            except RequestRejected as error:  # a malformed result: give the job up, keep working
+                self.log(f"job {job_id}: result rejected as invalid ({error}); giving the job up")
+                self.stats.abandoned += 1
                 return False
 
 

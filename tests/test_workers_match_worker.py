@@ -1,0 +1,104 @@
+"""The match worker's loop against a scripted server: real games, scripted failures."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from test_workers_client import ScriptedServer
+
+from league.hockey import GAME_VERSION
+from league.workers.client import LeagueClient, RetryPolicy
+from league.workers.match_worker import MatchWorker
+from league.workers.policies import PolicyLoader
+from league.workers.weights_cache import WeightsCache
+
+HEALTH = (200, {"status": "ok", "database": "ok", "game_version": GAME_VERSION})
+
+
+def _job(job_id=1):
+    basic = {"id": 1, "name": "basic_weak", "kind": "basic_weak", "sha256": None, "config": {}}
+    strong = {"id": 2, "name": "basic_strong", "kind": "basic_strong", "sha256": None, "config": {}}
+    return {"job_id": job_id, "lease_id": f"lease-{job_id}", "attempt": 1, "worker": "w",
+            "lease_expires_at": (datetime.now(UTC) + timedelta(minutes=5)).isoformat(),
+            "snapshot_a": basic, "snapshot_b": strong,
+            "games": [{"index": i, "seed": 7 + i, "one_starting": i % 2 == 0, "a_is_player_one": i < 1}
+                      for i in range(2)]}
+
+
+@pytest.fixture
+def server():
+    scripted = ScriptedServer()
+    scripted.script["/api/health"] = [HEALTH]
+    yield scripted
+    scripted.close()
+
+
+def _worker(server, tmp_path, messages):
+    client = LeagueClient(server.url, "t", retry=RetryPolicy(attempts=1))
+    loader = PolicyLoader(WeightsCache(tmp_path, client.opponent_weights))
+    return MatchWorker(client, "w", loader, poll_interval=0.05, idle_exit=0.3, log=messages.append)
+
+
+def _posted_results(server):
+    return [json.loads(body) for method, path, _, body in server.requests if path.endswith("/result")]
+
+
+def test_a_job_is_played_and_reported_with_its_lease(server, tmp_path):
+    server.script["/api/jobs/claim"] = [(200, {"job": _job()}), (200, {"job": None})]
+    server.script["/api/jobs/1/result"] = [(200, {"job_id": 1, "duplicate": False})]
+    messages: list[str] = []
+    stats = _worker(server, tmp_path, messages).run()
+    assert (stats.jobs, stats.games, stats.abandoned) == (1, 2, 0)
+    [posted] = _posted_results(server)
+    assert posted["lease_id"] == "lease-1" and posted["worker"] == "w"
+    assert [g["index"] for g in posted["games"]] == [0, 1]
+    assert all(g["record"]["seed"] == 7 + g["index"] for g in posted["games"])
+    assert any(m.startswith("job 1 reported: basic_weak vs basic_strong: 2 games") for m in messages)
+
+
+def test_claims_wait_out_a_server_outage(server, tmp_path):
+    server.script["/api/jobs/claim"] = [(503, {"detail": "restarting"}), (200, {"job": _job()}), (200, {"job": None})]
+    server.script["/api/jobs/1/result"] = [(503, {"detail": "restarting"}), (200, {"job_id": 1})]
+    messages: list[str] = []
+    stats = _worker(server, tmp_path, messages).run()
+    assert stats.jobs == 1
+    assert len(_posted_results(server)) == 2  # the result was posted again after the outage
+    assert any("server unavailable" in m for m in messages)
+    assert any("server back after" in m for m in messages)
+
+
+def test_a_rejected_result_gives_the_job_up_and_the_worker_goes_on(server, tmp_path):
+    server.script["/api/jobs/claim"] = [(200, {"job": _job(1)}), (200, {"job": _job(2)}), (200, {"job": None})]
+    server.script["/api/jobs/1/result"] = [(422, {"detail": "record of game 0 is malformed"})]
+    server.script["/api/jobs/2/result"] = [(200, {"job_id": 2})]
+    messages: list[str] = []
+    stats = _worker(server, tmp_path, messages).run()
+    assert (stats.jobs, stats.abandoned) == (1, 1)
+    assert any("job 1: result rejected as invalid" in m and "malformed" in m for m in messages)
+
+
+def test_a_result_for_a_lost_lease_is_dropped(server, tmp_path):
+    server.script["/api/jobs/claim"] = [(200, {"job": _job()}), (200, {"job": None})]
+    server.script["/api/jobs/1/result"] = [(409, {"detail": "job 1 is leased to another worker"})]
+    messages: list[str] = []
+    stats = _worker(server, tmp_path, messages).run()
+    assert (stats.jobs, stats.lost_leases) == (0, 1)
+    assert any("result refused" in m for m in messages)
+
+
+def test_a_stop_request_finishes_the_current_job_first(server, tmp_path):
+    messages: list[str] = []
+    worker = _worker(server, tmp_path, messages)
+    server.script["/api/jobs/claim"] = [(200, {"job": _job()})]  # always a job
+    server.script["/api/jobs/1/result"] = [(200, {"job_id": 1})]
+    original_play = worker.loader.play_job
+
+    def play_and_ask_to_stop(job, **kwargs):
+        worker.stop_requested.set()  # as the SIGTERM handler does, mid-job
+        return original_play(job, **kwargs)
+
+    worker.loader.play_job = play_and_ask_to_stop
+    stats = worker.run()
+    assert stats.jobs == 1 and len(_posted_results(server)) == 1
