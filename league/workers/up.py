@@ -109,7 +109,9 @@ def _migrate(env: dict[str, str], log_dir: Path) -> None:
         raise CommandError("upgrading the database failed:\n  " + "\n  ".join(tail))
 
 
-def _wait_for_server(client: LeagueClient, supervisor: Supervisor, timeout: float, stop: threading.Event) -> dict:
+def _wait_for_server(client: LeagueClient, supervisor: Supervisor, timeout: float,
+                     stop: threading.Event) -> dict | None:
+    """The server's health once it answers; None if `stop` is set first."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and not stop.is_set():
         if "server" not in supervisor.running():
@@ -120,6 +122,8 @@ def _wait_for_server(client: LeagueClient, supervisor: Supervisor, timeout: floa
             return client.health()
         except LeagueClientError:
             stop.wait(0.3)
+    if stop.is_set():
+        return None
     raise CommandError(f"the server did not answer within {timeout:.0f} s (log: {supervisor.log_path('server')})")
 
 
@@ -275,6 +279,8 @@ def run(args: argparse.Namespace) -> int:
         supervisor.start(ChildSpec("server", [*LEAGUE, "serve", "--host", args.host, "--port", str(args.port)],
                                    env=env))
         health = _wait_for_server(client, supervisor, 120.0, stop)
+        if health is None:  # stopped while the server was starting
+            return 0
         display.say(f"server up: game {health.get('game_version')}, schema {health.get('schema_version')}")
         register_checkpoints(client, args.checkpoints, say=display.say)
         tokens, token_ids = role_tokens(client, token)
