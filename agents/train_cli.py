@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import time
 from pathlib import Path
 
@@ -68,6 +69,7 @@ def run(args: argparse.Namespace) -> int:
     link = connect(args, run_name=trainer.run_dir.name, run_dir=trainer.run_dir)
     if link is not None:
         link.attach(trainer)
+    signal.signal(signal.SIGTERM, _interrupt)  # a machine being taken away saves like Ctrl-C
     try:
         counters = trainer.run(args.steps)
     except RuntimeError as error:
@@ -84,6 +86,10 @@ def run(args: argparse.Namespace) -> int:
     print(f"done: {counters['env_steps']} environment steps, {counters['games']} games, "
           f"{counters['grad_steps']} gradient steps; checkpoints in {trainer.run_dir / 'checkpoints'}")
     return 0
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 def _resume(args, options):

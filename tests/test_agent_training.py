@@ -75,6 +75,16 @@ def test_command_errors_are_clear(argv, message, capsys, tmp_path, monkeypatch):
     assert message in capsys.readouterr().err
 
 
+def test_wandb_without_the_package_is_a_clear_error(tmp_path, capsys):
+    try:
+        import wandb  # noqa: F401
+    except ImportError:
+        assert _train("--run-dir", str(tmp_path / "run"), "--steps", "1", "--wandb") == 1
+        assert "wandb" in capsys.readouterr().err
+    else:
+        pytest.skip("wandb is installed here")
+
+
 def test_resume_refuses_new_settings(tmp_path, capsys):
     (tmp_path / "state").mkdir()
     (tmp_path / "state" / "trainer.json").write_text("{}")

@@ -7,7 +7,7 @@ probabilities and those values. Then:
 - the critic regresses V(s_t) onto R_t (MSE), plus a pull towards the slow critic's prediction;
   the slow critic follows the critic by an exponential moving average (step tau);
 - the actor maximises  log pi(a_t | s_t) * (R_t - V(s_t)) / S  + entropy_scale * H[pi(. | s_t)]
-  (REINFORCE, as DreamerV3 does for every action space), where S = max(1, P95 - P5) of the
+  (REINFORCE, the estimator the current DreamerV3 uses for every action space), where S = max(1, P95 - P5) of the
   returns, tracked by a moving average, so sparse +1/-1 rewards are not blown up.
 
 Each imagined step is weighted by the predicted probability that the game is still running.

@@ -1,0 +1,125 @@
+"""Training speed of the Dreamer agent: gradient steps per second and collection steps per second.
+
+Variants are timed in the same run, interleaved, so that they share the machine's load:
+
+- `straightforward`: float32, the RSSM filtered step by step with every layer inside the loop,
+  imagination from every replayed time step;
+- `hoisted`: the data-only parts of the RSSM's layers computed for all steps at once;
+- `hoisted+bf16`: also bfloat16 autocast for imagination and the actor-critic;
+- `default` (hoisted+bf16, imagination from every 2nd step): what `league train` runs.
+
+Usage: python benchmarks/train_speed.py [--threads 2] [--steps 6] [--device cpu|cuda]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import torch
+
+from agents.config import make_config
+from agents.hockey_dreamer import HockeyDreamer
+from agents.models.sequence_model import Gaussian, SequenceModel, State
+from agents.utils.buffer import EpisodeBuffer
+from agents.utils.precision import resolve_precision
+
+
+def straightforward_observe(self, embeds, actions, firsts, state=None):
+    """The RSSM filter written plainly: every layer of every step inside the time loop."""
+    steps, batch = firsts.shape
+    state = state or self.initial_state(batch, embeds.device)
+    hs, zs, post_m, post_s, prior_m, prior_s = [], [], [], [], [], []
+    for t in range(steps):
+        state, post = self.posterior_step(state, actions[t], embeds[t], firsts[t])
+        prior = self.prior(state.h)
+        hs.append(state.h), zs.append(state.z)
+        post_m.append(post.mean), post_s.append(post.std), prior_m.append(prior.mean), prior_s.append(prior.std)
+    stack = torch.stack
+    return (State(stack(hs), stack(zs)), Gaussian(stack(post_m), stack(post_s)),
+            Gaussian(stack(prior_m), stack(prior_s)))
+
+
+def random_games(buffer: EpisodeBuffer, rng: np.random.Generator, games: int = 60) -> None:
+    for _ in range(games):
+        steps = int(rng.integers(40, 252))
+        buffer.add_episode(rng.normal(size=(steps + 1, 18)), rng.uniform(-1, 1, (steps, 4)),
+                           rng.choice([0.0, 1.0, -1.0], steps, p=[0.98, 0.01, 0.01]), bool(rng.integers(2)))
+
+
+def time_variants(variants: dict, steps: int, device: str) -> dict[str, float]:
+    rng = np.random.default_rng(0)
+    buffer = EpisodeBuffer(100_000)
+    random_games(buffer, rng)
+    agents = {}
+    for name, (overrides, precision, plain) in variants.items():
+        torch.manual_seed(0)
+        agent = HockeyDreamer(make_config("default", overrides), device=device, precision=precision)
+        agents[name] = (agent, plain)
+    times = {name: [] for name in variants}
+    original = SequenceModel.observe
+    for i in range(steps + 2):  # two warm-up rounds
+        for name, (agent, plain) in agents.items():
+            batch = buffer.sample(16, 50, rng)
+            SequenceModel.observe = straightforward_observe if plain else original
+            if device.startswith("cuda"):
+                torch.cuda.synchronize()
+            start = time.perf_counter()
+            agent.train_step(batch)
+            if device.startswith("cuda"):
+                torch.cuda.synchronize()
+            if i >= 2:
+                times[name].append(time.perf_counter() - start)
+    SequenceModel.observe = original
+    return {name: float(np.median(t)) for name, t in times.items()}
+
+
+def collection_speed(device: str, seconds: float = 8.0) -> float:
+    """Environment steps per second of `league train`'s collection (8 games in lock step against the
+    weak basic opponent, the learner sampling actions), without training."""
+    from agents.opponents.basic import basic_policy
+    from agents.policy import DreamerPolicy
+    from agents.training.games import LockstepGames
+
+    config = make_config("default")
+    learner = DreamerPolicy(HockeyDreamer(config, device=device), deterministic=False)
+    runner = LockstepGames(config.num_envs)
+    counted = [0]
+    start = time.perf_counter()
+    seed = 0
+    while time.perf_counter() - start < seconds:
+        runner.play(learner, basic_policy(True, seed), list(range(seed, seed + config.num_envs)),
+                    on_step=lambda n: counted.__setitem__(0, counted[0] + n))
+        seed += config.num_envs
+    return counted[0] / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--steps", type=int, default=6, help="timed gradient steps per variant")
+    parser.add_argument("--device", default="cpu")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    fast = resolve_precision("auto", args.device)
+    variants = {
+        "straightforward": (["imagine_stride=1"], "fp32", True),
+        "hoisted": (["imagine_stride=1"], "fp32", False),
+        f"hoisted+{fast}": (["imagine_stride=1"], fast, False),
+        f"default ({fast}, stride 2)": ([], fast, False),
+    }
+    print(f"default preset (hidden 256, latent 64, recurrent 256, batch 16 x 50, horizon 15), "
+          f"device {args.device}, {args.threads} threads, median of {args.steps} steps")
+    medians = time_variants(variants, args.steps, args.device)
+    base = medians["straightforward"]
+    print(f"{'variant':<28}{'s/step':>9}{'steps/s':>9}{'speed-up':>10}")
+    for name, seconds in medians.items():
+        print(f"{name:<28}{seconds:>9.3f}{1 / seconds:>9.2f}{base / seconds:>9.2f}x")
+    torch.set_num_threads(1)
+    print(f"collection: {collection_speed(args.device):.0f} environment steps/s "
+          f"(8 games in lock step vs the weak basic opponent, 1 thread, no training)")
+
+
+if __name__ == "__main__":
+    main()
