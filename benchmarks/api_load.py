@@ -124,7 +124,8 @@ def describe(label: str, reads: Tally, writes: Tally, elapsed: float) -> tuple[f
     rate = writes.results / elapsed
     parts = [f"{label:<9}"]
     if reads.latencies:
-        parts.append(f"leaderboard p50 {p50:7.1f} ms  p99 {p99:7.1f} ms  ({len(reads.latencies)} reads)")
+        parts.append(f"leaderboard p50 {p50:7.1f} ms  p99 {p99:7.1f} ms  "
+                     f"({len(reads.latencies) / elapsed:.0f} reads/s)")
     if writes.results:
         parts.append(f"results {rate:6.1f}/s ({writes.results} in {elapsed:.1f} s)")
     print("  ".join(parts), flush=True)
