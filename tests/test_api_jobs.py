@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import warnings
 
 import pytest
@@ -211,3 +212,27 @@ def test_admin_queues_a_match(client):
     assert client.post("/api/matches", json={"snapshot_a_id": 1, "snapshot_b_id": 99}, headers=ADMIN).status_code == 404
     listed = client.get("/api/matches", params={"state": "queued", "opponent": 1}).json()
     assert queued.json()["id"] in [m["id"] for m in listed["items"]]
+
+
+def test_a_result_with_real_game_records_serves_them_for_replay(client):
+    from league.hockey.batch import basic_opponent_policy, play_games
+
+    worker = token(client, "worker")
+    job = claim(client, worker)
+    weak = {"basic_weak": True, "basic_strong": False}  # the pool holds only the basic opponents
+    games = []
+    for plan in job["games"]:
+        a = basic_opponent_policy(weak[job["snapshot_a"]["kind"]], seed=plan["seed"])
+        b = basic_opponent_policy(weak[job["snapshot_b"]["kind"]], seed=plan["seed"] + 1)
+        one, two = (a, b) if plan["a_is_player_one"] else (b, a)
+        (played,) = play_games(one, two, [plan["seed"]], [plan["one_starting"]], record=True)
+        games.append({"index": plan["index"], "winner": played.winner, "length": played.length,
+                      "end_reason": played.end_reason, "record": played.record})
+    reported = client.post(f"/api/jobs/{job['job_id']}/result", json={"lease_id": job["lease_id"], "games": games},
+                           headers=worker)
+    assert reported.status_code == 200, reported.text
+    detail = client.get(f"/api/matches/{job['job_id']}").json()
+    assert all(game["has_record"] for game in detail["games"])
+    record = client.get(f"/api/games/{detail['games'][0]['id']}/record").json()
+    assert record == json.loads(json.dumps(games[0]["record"]))
+    assert record["format"] == "hockey-game-record" and len(record["actions"]) == record["length"]
