@@ -117,32 +117,16 @@ async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     return _json_error(500, "internal server error; the server log has the details")
 
 
-def domain_status(exc: Exception) -> int:
-    """The HTTP status for a league core exception: by its `status_code`, else by its class name."""
-    status = getattr(exc, "status_code", None)
-    if isinstance(status, int):
-        return status
-    name = type(exc).__name__.lower()
-    for words, code in (
-        (("notfound", "unknown", "missing"), 404),
-        (("conflict", "exists", "duplicate", "stale", "notleased", "lease", "state"), 409),
-        (("permission", "forbidden", "role"), 403),
-        (("auth", "token"), 401),
-    ):
-        if any(word in name for word in words):
-            return code
-    return 400
-
-
 def install_error_handlers(app: FastAPI, domain_error: type[Exception] | None = None) -> None:
-    """Register every handler on `app`; `domain_error` is the league core's base exception."""
+    """Register every handler on `app`; `domain_error` is the league core's base exception, whose
+    `status_code` (404 not found, 409 conflict, 422 invalid input, 403 forbidden) is the answer's."""
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(UploadError, _upload_error)
     if domain_error is not None:
 
         async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
-            return _json_error(domain_status(exc), str(exc) or type(exc).__name__)
+            return _json_error(getattr(exc, "status_code", 400), str(exc) or type(exc).__name__)
 
         app.add_exception_handler(domain_error, _domain_error)
     app.add_exception_handler(Exception, _unexpected_error)

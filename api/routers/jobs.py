@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, HTTPException
+from fastapi import APIRouter, Depends, HTTPException
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -78,8 +78,7 @@ def heartbeat(session: SessionDep, settings: SettingsDep, caller: WorkerDep, job
 
 
 @router.post("/{job_id:int}/result", response_model=ReportOutcome, dependencies=[Depends(invalidates_reads)])
-def report_result(session: SessionDep, caller: WorkerDep, job_id: IdPath,
-                  request: Annotated[ResultRequest, Body()]):
+def report_result(session: SessionDep, caller: WorkerDep, job_id: IdPath, request: ResultRequest):
     """Record a leased job's result and rate its games; idempotent (a repeat answers `duplicate`)."""
     worker = request.worker
     if worker is None:

@@ -98,10 +98,9 @@ def _schedule_placement(session, settings, snapshot_id: int) -> list[int]:
 
 
 def _standing(session, info: SnapshotInfo) -> Opponent:
-    row = next(r for r in ratings.leaderboard(session, include_retired=True) if r.snapshot_id == info.id)
-    active_rank = None
-    if info.active:
-        active_rank = next(r.rank for r in ratings.leaderboard(session) if r.snapshot_id == info.id)
+    board = ratings.leaderboard(session, include_retired=True)
+    row = next(r for r in board if r.snapshot_id == info.id)
+    active_rank = 1 + sum(1 for r in board if r.active and r.rank < row.rank) if info.active else None
     return Opponent(
         **info.model_dump(), rank=active_rank, mu=row.mu, sigma=row.sigma, score=row.score,
         provisional=row.provisional, games=row.games, wins=row.wins, draws=row.draws, losses=row.losses,
