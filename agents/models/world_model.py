@@ -73,10 +73,11 @@ class WorldModel(nn.Module):
         return loss, metrics, State(states.h.detach(), states.z.detach())
 
     @torch.no_grad()
-    def imagine(self, policy, start: State, horizon: int) -> Imagination:
-        """Roll the prior forward `horizon` steps from flat start states (N, ...) under
+    def imagine(self, policy, start: State, horizon: int | None = None) -> Imagination:
+        """Roll the prior forward `horizon` steps (default: the config's, 15) from flat start states (N, ...) under
         `policy(features) -> (action, pre_tanh)`. No gradients: the actor learns from the
         imagined returns by REINFORCE, so nothing needs to flow back through the model."""
+        horizon = self.config.horizon if horizon is None else horizon
         state = start
         features = [self.rssm.get_features(state)]
         actions, pre_tanhs = [], []

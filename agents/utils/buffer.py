@@ -33,6 +33,7 @@ class EpisodeBuffer:
         self.episodes: deque[dict[str, np.ndarray]] = deque()
         self.size = 0  # stored entries
         self.total_added = 0  # entries ever added
+        self._rng = np.random.default_rng()
 
     def __len__(self) -> int:
         return self.size
@@ -71,8 +72,10 @@ class EpisodeBuffer:
         while self.size > self.capacity and len(self.episodes) > 1:
             self.size -= len(self.episodes.popleft()["first"])
 
-    def sample(self, batch_size: int, seq_length: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
-        """`batch_size` sequences of `seq_length` entries, batch-major: obs (B, T, obs_dim), ..."""
+    def sample(self, batch_size: int, seq_length: int, rng: np.random.Generator | None = None) -> dict[str, np.ndarray]:
+        """`batch_size` sequences of `seq_length` entries, batch-major: obs (B, T, obs_dim), ...
+        (`rng`: the generator to draw with; the buffer's own when not given)."""
+        rng = rng or self._rng
         if not self.episodes:
             raise ValueError("cannot sample from an empty buffer")
         lengths = np.fromiter((len(e["first"]) for e in self.episodes), dtype=np.int64, count=len(self.episodes))
