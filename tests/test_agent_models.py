@@ -159,3 +159,23 @@ def test_bad_checkpoints_are_rejected_clearly(tmp_path):
     with pytest.raises(ValueError, match="shape"):
         load_policy_from = policy_from_bytes(data, CONFIG.to_dict())
         load_policy_from.act(np.zeros(16))
+
+
+def test_fast_observe_matches_step_by_step_filtering(monkeypatch):
+    from agents.models.world_model import WorldModel
+
+    torch.manual_seed(6)
+    wm = WorldModel(CONFIG)
+    steps, batch = 12, 5
+    embeds, actions = torch.randn(steps, batch, CONFIG.hidden), torch.rand(steps, batch, 4) * 2 - 1
+    firsts = torch.zeros(steps, batch)
+    firsts[0], firsts[5, 2] = 1.0, 1.0
+    monkeypatch.setattr(torch, "randn", lambda *shape, **kw: torch.zeros(*shape, device=kw.get("device")))
+    monkeypatch.setattr(torch, "randn_like", lambda x: torch.zeros_like(x))
+    states, posterior, prior = wm.rssm.observe(embeds, actions, firsts)
+    state = wm.rssm.initial_state(batch)
+    for t in range(steps):
+        state, post = wm.rssm.posterior_step(state, actions[t], embeds[t], firsts[t])
+        assert torch.allclose(states.h[t], state.h, atol=1e-5)
+        assert torch.allclose(posterior.std[t], post.std, atol=1e-5)
+        assert torch.allclose(prior.mean[t], wm.rssm.prior(state.h).mean, atol=1e-5)

@@ -110,22 +110,32 @@ class SequenceModel(nn.Module):
         self, embeds: torch.Tensor, actions: torch.Tensor, firsts: torch.Tensor, state: State | None = None
     ) -> tuple[State, Gaussian, Gaussian]:
         """Filter a batch of sequences (time-major: embeds (T, B, E), previous actions (T, B, A),
-        firsts (T, B)). Returns the posterior states (T, B, ...), the posteriors and the priors."""
+        firsts (T, B)). Returns the posterior states (T, B, ...), the posteriors and the priors.
+
+        Same arithmetic as `posterior_step` in a loop, with fewer operations per step: the data-only
+        terms (action, embedding, biases) are added before the loop, each step's two matrix products
+        are fused with those additions (addmm), and the reset runs only at steps where a game starts."""
         steps, batch = firsts.shape
         if state is None:
             state = self.initial_state(batch, embeds.device)
         keep = (1.0 - firsts).unsqueeze(-1)
-        action_in = self.in_a(actions * keep)  # all steps at once
-        embed_in = self.post_e(embeds)
+        action_in = self.in_a(actions * keep) + self.in_z.bias  # all steps at once
+        embed_in = self.post_e(embeds) + self.post_h.bias
+        w_z, w_h = self.in_z.weight.t(), self.post_h.weight.t()
+        resets = firsts.any(dim=1).tolist()
+        h, z = state
         hs, zs, means, stds = [], [], [], []
         noise = torch.randn(steps, batch, self.latent, device=embeds.device)
         for t in range(steps):
-            state = State(state.h * keep[t], state.z * keep[t])
-            h = self._advance(state, action_in[t])
-            post = self._posterior(h, embed_in[t])
-            z = post.mean + post.std * noise[t]
-            state = State(h, z)
-            hs.append(h), zs.append(z), means.append(post.mean), stds.append(post.std)
+            if resets[t]:
+                h, z = h * keep[t], z * keep[t]
+            x = F.silu(self.in_norm(torch.addmm(action_in[t], z, w_z)))
+            h = self.gru(x, h)
+            raw = self.post_out(F.silu(self.post_norm(torch.addmm(embed_in[t], h, w_h))))
+            mean, std = raw.chunk(2, dim=-1)
+            std = F.softplus(std) + self.min_std
+            z = torch.addcmul(mean, std, noise[t])
+            hs.append(h), zs.append(z), means.append(mean), stds.append(std)
         h_all = torch.stack(hs)
         posterior = Gaussian(torch.stack(means), torch.stack(stds))
         prior = self.prior(h_all)  # all steps at once
