@@ -69,7 +69,8 @@ def run(args: argparse.Namespace) -> int:
     link = connect(args, run_name=trainer.run_dir.name, run_dir=trainer.run_dir)
     if link is not None:
         link.attach(trainer)
-    signal.signal(signal.SIGTERM, _interrupt)  # a machine being taken away saves like Ctrl-C
+    for signum in (signal.SIGTERM, signal.SIGINT):  # a machine taken away saves like Ctrl-C (also in background)
+        signal.signal(signum, _interrupt)
     try:
         counters = trainer.run(args.steps)
     except RuntimeError as error:
