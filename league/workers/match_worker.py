@@ -42,6 +42,7 @@ from league.workers.client import (
     ServerError,
     ServerUnreachable,
 )
+from league.workers.display import ProgressLog
 from league.workers.policies import PolicyLoader
 from league.workers.weights_cache import WeightsCache, WeightsMismatch
 
@@ -56,8 +57,7 @@ def default_cache_dir() -> Path:
 
 
 def _log(message: str) -> None:
-    stamp = datetime.now().strftime("%H:%M:%S")
-    print(f"{stamp} {message}", flush=True)
+    print(f"{time.strftime('%H:%M:%S')} {message}", flush=True)
 
 
 @dataclass
@@ -125,6 +125,7 @@ class MatchWorker:
         idle_exit: float | None = None,
         record: bool = True,
         log: Callable[[str], None] = _log,
+        on_games: Callable[[int], None] | None = None,
     ):
         self.client, self.name, self.loader = client, name, loader
         self.poll_interval = poll_interval
@@ -132,6 +133,7 @@ class MatchWorker:
         self.idle_exit = idle_exit
         self.record = record
         self.log = log
+        self.on_games = on_games
         self.stats = WorkerStats()
         self.stop_requested = threading.Event()
         self._outage_since: float | None = None
@@ -210,6 +212,8 @@ class MatchWorker:
             games = result["games"]
             self.stats.jobs += 1
             self.stats.games += len(games)
+            if self.on_games is not None:
+                self.on_games(len(games))
             self.log(f"job {job_id} reported: {a['name']} vs {b['name']}: {_summary(games, job)} "
                      f"in {time.monotonic() - started:.1f} s")
 
@@ -322,8 +326,10 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(str(error)) from None
     cache = WeightsCache(args.cache_dir or default_cache_dir(), client.opponent_weights)
     loader = PolicyLoader(cache, threads=args.threads)
+    progress = ProgressLog("games played", "game")  # a line per job off a terminal, a counter on one
     worker = MatchWorker(client, args.name, loader, poll_interval=args.poll_interval,
-                         max_jobs=args.max_jobs, idle_exit=args.idle_exit, record=not args.no_record)
+                         max_jobs=args.max_jobs, idle_exit=args.idle_exit, record=not args.no_record,
+                         log=progress.say, on_games=progress.advance)
 
     def on_signal(signum: int, _frame: Any) -> None:
         if worker.stop_requested.is_set():
@@ -349,6 +355,7 @@ def run(args: argparse.Namespace) -> int:
         return 130
     finally:
         client.close()
+        progress.close()
     elapsed = time.monotonic() - stats.started
     worker.log(f"stopped: {stats.jobs} jobs, {stats.games} games in {elapsed:.0f} s"
                + (f", {stats.lost_leases} leases lost" if stats.lost_leases else "")

@@ -29,6 +29,7 @@ from typing import Any
 
 from league.cli import CommandError
 from league.workers.client import LeagueClient, LeagueClientError, RetryPolicy
+from league.workers.display import ProgressLog
 from league.workers.supervisor import ChildSpec, Supervisor
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -214,36 +215,19 @@ def status_line(client: LeagueClient) -> tuple[int, str]:
     return games, f"{len(rows)} in the pool ({trained} trained), {games} games rated; {jobs}top: {top}"
 
 
-class StatusDisplay:
-    """A tqdm line counting rated games on a terminal; plain log lines otherwise."""
+class StatusDisplay(ProgressLog):
+    """The league's status: a progress line counting rated games on a terminal, log lines otherwise."""
 
     def __init__(self) -> None:
-        from tqdm import tqdm
-
-        self.bar = tqdm(total=None, unit="game", desc="league", disable=None, dynamic_ncols=True)
+        super().__init__("league", "game")
         self.games = 0
-
-    @property
-    def on_terminal(self) -> bool:
-        return not self.bar.disable
-
-    def say(self, message: str) -> None:
-        stamp = time.strftime("%H:%M:%S")
-        if self.on_terminal:
-            self.bar.write(f"{stamp} {message}")
-        else:
-            print(f"{stamp} {message}", flush=True)
 
     def update(self, games: int, line: str) -> None:
         if self.on_terminal:
-            self.bar.update(max(0, games - self.games))
-            self.bar.set_postfix_str(line.split("; top: ")[-1][:80])
+            self.advance(games - self.games, line.split("; top: ")[-1])
         else:
             self.say(line)
         self.games = games
-
-    def close(self) -> None:
-        self.bar.close()
 
 
 # -- the command ---------------------------------------------------------------------------------
