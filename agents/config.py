@@ -80,6 +80,8 @@ class DreamerConfig:
     """Replay capacity in time steps; the oldest games are dropped first."""
     train_start: int = 1000
     """Environment steps collected before the first gradient step."""
+    end_share: float = 0.25
+    """Share of replayed sequences that contain the end of a game decided by a goal (else uniform)."""
     train_ratio: float = 64.0
     """Replayed time steps per environment step (batch_size * seq_length per gradient step)."""
     num_envs: int = 8
@@ -139,8 +141,9 @@ class DreamerConfig:
             raise ValueError("need 0 < actor_min_std < actor_max_std")
         if self.train_ratio <= 0:
             raise ValueError("train_ratio must be positive")
-        if not 0 <= self.basic_share <= 1:
-            raise ValueError("basic_share must be in [0, 1]")
+        for name in ("basic_share", "end_share"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise ValueError(f"{name} must be in [0, 1]")
         for name in ["model_lr", "actor_lr", "critic_lr", "grad_clip", "min_latent_std"]:
             if getattr(self, name) <= 0:
                 raise ValueError(f"config field {name} must be positive")

@@ -57,6 +57,22 @@ def test_sequences_cross_games_only_at_a_start_marked_first():
     assert crossings > 0
 
 
+def test_end_share_draws_decided_game_ends_more_often_without_breaking_alignment():
+    buffer = EpisodeBuffer(1_000_000)
+    for i in range(20):
+        buffer.add_episode(*_episode(i + 1, 200), terminated=i % 2 == 0)
+    rng = np.random.default_rng(4)
+    plain = buffer.sample(400, 20, rng)
+    biased = buffer.sample(400, 20, rng, end_share=0.5)
+    ends = lambda batch: (batch["cont"] == 0).any(axis=1).mean()  # noqa: E731
+    assert ends(plain) < 0.15 and 0.4 < ends(biased) < 0.6
+    obs = biased["obs"][..., 0]
+    for row in range(400):
+        for t in range(1, 20):
+            if not biased["first"][row, t]:
+                assert obs[row, t] == obs[row, t - 1] + 1
+
+
 def test_time_limit_is_not_an_end():
     buffer = _filled([6], terminated=False)
     assert buffer.episodes[0]["cont"].tolist() == [1.0] * 7

@@ -147,7 +147,8 @@ class Trainer:
         self.train_credit += stepped * self.config.train_ratio / (self.config.batch_size * self.config.seq_length)
         while self.train_credit >= 1.0:
             self.train_credit -= 1.0
-            batch = self.buffer.sample(self.config.batch_size, self.config.seq_length, self.rng)
+            batch = self.buffer.sample(self.config.batch_size, self.config.seq_length, self.rng,
+                                       end_share=self.config.end_share)
             self.means.add(self.agent.train_step(batch))
             self.counters["grad_steps"] += 1
 

@@ -72,22 +72,32 @@ class EpisodeBuffer:
         while self.size > self.capacity and len(self.episodes) > 1:
             self.size -= len(self.episodes.popleft()["first"])
 
-    def sample(self, batch_size: int, seq_length: int, rng: np.random.Generator | None = None) -> dict[str, np.ndarray]:
+    def sample(self, batch_size: int, seq_length: int, rng: np.random.Generator | None = None,
+               end_share: float = 0.0) -> dict[str, np.ndarray]:
         """`batch_size` sequences of `seq_length` entries, batch-major: obs (B, T, obs_dim), ...
-        (`rng`: the generator to draw with; the buffer's own when not given)."""
+
+        `end_share`: the expected share of sequences drawn to contain the last entry of a game
+        decided by a goal, at a uniform position in the sequence (the rare +1/-1 rewards and
+        terminal continues are seen that much more often). `rng`: the generator to draw with (the
+        buffer's own when not given)."""
         rng = rng or self._rng
         if not self.episodes:
             raise ValueError("cannot sample from an empty buffer")
         lengths = np.fromiter((len(e["first"]) for e in self.episodes), dtype=np.int64, count=len(self.episodes))
         probs = lengths / lengths.sum()
+        decided = np.flatnonzero([e["cont"][-1] == 0.0 for e in self.episodes]) if end_share > 0 else []
         out = {
             "obs": np.empty((batch_size, seq_length, self.obs_dim), np.float32),
             "prev_action": np.empty((batch_size, seq_length, self.action_dim), np.float32),
             **{k: np.empty((batch_size, seq_length), np.float32) for k in ("reward", "cont", "first")},
         }
         for row in range(batch_size):
-            index = rng.choice(len(lengths), p=probs)
-            start = int(rng.integers(lengths[index]))
+            if len(decided) and rng.random() < end_share:
+                index = int(decided[rng.integers(len(decided))])
+                start = max(0, int(lengths[index]) - int(rng.integers(1, seq_length + 1)))
+            else:
+                index = rng.choice(len(lengths), p=probs)
+                start = int(rng.integers(lengths[index]))
             filled = 0
             while filled < seq_length:
                 episode = self.episodes[index]
