@@ -136,3 +136,17 @@ def test_training_env_plays_any_opponent_with_sparse_reward():
         env.set_opponent(42)
     with pytest.raises(RuntimeError, match="set an opponent"):
         HockeyTrainingEnv().reset()
+
+
+def test_metrics_are_json_lines_and_tensorboard_events(tmp_path):
+    from agents.training.metrics import MetricsLogger, RunningMeans
+
+    means = RunningMeans()
+    means.add({"model_loss": 2.0, "actor_loss": 1.0})
+    means.add({"model_loss": 4.0, "actor_loss": float("nan")})
+    logger = MetricsLogger(tmp_path, tensorboard=True)
+    line = logger.log(10, {**means.pop(), "games": 3})
+    logger.close()
+    assert line["model_loss"] == 3.0 and line["games"] == 3 and "actor_loss" not in line  # NaN is dropped
+    assert json.loads((tmp_path / "metrics.jsonl").read_text()) == line
+    assert list((tmp_path / "tensorboard").glob("events.out.tfevents.*"))
