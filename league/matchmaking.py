@@ -16,7 +16,7 @@ from league.db import write_transaction
 from league.errors import Conflict, InvalidInput
 from league.models import Game, Match, Rating, Snapshot
 from league.pairing import Candidate, plan_games, plan_pairings
-from league.schemas import MatchSummary
+from league.schemas import MAX_GAMES_PER_MATCH, MatchSummary
 from league.settings import Settings
 from league.snapshots import load_snapshot
 
@@ -48,8 +48,8 @@ def create_match(session: Session, a_id: int, b_id: int, *, n_games: int | None 
     n_games = n_games if n_games is not None else (settings or Settings()).games_per_match
     if a_id == b_id:
         raise InvalidInput(f"a snapshot cannot play itself (snapshot {a_id})")
-    if not isinstance(n_games, int) or n_games < 2 or n_games % 2 or n_games > 100:
-        raise InvalidInput(f"a match has an even number of games from 2 to 100, not {n_games!r}")
+    if not isinstance(n_games, int) or n_games < 2 or n_games % 2 or n_games > MAX_GAMES_PER_MATCH:
+        raise InvalidInput(f"a match has an even number of games from 2 to {MAX_GAMES_PER_MATCH}, not {n_games!r}")
     with write_transaction(session):
         a, b = load_snapshot(session, a_id), load_snapshot(session, b_id)
         for snapshot in (a, b):

@@ -18,6 +18,9 @@ EndReason = Literal["goal", "time_limit", "forfeit"]
 JobState = Literal["queued", "leased", "done", "failed"]
 Role = Literal["admin", "trainer", "worker"]
 
+MAX_STEP = 2**63 - 1  # the largest integer a database integer column holds
+MAX_GAMES_PER_MATCH = 100  # a match has an even number of games from 2 to this
+
 
 class Page(BaseModel, Generic[T]):
     """One page of a listing: `items`, the `total` count matching the filters, and the window."""
@@ -180,7 +183,7 @@ class GameReport(BaseModel):
     failed, a draw); `record` is the game record dict (optional).
     """
 
-    index: int = Field(ge=0)
+    index: int = Field(ge=0, lt=MAX_GAMES_PER_MATCH)
     winner: Literal[-1, 0, 1]
     length: int = Field(ge=0)
     end_reason: EndReason
@@ -238,7 +241,7 @@ class MetricPoint(BaseModel):
 class MetricBatch(BaseModel):
     """Metrics of one training step: name -> value."""
 
-    step: int = Field(ge=0)
+    step: int = Field(ge=0, le=MAX_STEP)
     values: dict[str, float]
 
 

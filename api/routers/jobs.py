@@ -19,7 +19,7 @@ from api.params import IdPath
 from api.read_cache import invalidates_reads
 from league import jobs
 from league.matches import get_match
-from league.schemas import GameReport, JobAssignment, ReportOutcome, WorkerInfo
+from league.schemas import MAX_GAMES_PER_MATCH, GameReport, JobAssignment, ReportOutcome, WorkerInfo
 
 router = APIRouter(prefix="/api/jobs", tags=["jobs"], responses={**ERROR_RESPONSES, **AUTH_RESPONSES})
 
@@ -53,7 +53,7 @@ class ResultRequest(BaseModel):
 
     lease_id: LeaseId
     worker: WorkerName | None = Field(None, description="defaults to the lease holder")
-    games: list[GameReport] = Field(max_length=100)
+    games: list[GameReport] = Field(max_length=MAX_GAMES_PER_MATCH)
 
 
 class JobStats(BaseModel):

@@ -21,12 +21,11 @@ AgentName = Annotated[str, Path(pattern=NAME_PATTERN, description="the agent (li
 MetricName = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
 
 
-class MetricBatchIn(BaseModel):
-    """Metrics of one training step: name -> finite value."""
+class MetricBatchIn(MetricBatch):
+    """Metrics of one training step: name -> value (the step's bounds are the core's)."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    step: int = Field(ge=0, le=MAX_ID)
     values: dict[MetricName, float] = Field(max_length=1000)
 
 
@@ -43,8 +42,7 @@ class MetricsStored(BaseModel):
 @router.post("/{agent}/metrics", response_model=MetricsStored, status_code=201, responses=AUTH_RESPONSES)
 def post_metrics(session: SessionDep, caller: TrainerDep, agent: AgentName, upload: MetricsUpload):
     """Store a batch of training metrics of `agent` (created if new; trainer token)."""
-    batches = [MetricBatch(step=b.step, values=b.values) for b in upload.metrics]
-    return MetricsStored(stored=metrics.record_metrics(session, agent, batches))
+    return MetricsStored(stored=metrics.record_metrics(session, agent, list(upload.metrics)))
 
 
 @router.get("/{agent}/metrics", response_model=list[MetricPoint])
