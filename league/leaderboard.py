@@ -41,7 +41,11 @@ def leaderboard(session: Session, *, include_retired: bool = False) -> list[Lead
 
 def rating_history(session: Session, snapshot_id: int, *, since_id: int = 0, limit: int = 10_000
                    ) -> list[RatingChangeInfo]:
-    """Every rating change of a snapshot in order (oldest first); `NotFound` for an unknown snapshot."""
+    """A snapshot's rating changes after change `since_id`, oldest first, at most `limit`.
+
+    Page through a long history by passing the last change's `id` as `since_id`. Raises
+    `NotFound` for an unknown snapshot, `InvalidInput` for a limit outside 1 to 100000.
+    """
     load_snapshot(session, snapshot_id)
     if not 1 <= limit <= 100_000:
         raise InvalidInput(f"limit must be between 1 and 100000, got {limit}")
@@ -50,7 +54,7 @@ def rating_history(session: Session, snapshot_id: int, *, since_id: int = 0, lim
         .order_by(RatingChange.id).limit(limit)
     )
     return [
-        RatingChangeInfo(match_id=r.match_id, game_id=r.game_id, mu_before=r.mu_before, sigma_before=r.sigma_before,
+        RatingChangeInfo(id=r.id, match_id=r.match_id, game_id=r.game_id, mu_before=r.mu_before, sigma_before=r.sigma_before,
                          mu_after=r.mu_after, sigma_after=r.sigma_after, created_at=r.created_at)
         for r in rows
     ]

@@ -77,8 +77,9 @@ class LeaderboardRow(BaseModel):
 
 
 class RatingChangeInfo(BaseModel):
-    """One rating update of a snapshot, caused by one game of one match."""
+    """One rating update of a snapshot, caused by one game of one match; `id` orders them (for paging)."""
 
+    id: int
     match_id: int
     game_id: int
     mu_before: float

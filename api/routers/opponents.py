@@ -215,9 +215,12 @@ def patch_opponent(session: SessionDep, caller: TrainerDep, opponent_id: IdPath,
 def get_rating_history(
     session: SessionDep,
     opponent_id: IdPath,
-    since_id: Annotated[int, Query(ge=0, le=MAX_ID, description="only changes after this one")] = 0,
-    limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000,
+    since_id: Annotated[int, Query(ge=0, le=MAX_ID, description="only changes after the one with this `id`")] = 0,
+    limit: Annotated[int, Query(ge=1, le=100_000, description="at most this many changes")] = 10_000,
 ):
-    """The opponent's rating history, oldest first: mu and sigma before and after each rated game."""
+    """The opponent's rating history, oldest first: mu and sigma before and after each rated game.
+
+    Each change has an `id`; pass the last one seen as `since_id` to get the next page.
+    """
     return ratings.rating_history(session, opponent_id, since_id=since_id, limit=limit)
 

@@ -1,0 +1,55 @@
+"""Public reads over HTTP (in-process ASGI): rating history pages, one opponent's standing,
+head-to-head, and gzip for large answers."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+
+from api.app import create_app
+from api.testing import synthetic_result
+from league.settings import Settings
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
+
+ADMIN = {"Authorization": "Bearer admin-secret-for-tests"}
+
+
+@pytest.fixture
+def client(database_url, tmp_path):
+    app = create_app(Settings(data_dir=tmp_path, database_url=database_url, admin_token="admin-secret-for-tests",
+                              queue_target=1))
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def play_one_match(client, a_outcome: int = 1) -> dict:
+    """Claim the next job as an admin-run worker and report snapshot a's `a_outcome` in every game."""
+    job = client.post("/api/jobs/claim", json={"worker": "w1"}, headers=ADMIN).json()["job"]
+    reported = client.post(f"/api/jobs/{job['job_id']}/result", json=synthetic_result(job, a_outcome), headers=ADMIN)
+    assert reported.status_code == 200, reported.text
+    return job
+
+
+def test_rating_history_pages_by_change_id(client):
+    job = play_one_match(client)
+    play_one_match(client, a_outcome=0)
+    opponent = job["snapshot_a"]["id"]
+    everything = client.get(f"/api/opponents/{opponent}/ratings").json()
+    assert len(everything) == 8
+    ids = [change["id"] for change in everything]
+    assert ids == sorted(ids) and len(set(ids)) == 8
+
+    pages, since = [], 0
+    while True:
+        page = client.get(f"/api/opponents/{opponent}/ratings", params={"since_id": since, "limit": 3}).json()
+        if not page:
+            break
+        pages.append(page)
+        since = page[-1]["id"]
+    assert [len(p) for p in pages] == [3, 3, 2]
+    assert [change for page in pages for change in page] == everything
+    assert client.get(f"/api/opponents/{opponent}/ratings", params={"since_id": -1}).status_code == 422
