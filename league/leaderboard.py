@@ -6,10 +6,10 @@ All of it reads aggregates that are kept up to date when results are recorded (`
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from league.errors import InvalidInput
+from league.errors import InvalidInput, NotFound
 from league.models import Agent, PairStats, Rating, RatingChange, Snapshot
 from league.rating import PROVISIONAL_SIGMA
 from league.schemas import HeadToHead, LeaderboardRow, RatingChangeInfo
@@ -18,25 +18,47 @@ from league.snapshots import load_snapshot
 SCORE = Rating.mu - 3 * Rating.sigma
 
 
-def leaderboard(session: Session, *, include_retired: bool = False) -> list[LeaderboardRow]:
-    """Every (active) pool member ranked by `mu - 3 * sigma`, best first; ties by id."""
+def _board_query(include_retired: bool):
     query = (
-        select(Snapshot.id, Snapshot.name, Agent.name, Snapshot.kind, Snapshot.active, Rating)
+        select(Snapshot.id, Snapshot.name, Agent.name, Agent.id, Snapshot.kind, Snapshot.active, Rating)
         .join(Rating, Rating.snapshot_id == Snapshot.id)
         .join(Agent, Agent.id == Snapshot.agent_id)
-        .order_by(SCORE.desc(), Snapshot.id)
     )
-    if not include_retired:
-        query = query.where(Snapshot.active)
-    rows = []
-    for rank, (snapshot_id, name, agent, kind, active, rating) in enumerate(session.execute(query), start=1):
-        rows.append(LeaderboardRow(
-            rank=rank, snapshot_id=snapshot_id, name=name, agent=agent, kind=kind, mu=rating.mu,
-            sigma=rating.sigma, score=rating.mu - 3 * rating.sigma, games=rating.games, wins=rating.wins,
-            draws=rating.draws, losses=rating.losses, forfeits=rating.forfeits,
-            provisional=rating.sigma > PROVISIONAL_SIGMA, active=active, last_played_at=rating.last_played_at,
-        ))
-    return rows
+    return query if include_retired else query.where(Snapshot.active)
+
+
+def _row(rank: int, columns) -> LeaderboardRow:
+    snapshot_id, name, agent, agent_id, kind, active, rating = columns
+    return LeaderboardRow(
+        rank=rank, snapshot_id=snapshot_id, name=name, agent=agent, agent_id=agent_id, kind=kind, mu=rating.mu,
+        sigma=rating.sigma, score=rating.mu - 3 * rating.sigma, games=rating.games, wins=rating.wins,
+        draws=rating.draws, losses=rating.losses, forfeits=rating.forfeits,
+        provisional=rating.sigma > PROVISIONAL_SIGMA, active=active, last_played_at=rating.last_played_at,
+    )
+
+
+def leaderboard(session: Session, *, include_retired: bool = False) -> list[LeaderboardRow]:
+    """Every (active) pool member ranked by `mu - 3 * sigma`, best first; ties by id."""
+    query = _board_query(include_retired).order_by(SCORE.desc(), Snapshot.id)
+    return [_row(rank, columns) for rank, columns in enumerate(session.execute(query), start=1)]
+
+
+def leaderboard_row(session: Session, snapshot_id: int) -> LeaderboardRow:
+    """One snapshot's leaderboard line without building the board (two narrow queries).
+
+    `rank` is its place among the active snapshots, as on `leaderboard(session)`; for a
+    retired snapshot, the place it would take if it were active. `NotFound` for an unknown id.
+    """
+    columns = session.execute(_board_query(True).where(Snapshot.id == snapshot_id)).one_or_none()
+    if columns is None:
+        raise NotFound(f"no snapshot with id {snapshot_id}")
+    score = select(SCORE).where(Rating.snapshot_id == snapshot_id).scalar_subquery()
+    ahead = session.scalar(
+        select(func.count()).select_from(Snapshot).join(Rating, Rating.snapshot_id == Snapshot.id)
+        .where(Snapshot.active, Snapshot.id != snapshot_id,
+               or_(SCORE > score, and_(SCORE == score, Snapshot.id < snapshot_id)))
+    )
+    return _row(ahead + 1, columns)
 
 
 def rating_history(session: Session, snapshot_id: int, *, since_id: int = 0, limit: int = 10_000

@@ -56,12 +56,13 @@ class Registration(BaseModel):
 
 
 class LeaderboardRow(BaseModel):
-    """One leaderboard line; `score = mu - 3 * sigma`, the order of the board."""
+    """One leaderboard line; `score = mu - 3 * sigma`, the order of the board; `agent` is the lineage."""
 
     rank: int
     snapshot_id: int
     name: str
     agent: str
+    agent_id: int
     kind: SnapshotKind
     mu: float
     sigma: float

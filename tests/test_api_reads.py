@@ -53,3 +53,17 @@ def test_rating_history_pages_by_change_id(client):
     assert [len(p) for p in pages] == [3, 3, 2]
     assert [change for page in pages for change in page] == everything
     assert client.get(f"/api/opponents/{opponent}/ratings", params={"since_id": -1}).status_code == 422
+
+
+def test_one_opponent_has_its_leaderboard_rank_and_the_board_names_lineage_ids(client):
+    play_one_match(client)
+    board = client.get("/api/leaderboard").json()
+    assert all(isinstance(row["agent_id"], int) for row in board)
+    for row in board:
+        opponent = client.get(f"/api/opponents/{row['snapshot_id']}").json()
+        assert (opponent["rank"], opponent["score"], opponent["games"]) == (row["rank"], row["score"], row["games"])
+    retired = board[0]["snapshot_id"]
+    assert client.patch(f"/api/opponents/{retired}", json={"active": False}, headers=ADMIN).status_code == 200
+    assert client.get(f"/api/opponents/{retired}").json()["rank"] is None
+    assert client.get(f"/api/opponents/{board[1]['snapshot_id']}").json()["rank"] == 1
+    assert client.get("/api/opponents/999").status_code == 404

@@ -71,13 +71,12 @@ def leaderboard(session: Session) -> list[dict[str, Any]]:
     Rows come from the league core's `league.leaderboard.leaderboard`. `bar` places
     mu - 3 sigma (`lo`), mu and mu + 3 sigma on one 0-100 scale shared by all rows.
     """
-    agent_ids = {name: ident for name, ident in session.execute(select(Agent.name, Agent.id))}
     rows = []
     for r in core_leaderboard(session):
         last = r.last_played_at
         rows.append({
             "rank": r.rank, "id": r.snapshot_id, "name": r.name, "kind": r.kind, "lineage": r.agent,
-            "agent_id": agent_ids.get(r.agent), "mu": r.mu, "sigma": r.sigma, "rating": r.score,
+            "agent_id": r.agent_id, "mu": r.mu, "sigma": r.sigma, "rating": r.score,
             "games": r.games, "wins": r.wins, "draws": r.draws, "losses": r.losses,
             "provisional": r.provisional, "last_played": last,
             "last_played_ts": int(last.timestamp()) if last else None,

@@ -98,11 +98,9 @@ def _schedule_placement(session, settings, snapshot_id: int) -> list[int]:
 
 
 def _standing(session, info: SnapshotInfo) -> Opponent:
-    board = ratings.leaderboard(session, include_retired=True)
-    row = next(r for r in board if r.snapshot_id == info.id)
-    active_rank = 1 + sum(1 for r in board if r.active and r.rank < row.rank) if info.active else None
+    row = ratings.leaderboard_row(session, info.id)
     return Opponent(
-        **info.model_dump(), rank=active_rank, mu=row.mu, sigma=row.sigma, score=row.score,
+        **info.model_dump(), rank=row.rank if info.active else None, mu=row.mu, sigma=row.sigma, score=row.score,
         provisional=row.provisional, games=row.games, wins=row.wins, draws=row.draws, losses=row.losses,
         forfeits=row.forfeits,
     )

@@ -1,0 +1,85 @@
+"""Narrow reads of the league core: one snapshot's leaderboard line, the head-to-head matrix."""
+
+from __future__ import annotations
+
+import pytest
+from league_helpers import add_dreamer, result_for
+from sqlalchemy import event
+
+from league.errors import NotFound
+from league.jobs import claim_job, report_result
+from league.leaderboard import leaderboard, leaderboard_row
+from league.matchmaking import create_match
+from league.settings import Settings
+from league.snapshots import get_snapshot_by_name, set_active
+
+QUIET = Settings(queue_target=0, games_per_match=4, lease_seconds=60, max_attempts=3)
+
+
+def play(session, a_id: int, b_id: int, a_outcomes: list[int]) -> None:
+    create_match(session, a_id, b_id, n_games=len(a_outcomes))
+    job = claim_job(session, "w1", settings=QUIET)
+    report_result(session, job.job_id, "w1", result_for(job, a_outcomes))
+
+
+@pytest.fixture
+def rated_pool(session):
+    """Five dreamers and the two basic opponents, with a spread of ratings and two equal (unplayed) ones."""
+    d = [add_dreamer(session, agent=f"run-{k % 2}", step=k) for k in range(5)]
+    play(session, d[0].id, d[1].id, [1, 1, 1, 0])
+    play(session, d[2].id, d[0].id, [1, 0, 1, 1])
+    play(session, d[1].id, get_snapshot_by_name(session, "basic_weak").id, [-1, -1, 0, -1])
+    return d
+
+
+def count_queries(session):
+    """A list that collects the SELECT statements the session's engine runs from now on."""
+    statements = []
+
+    def collect(conn, cursor, statement, *rest):
+        if statement.lstrip().upper().startswith("SELECT"):
+            statements.append(statement)
+
+    event.listen(session.get_bind(), "before_cursor_execute", collect)
+    return statements
+
+
+def test_one_row_equals_its_line_on_the_board_rank_included(session, rated_pool):
+    board = leaderboard(session)
+    assert len(board) == 7 and len({row.score for row in board}) < 7  # ties are ranked by id
+    for row in board:
+        assert leaderboard_row(session, row.snapshot_id) == row
+    agents = {row.name: (row.agent, row.agent_id) for row in board}
+    assert agents["basic_weak"][0] == "builtin" and agents["run-0@0"][1] != agents["run-1@1"][1]
+
+
+def test_a_retired_snapshot_gets_the_place_it_would_take_if_active(session, rated_pool):
+    second = leaderboard(session)[1]
+    set_active(session, second.snapshot_id, False)
+    row = leaderboard_row(session, second.snapshot_id)
+    assert row.rank == 2 and row.active is False
+    assert [r.rank for r in leaderboard(session)] == [1, 2, 3, 4, 5, 6]
+    assert leaderboard_row(session, leaderboard(session)[1].snapshot_id).rank == 2
+
+
+def test_one_row_does_not_read_the_whole_board(session, rated_pool):
+    target = leaderboard(session)[-1].snapshot_id
+    statements = count_queries(session)
+    leaderboard_row(session, target)
+    assert len(statements) == 2
+    assert all("LIMIT" not in s and "ORDER BY" not in s for s in statements)
+
+
+def test_an_unknown_snapshot_has_no_row(session):
+    with pytest.raises(NotFound, match="no snapshot with id 999"):
+        leaderboard_row(session, 999)
+
+
+def test_the_dashboard_leaderboard_is_one_query_with_lineage_ids(session, rated_pool):
+    from api.pages import queries
+
+    statements = count_queries(session)
+    rows = queries.leaderboard(session)
+    assert len(statements) == 1
+    core = {row.snapshot_id: row.agent_id for row in leaderboard(session)}
+    assert {row["id"]: row["agent_id"] for row in rows} == core
