@@ -13,6 +13,7 @@ from dataclasses import dataclass, fields
 
 OBS_DIM = 18
 ACTION_DIM = 4
+ACTOR_GRADIENTS = ("dynamics", "reinforce")
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,8 @@ class DreamerConfig:
     """Imagination length in steps."""
     imagine_stride: int = 2
     """Imagine from every k-th replayed time step (random offset each step; 1 = all of them)."""
+    actor_gradient: str = "dynamics"
+    """Actor gradient: "dynamics" (returns backpropagated through the imagined steps) or "reinforce"."""
     gamma: float = 0.997
     """Discount factor."""
     lam: float = 0.95
@@ -144,6 +147,8 @@ class DreamerConfig:
         for name in ("basic_share", "end_share"):
             if not 0 <= getattr(self, name) <= 1:
                 raise ValueError(f"{name} must be in [0, 1]")
+        if self.actor_gradient not in ACTOR_GRADIENTS:
+            raise ValueError(f"actor_gradient must be one of {', '.join(ACTOR_GRADIENTS)}, got {self.actor_gradient!r}")
         for name in ["model_lr", "actor_lr", "critic_lr", "grad_clip", "min_latent_std"]:
             if getattr(self, name) <= 0:
                 raise ValueError(f"config field {name} must be positive")
@@ -151,6 +156,10 @@ class DreamerConfig:
 
 def _coerce(name: str, type_name: str, value):
     """Check a JSON value against the field's type (ints may stand for floats, not the reverse)."""
+    if type_name == "str":
+        if not isinstance(value, str):
+            raise ValueError(f"config field {name} must be a string, got {value!r}")
+        return value
     if type_name == "int":
         if isinstance(value, bool) or not isinstance(value, int):
             raise ValueError(f"config field {name} must be an integer, got {value!r}")
@@ -174,15 +183,16 @@ PRESETS: dict[str, dict] = {
 
 
 def parse_override(text: str) -> tuple[str, object]:
-    """Parse `name=value` (value as JSON, e.g. `horizon=10`, `model_lr=1e-4`)."""
+    """Parse `name=value`: the value as JSON (`horizon=10`, `model_lr=1e-4`), else as a plain string
+    (`actor_gradient=reinforce`); the field's type is checked when the config is built."""
     if "=" not in text:
         raise ValueError(f"override {text!r} must look like name=value")
     name, raw = text.split("=", 1)
     name = name.strip()
     try:
         value = json.loads(raw)
-    except json.JSONDecodeError as error:
-        raise ValueError(f"override {text!r}: value {raw!r} is not a number") from error
+    except json.JSONDecodeError:
+        value = raw.strip()
     return name, value
 
 

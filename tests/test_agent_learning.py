@@ -2,6 +2,7 @@
 the best action of a fixed, known world model."""
 
 import numpy as np
+import pytest
 import torch
 from agent_helpers import recorded_games
 
@@ -32,28 +33,31 @@ def test_world_model_loss_falls_by_half_on_recorded_games():
 
 
 class KnownWorld:
-    """A fixed world model: the state never changes; the reward is 1 - |a - target|^2 / 8 per step."""
+    """A fixed world model: the state never changes; the reward is 1 - |a - target|^2 / 8 per step.
+    With `keep_graph` the reward stays differentiable in the action, as a learned reward head would be."""
 
     def __init__(self, target, feature_dim: int):
         self.target = torch.tensor(target, dtype=torch.float32)
         self.feature_dim = feature_dim
 
-    def imagine(self, policy, start, horizon):
-        features = [start]
-        actions, pre_tanhs = [], []
-        with torch.no_grad():
+    def imagine(self, policy, start, horizon, keep_graph=False):
+        with torch.set_grad_enabled(keep_graph):
+            features = [start]
+            actions, pre_tanhs = [], []
             for _ in range(horizon):
                 action, pre_tanh = policy(features[-1])
                 actions.append(action), pre_tanhs.append(pre_tanh)
                 features.append(start)
-        actions = torch.stack(actions)
-        rewards = 1.0 - (actions - self.target).square().sum(-1) / 8.0
+            actions = torch.stack(actions)
+            rewards = 1.0 - (actions - self.target).square().sum(-1) / 8.0
         return Imagination(torch.stack(features), actions, torch.stack(pre_tanhs), rewards, torch.ones_like(rewards))
 
 
-def test_actor_critic_learns_the_rewarded_action_of_a_known_world_model():
+@pytest.mark.parametrize("actor_gradient", ["dynamics", "reinforce"])
+def test_actor_critic_learns_the_rewarded_action_of_a_known_world_model(actor_gradient):
     torch.manual_seed(0)
-    config = make_config("debug", ["actor_lr=3e-3", "critic_lr=3e-3", "horizon=5", "gamma=0.5"])
+    config = make_config("debug", ["actor_lr=3e-3", "critic_lr=3e-3", "horizon=5", "gamma=0.5",
+                                   f"actor_gradient={actor_gradient}"])
     behavior = Behavior(config, feature_dim=12)
     target = [0.6, -0.5, 0.3, -0.7]
     world = KnownWorld(target, 12)

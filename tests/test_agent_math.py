@@ -85,8 +85,11 @@ def test_presets_and_overrides():
     assert (default.hidden, default.latent, default.recurrent, default.seq_length, default.batch_size) == (256, 64, 256, 50, 16)
     assert (default.horizon, default.model_lr, default.actor_lr, default.critic_lr) == (15, 3e-4, 3e-5, 3e-5)
     assert (default.grad_clip, default.buffer_capacity, default.train_start) == (100.0, 1_000_000, 1000)
-    debug = make_config("debug", ["horizon=3", "model_lr=1e-3"])
+    assert default.actor_gradient == "dynamics"
+    debug = make_config("debug", ["horizon=3", "model_lr=1e-3", "actor_gradient=reinforce"])
     assert debug.horizon == 3 and debug.model_lr == 1e-3 and debug.hidden < 64
+    assert debug.actor_gradient == "reinforce"
+    assert make_config("debug", ['actor_gradient="reinforce"']).actor_gradient == "reinforce"
     assert DreamerConfig.from_dict(debug.to_dict()) == debug
 
 
@@ -94,7 +97,9 @@ def test_presets_and_overrides():
     ("huge", [], "unknown preset"),
     ("debug", ["horizon"], "name=value"),
     ("debug", ["horizn=3"], "unknown config field"),
-    ("debug", ["horizon=abc"], "not a number"),
+    ("debug", ["horizon=abc"], "must be an integer, got 'abc'"),
+    ("debug", ["actor_gradient=backprop"], "actor_gradient must be one of dynamics, reinforce"),
+    ("debug", ["actor_gradient=3"], "actor_gradient must be a string"),
     ("debug", ["horizon=2.5"], "must be an integer"),
     ("debug", ["horizon=0"], "at least 1"),
     ("debug", ["gamma=1.5"], "gamma"),

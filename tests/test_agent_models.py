@@ -55,16 +55,52 @@ def _changed(before, after):
     return {name for name in before if not torch.equal(before[name], after[name])}
 
 
-def test_actor_update_changes_only_the_actor():
+@pytest.mark.parametrize("actor_gradient", ["dynamics", "reinforce"])
+def test_actor_update_changes_only_the_actor(actor_gradient):
     torch.manual_seed(1)
-    agent = HockeyDreamer(CONFIG)
+    agent = HockeyDreamer(CONFIG.replace(actor_gradient=actor_gradient))
     imagined, weight, returns, _ = _imagined(agent)
+    assert returns.requires_grad == (actor_gradient == "dynamics")
     before = agent.state()
     baseline = agent.behavior.critic(imagined.features[:-1]).squeeze(-1).detach() - 0.5  # a non-zero advantage
-    agent.behavior.update_actor(imagined, returns, baseline, weight)
+    metrics = agent.behavior.update_actor(imagined, returns, baseline, weight)
     changed = _changed(before, agent.state())
     assert changed and all(name.startswith("behavior.actor.") for name in changed)
+    assert metrics["actor_grad_norm"] > 0
     assert all(p.grad is None for p in agent.world_model.parameters())
+    assert all(p.grad is None for p in agent.behavior.critic.parameters())
+
+
+def test_dynamics_gradient_reaches_the_actor_through_the_reward_head():
+    """With the slow critic and the continuation out of the returns, the actor's gradient can only come
+    through the rewards: the imagined actions -> RSSM prior -> reward head."""
+    torch.manual_seed(4)
+    agent = HockeyDreamer(CONFIG)
+    behavior, wm = agent.behavior, agent.world_model
+    with torch.no_grad():  # the reward head starts at zero (no gradient); give it an untrained guess
+        wm.reward_head[-1].weight.normal_(0.0, 0.1)
+    imagined, weight, returns, _ = _imagined(agent)
+    actor_params = list(behavior.actor.parameters())
+    grads = torch.autograd.grad(imagined.rewards.sum(), actor_params, retain_graph=True)
+    assert sum(g.abs().sum() for g in grads) > 0
+    grads = torch.autograd.grad(returns.sum(), actor_params)
+    assert sum(g.abs().sum() for g in grads) > 0
+    start = State(imagined.features[0, :, :CONFIG.recurrent].detach(), imagined.features[0, :, CONFIG.recurrent:].detach())
+    first = torch.zeros(start.h.shape[0], CONFIG.action_dim, requires_grad=True)
+    actions = iter([first] + [torch.zeros_like(first)] * (CONFIG.horizon - 1))
+    later = wm.imagine(lambda _: (next(actions),) * 2, start, keep_graph=True)
+    (first_grad,) = torch.autograd.grad(later.rewards[-1].sum(), first)
+    assert first_grad.abs().sum() > 0, "the last imagined reward does not depend on the first action"
+    start = State(imagined.features[0, :, :CONFIG.recurrent].detach(), imagined.features[0, :, CONFIG.recurrent:].detach())
+    assert not wm.imagine(behavior.sample_action, start).rewards.requires_grad  # no graph unless asked for
+
+
+def test_dynamics_actor_needs_a_differentiable_trajectory():
+    torch.manual_seed(5)
+    agent = HockeyDreamer(CONFIG)
+    imagined, weight, returns, _ = _imagined(agent)
+    with pytest.raises(ValueError, match="keep_graph"):
+        agent.behavior.update_actor(imagined, returns.detach(), returns.detach() - 0.5, weight)
 
 
 def test_critic_update_changes_only_the_critic_and_its_slow_copy():
@@ -75,7 +111,29 @@ def test_critic_update_changes_only_the_critic_and_its_slow_copy():
     agent.behavior.update_critic(imagined, returns + 1.0, slow, weight)
     changed = _changed(before, agent.state())
     assert any(name.startswith("behavior.critic.") for name in changed)
-    assert all(name.startswith(("behavior.critic.", "behavior.slow_critic.")) for name in changed)
+    assert all(name.startswith("behavior.critic.") for name in changed)
+    assert all(p.grad is None for p in agent.world_model.parameters())
+    assert all(p.grad is None for p in agent.behavior.actor.parameters())
+    agent.behavior.update_slow_critic()
+    assert any(name.startswith("behavior.slow_critic.") for name in _changed(before, agent.state()))
+
+
+@pytest.mark.parametrize("actor_gradient", ["dynamics", "reinforce"])
+def test_world_model_grads_come_from_its_own_loss_only(actor_gradient):
+    """After a full train step the world model's .grad is exactly what its own loss gave it."""
+    torch.manual_seed(6)
+    agent = HockeyDreamer(CONFIG.replace(actor_gradient=actor_gradient))
+    batch = _batch()
+    reference = HockeyDreamer(CONFIG.replace(actor_gradient=actor_gradient))
+    reference.restore_state(agent.state())
+    torch.manual_seed(7)
+    agent.train_step(batch)
+    torch.manual_seed(7)
+    loss, _, _ = reference.world_model.compute_loss(_tensors(batch))
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(reference.world_model.parameters(), CONFIG.grad_clip)
+    for (name, p), q in zip(agent.world_model.named_parameters(), reference.world_model.parameters(), strict=True):
+        assert p.grad is not None and torch.allclose(p.grad, q.grad, atol=1e-6), name
 
 
 def test_full_train_step_returns_float_metrics():

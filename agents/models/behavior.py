@@ -4,13 +4,20 @@ From each start state the world model imagines `horizon` steps under the actor. 
 slow copy values the imagined states; lambda-returns R_t combine predicted rewards, continuation
 probabilities and those values. Then:
 
-- the critic regresses V(s_t) onto R_t (MSE), plus a pull towards the slow critic's prediction;
-  the slow critic follows the critic by an exponential moving average (step tau);
-- the actor maximises  log pi(a_t | s_t) * (R_t - V(s_t)) / S  + entropy_scale * H[pi(. | s_t)]
-  (REINFORCE, the estimator the current DreamerV3 uses for every action space), where S = max(1, P95 - P5) of the
-  returns, tracked by a moving average, so sparse +1/-1 rewards are not blown up.
+- the critic regresses V(s_t) onto R_t (MSE, R_t held fixed), plus a pull towards the slow
+  critic's prediction; the slow critic follows the critic by an exponential moving average (step tau);
+- the actor maximises  A_t / S + entropy_scale * H[pi(. | s_t)],  where S = max(1, P95 - P5) of the
+  returns, tracked by a moving average, so sparse +1/-1 rewards are not blown up. How A_t carries
+  the gradient depends on `actor_gradient`:
+  * "dynamics" (DreamerV3's choice for continuous actions): A_t = R_t - V(s_t), and R_t is
+    differentiated through the learned dynamics: the actions are reparameterised samples, and the
+    graph runs through the RSSM prior, the reward and continue heads and the slow critic's values
+    into the returns. Only the actor's parameters receive these gradients (torch.autograd.grad);
+    the world model and the critics stay as they are;
+  * "reinforce": A_t = log pi(a_t | s_t) * sg(R_t - V(s_t)), a score-function estimate that needs
+    no gradient through the model.
 
-Each imagined step is weighted by the predicted probability that the game is still running.
+Each imagined step is weighted by the predicted probability that the game is still running (held fixed).
 """
 
 from __future__ import annotations
@@ -67,46 +74,65 @@ class Behavior(nn.Module):
         return TanhNormal(mean, bounded_std(raw_std, self.config.actor_min_std, self.config.actor_max_std))
 
     def sample_action(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.policy(features).rsample()
+        """A reparameterised (action, pre_tanh) for imagination. The actor sees the state without its graph
+        (as in DreamerV3): gradients reach the actor through the action it chose, not through its input."""
+        return self.policy(features.detach()).rsample()
 
     def imagine(self, world_model, start, start_weight: torch.Tensor) -> tuple[Imagination, torch.Tensor]:
-        """Imagined trajectories from flat start states, with per-step weights (H, N)."""
-        imagined = world_model.imagine(self.sample_action, start, self.config.horizon)
-        alive = torch.cumprod(torch.cat([start_weight[None], imagined.continues[:-1]]), dim=0)
+        """Imagined trajectories from flat start states, with per-step weights (H, N) that carry no gradient.
+        In "dynamics" mode the trajectories keep their autograd graph back to the actor's actions."""
+        keep_graph = self.config.actor_gradient == "dynamics"
+        imagined = world_model.imagine(self.sample_action, start, self.config.horizon, keep_graph=keep_graph)
+        alive = torch.cumprod(torch.cat([start_weight[None], imagined.continues[:-1].detach()]), dim=0)
         return imagined, alive
 
     def returns(self, imagined: Imagination) -> tuple[torch.Tensor, torch.Tensor]:
-        """(lambda-returns (H, N), slow critic's values of the states 0..H-1 (H, N))."""
-        with torch.no_grad():
+        """(lambda-returns (H, N), slow critic's values of the states 0..H-1 (H, N), detached).
+
+        In "dynamics" mode the returns are differentiable with respect to the imagined trajectory."""
+        with torch.set_grad_enabled(self.config.actor_gradient == "dynamics"):
             slow = self.slow_critic(imagined.features).squeeze(-1).float()
             returns = lambda_returns(imagined.rewards.float(), imagined.continues.float(), slow[1:],
                                      self.config.gamma, self.config.lam)
-        return returns, slow[:-1]
+        return returns, slow[:-1].detach()
 
     def update_critic(self, imagined: Imagination, returns: torch.Tensor, slow: torch.Tensor,
                       weight: torch.Tensor) -> tuple[dict, torch.Tensor]:
-        """One critic step; returns (metrics, the critic's values before the step, detached)."""
-        value = self.critic(imagined.features[:-1]).squeeze(-1).float()
+        """One critic step on fixed targets; returns (metrics, the critic's values before the step, detached).
+        The slow critic moves afterwards, in `update_slow_critic`."""
+        returns, slow, weight = returns.detach(), slow.detach(), weight.detach()
+        value = self.critic(imagined.features[:-1].detach()).squeeze(-1).float()
         loss = (weight * ((value - returns).square() + self.config.slow_critic_reg * (value - slow).square())).mean()
         metrics = {"critic_loss": loss.item(), "value": value.mean().item(), "return": returns.mean().item()}
         metrics["critic_grad_norm"] = _step(self.critic_opt, self.critic, loss, self.config.grad_clip)
-        with torch.no_grad():
-            for slow_p, fast_p in zip(self.slow_critic.parameters(), self.critic.parameters(), strict=True):
-                slow_p.lerp_(fast_p, self.config.slow_critic_tau)
         return metrics, value.detach()
+
+    @torch.no_grad()
+    def update_slow_critic(self) -> None:
+        """Move the slow critic a step `slow_critic_tau` towards the critic."""
+        for slow_p, fast_p in zip(self.slow_critic.parameters(), self.critic.parameters(), strict=True):
+            slow_p.lerp_(fast_p, self.config.slow_critic_tau)
 
     def update_actor(self, imagined: Imagination, returns: torch.Tensor, baseline: torch.Tensor,
                      weight: torch.Tensor) -> dict:
-        """One actor step: REINFORCE on normalised advantages plus the entropy bonus."""
-        advantage = (returns - baseline) / self.return_norm.scale()
-        dist = self.policy(imagined.features[:-1])
+        """One actor step on normalised advantages plus the entropy bonus (see the module docstring)."""
+        advantage = (returns - baseline.detach()) / self.return_norm.scale()
+        dynamics = self.config.actor_gradient == "dynamics"
+        if dynamics and not advantage.requires_grad:
+            raise ValueError("actor_gradient 'dynamics' needs returns differentiable through the imagined "
+                             "trajectory (imagine with keep_graph=True)")
+        dist = self.policy(imagined.features[:-1].detach())
         dist = TanhNormal(dist.mean.float(), dist.std.float())
-        log_prob = dist.log_prob(pre_tanh=imagined.pre_tanh.float())
+        if dynamics:
+            objective = advantage
+        else:
+            advantage = advantage.detach()
+            objective = dist.log_prob(pre_tanh=imagined.pre_tanh.detach().float()) * advantage
         _, fresh_u = dist.rsample()
         entropy = dist.entropy(fresh_u)
-        loss = -(weight * (log_prob * advantage + self.config.entropy_scale * entropy)).mean()
+        loss = -(weight.detach() * (objective + self.config.entropy_scale * entropy)).mean()
         metrics = {"actor_loss": loss.item(), "entropy": entropy.mean().item(),
-                   "advantage_mag": advantage.abs().mean().item(), "actor_std": dist.std.mean().item()}
+                   "advantage_mag": advantage.detach().abs().mean().item(), "actor_std": dist.std.mean().item()}
         metrics["actor_grad_norm"] = _step(self.actor_opt, self.actor, loss, self.config.grad_clip)
         return metrics
 
@@ -118,14 +144,20 @@ class Behavior(nn.Module):
         self.return_norm.update(returns)
         metrics, baseline = self.update_critic(imagined, returns, slow, weight)
         metrics.update(self.update_actor(imagined, returns, baseline, weight))
+        self.update_slow_critic()  # after the actor: its returns' graph holds the slow critic's weights
         metrics["return_scale"] = self.return_norm.scale().item()
         metrics["imagined_reward"] = imagined.rewards.float().mean().item()
         return metrics
 
 
 def _step(optimizer: torch.optim.Optimizer, module: nn.Module, loss: torch.Tensor, clip: float) -> float:
+    """Clip and apply the gradient of `loss` for `module`'s parameters only: nothing else the loss depends
+    on (the world model, the slow critic) gets a .grad."""
+    params = [p for p in module.parameters() if p.requires_grad]
+    grads = torch.autograd.grad(loss, params, allow_unused=True)
     optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    norm = nn.utils.clip_grad_norm_(module.parameters(), clip)
+    for param, grad in zip(params, grads, strict=True):
+        param.grad = grad
+    norm = nn.utils.clip_grad_norm_(params, clip)
     optimizer.step()
     return float(norm)

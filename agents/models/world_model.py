@@ -72,12 +72,18 @@ class WorldModel(nn.Module):
         }
         return loss, metrics, State(states.h.detach(), states.z.detach())
 
-    @torch.no_grad()
-    def imagine(self, policy, start: State, horizon: int | None = None) -> Imagination:
+    def imagine(self, policy, start: State, horizon: int | None = None, keep_graph: bool = False) -> Imagination:
         """Roll the prior forward `horizon` steps (default: the config's, 15) from flat start states (N, ...) under
-        `policy(features) -> (action, pre_tanh)`. No gradients: the actor learns from the
-        imagined returns by REINFORCE, so nothing needs to flow back through the model."""
-        horizon = self.config.horizon if horizon is None else horizon
+        `policy(features) -> (action, pre_tanh)`.
+
+        With `keep_graph` the autograd graph runs from the policy's reparameterised actions through the
+        prior steps into the features, rewards and continuation probabilities, so that returns computed
+        from them can be backpropagated to the policy; without it nothing is recorded (REINFORCE needs
+        no gradient through the model)."""
+        with torch.set_grad_enabled(keep_graph):
+            return self._rollout(policy, start, self.config.horizon if horizon is None else horizon)
+
+    def _rollout(self, policy, start: State, horizon: int) -> Imagination:
         state = start
         features = [self.rssm.get_features(state)]
         actions, pre_tanhs = [], []
