@@ -6,6 +6,9 @@ All of it reads aggregates that are kept up to date when results are recorded (`
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import NamedTuple
+
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
@@ -87,17 +90,53 @@ def _to_head_to_head(row: PairStats) -> HeadToHead:
                       draws=row.draws, b_wins=row.high_wins, last_played_at=row.last_played_at)
 
 
-def head_to_head(session: Session, snapshot_id: int | None = None) -> list[HeadToHead]:
-    """Head-to-head counts of every pair that has played (or only the pairs with `snapshot_id`)."""
-    columns = (PairStats.low_id, PairStats.high_id, PairStats.games, PairStats.low_wins, PairStats.draws,
-               PairStats.high_wins, PairStats.last_played_at)
-    query = select(*columns).order_by(PairStats.low_id, PairStats.high_id)
+PairCounts = tuple[int, int, int, int, int, int, datetime | None]
+"""One `pair_stats` row as it is stored: (low_id, high_id, games, low_wins, draws, high_wins, last_played_at)."""
+
+
+class HeadToHeadMatrix(NamedTuple):
+    """Active snapshots in leaderboard order (`ids`, `names`) and the raw counts of the pairs among
+    them that have played: `pairs` holds (low_id, high_id, low_wins, draws, high_wins) tuples."""
+
+    ids: list[int]
+    names: list[str]
+    pairs: list[tuple[int, int, int, int, int]]
+
+
+def pair_counts(session: Session, snapshot_id: int | None = None) -> list[PairCounts]:
+    """Raw head-to-head rows of every pair that has played (or only the pairs with `snapshot_id`).
+
+    One narrow query and no objects per row: the light read behind the head-to-head listing
+    and matrix. `NotFound` for an unknown `snapshot_id`.
+    """
+    query = (select(PairStats.low_id, PairStats.high_id, PairStats.games, PairStats.low_wins, PairStats.draws,
+                    PairStats.high_wins, PairStats.last_played_at)
+             .where(PairStats.games > 0).order_by(PairStats.low_id, PairStats.high_id))
     if snapshot_id is not None:
         load_snapshot(session, snapshot_id)
         query = query.where(or_(PairStats.low_id == snapshot_id, PairStats.high_id == snapshot_id))
+    return [tuple(row) for row in session.execute(query)]
+
+
+def head_to_head_matrix(session: Session) -> HeadToHeadMatrix:
+    """The head-to-head matrix of the active pool: snapshots in rank order and their pairs' raw counts."""
+    board = session.execute(
+        select(Snapshot.id, Snapshot.name).join(Rating, Rating.snapshot_id == Snapshot.id)
+        .where(Snapshot.active).order_by(SCORE.desc(), Snapshot.id)
+    ).all()
+    active = {snapshot_id for snapshot_id, _ in board}
+    counts = session.execute(select(PairStats.low_id, PairStats.high_id, PairStats.low_wins, PairStats.draws,
+                                    PairStats.high_wins).where(PairStats.games > 0))
+    pairs = [tuple(row) for row in counts if row[0] in active and row[1] in active]
+    return HeadToHeadMatrix(ids=[row[0] for row in board], names=[row[1] for row in board], pairs=pairs)
+
+
+def head_to_head(session: Session, snapshot_id: int | None = None) -> list[HeadToHead]:
+    """Head-to-head counts of every pair that has played (or only the pairs with `snapshot_id`)."""
     fields = ("snapshot_a_id", "snapshot_b_id", "games", "a_wins", "draws", "b_wins", "last_played_at")
     # Trusted values straight from the table: skip per-row validation (thousands of pairs).
-    return [HeadToHead.model_construct(**dict(zip(fields, row, strict=True))) for row in session.execute(query)]
+    return [HeadToHead.model_construct(**dict(zip(fields, row, strict=True)))
+            for row in pair_counts(session, snapshot_id)]
 
 
 def pair_record(session: Session, a_id: int, b_id: int) -> HeadToHead:

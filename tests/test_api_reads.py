@@ -67,3 +67,22 @@ def test_one_opponent_has_its_leaderboard_rank_and_the_board_names_lineage_ids(c
     assert client.get(f"/api/opponents/{retired}").json()["rank"] is None
     assert client.get(f"/api/opponents/{board[1]['snapshot_id']}").json()["rank"] == 1
     assert client.get("/api/opponents/999").status_code == 404
+
+
+def test_head_to_head_json_is_what_the_core_listing_serialises_to(client):
+    from pydantic import TypeAdapter
+
+    from league.leaderboard import head_to_head
+    from league.schemas import HeadToHead
+
+    play_one_match(client)
+    play_one_match(client, a_outcome=0)
+    with client.app.state.sessionmaker() as session:
+        expected = TypeAdapter(list[HeadToHead]).dump_python(head_to_head(session), mode="json")
+    answer = client.get("/api/head-to-head")
+    assert answer.status_code == 200 and answer.headers["content-type"] == "application/json"
+    assert answer.json() == expected and len(expected) == 1 and expected[0]["games"] == 8
+    assert expected[0]["draws"] == 4 and expected[0]["last_played_at"]
+    one = client.get("/api/head-to-head", params={"opponent": expected[0]["snapshot_b_id"]}).json()
+    assert one == expected
+    assert client.get("/api/head-to-head", params={"opponent": 999}).status_code == 404

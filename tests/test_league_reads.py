@@ -83,3 +83,36 @@ def test_the_dashboard_leaderboard_is_one_query_with_lineage_ids(session, rated_
     assert len(statements) == 1
     core = {row.snapshot_id: row.agent_id for row in leaderboard(session)}
     assert {row["id"]: row["agent_id"] for row in rows} == core
+
+
+def test_the_matrix_lists_active_snapshots_in_rank_order_and_their_raw_pair_counts(session, rated_pool):
+    from league.leaderboard import head_to_head, head_to_head_matrix, pair_counts
+
+    set_active(session, rated_pool[2].id, False)
+    matrix = head_to_head_matrix(session)
+    assert matrix.ids == [row.snapshot_id for row in leaderboard(session)]
+    assert matrix.names == [row.name for row in leaderboard(session)]
+    assert rated_pool[2].id not in matrix.ids
+    weak = get_snapshot_by_name(session, "basic_weak").id
+    low, high = sorted((rated_pool[0].id, rated_pool[1].id))
+    assert sorted(matrix.pairs) == sorted([(low, high, 3, 1, 0), (*sorted((rated_pool[1].id, weak)),
+                                           *((0, 1, 3) if rated_pool[1].id < weak else (3, 1, 0)))])
+    everything = pair_counts(session)
+    assert len(everything) == 3  # the retired snapshot's pair is still listed here
+    assert [(h.snapshot_a_id, h.snapshot_b_id, h.games, h.a_wins, h.draws, h.b_wins, h.last_played_at)
+            for h in head_to_head(session)] == everything
+    statements = count_queries(session)
+    head_to_head_matrix(session)
+    assert len(statements) == 2
+
+
+def test_the_heatmap_is_built_from_the_core_matrix_in_two_queries(session, rated_pool):
+    from api.pages import queries
+
+    statements = count_queries(session)
+    heatmap = queries.head_to_head(session)
+    assert len(statements) == 2 and any("pair_stats" in s for s in statements)
+    assert heatmap["ids"] == [row.snapshot_id for row in leaderboard(session)]
+    i, j = sorted((heatmap["ids"].index(rated_pool[0].id), heatmap["ids"].index(rated_pool[1].id)))
+    cell = next(c for c in heatmap["cells"] if c[:2] == [i, j])
+    assert cell[2:] == ([3, 1, 0] if heatmap["ids"][i] == rated_pool[0].id else [0, 1, 3])

@@ -14,6 +14,7 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from league.jobs import job_counts, workers_seen
+from league.leaderboard import head_to_head_matrix
 from league.leaderboard import leaderboard as core_leaderboard
 from league.leaderboard import rating_history as core_rating_history
 from league.matches import decompress_record
@@ -121,25 +122,16 @@ def status(session: Session, worker_seen_seconds: float) -> dict[str, int]:
 def head_to_head(session: Session) -> dict[str, Any]:
     """The win matrix of active snapshots in rank order, pairs listed once from the better-ranked side.
 
-    Returns `{"names", "ids", "cells": [[row, col, wins, draws, losses], ...]}` with row < col.
+    Returns `{"names", "ids", "cells": [[row, col, wins, draws, losses], ...]}` with row < col,
+    from the league core's `league.leaderboard.head_to_head_matrix`.
     """
-    board = session.execute(
-        select(Snapshot.id, Snapshot.name).outerjoin(Rating, Rating.snapshot_id == Snapshot.id)
-        .where(Snapshot.active.is_(True))
-        .order_by((Rating.mu - 3 * Rating.sigma).desc().nulls_last(), Snapshot.id)
-    ).all()
-    index = {row.id: i for i, row in enumerate(board)}
+    matrix = head_to_head_matrix(session)
+    index = {snapshot_id: i for i, snapshot_id in enumerate(matrix.ids)}
     cells = []
-    stats = session.execute(
-        select(PairStats.low_id, PairStats.high_id, PairStats.low_wins, PairStats.draws, PairStats.high_wins)
-        .where(PairStats.games > 0)
-    )
-    for low, high, low_wins, draws, high_wins in stats:
-        i, j = index.get(low), index.get(high)
-        if i is None or j is None:
-            continue
+    for low, high, low_wins, draws, high_wins in matrix.pairs:
+        i, j = index[low], index[high]
         cells.append([i, j, low_wins, draws, high_wins] if i < j else [j, i, high_wins, draws, low_wins])
-    return {"names": [row.name for row in board], "ids": [row.id for row in board], "cells": cells}
+    return {"names": matrix.names, "ids": matrix.ids, "cells": cells}
 
 
 def opponent(session: Session, snapshot_id: int) -> dict[str, Any] | None:

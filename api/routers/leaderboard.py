@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from pydantic import TypeAdapter
+from pydantic_core import to_json
 
 from api.deps import SessionDep
 from api.errors import ERROR_RESPONSES
@@ -48,4 +49,7 @@ def get_head_to_head(
             raise HTTPException(status_code=422, detail="`other` needs `opponent`, a different opponent, as well")
         get_snapshot(session, opponent), get_snapshot(session, other)  # 404 for an unknown id
         return [ratings.pair_record(session, opponent, other)]
-    return ratings.head_to_head(session, opponent)
+    # Raw rows straight to JSON: no object per pair (a large league has thousands of pairs).
+    fields = tuple(HeadToHead.model_fields)
+    rows = [dict(zip(fields, row, strict=True)) for row in ratings.pair_counts(session, opponent)]
+    return Response(content=to_json(rows), media_type="application/json")
