@@ -24,6 +24,11 @@ OPEN_STATES = ("queued", "leased")
 _rng = random.SystemRandom()
 
 
+def placement_rng() -> random.Random:
+    """The random source that plans the games of matches nobody passed a generator for."""
+    return _rng
+
+
 def insert_match(session: Session, a: Snapshot, b: Snapshot, n_games: int, reason: str,
                  rng: random.Random) -> Match:
     """Add a queued match of `n_games` between `a` and `b` with its planned games (no commit)."""

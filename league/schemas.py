@@ -49,10 +49,12 @@ class SnapshotInfo(BaseModel):
 
 
 class Registration(BaseModel):
-    """What `register_snapshot` did: `created` is False when identical weights were already stored."""
+    """What `register_snapshot` did: `created` is False when identical weights were already stored;
+    `placement_match_ids` are the placement matches queued with it."""
 
     snapshot: SnapshotInfo
     created: bool
+    placement_match_ids: list[int] = Field(default_factory=list)
 
 
 class LeaderboardRow(BaseModel):

@@ -20,6 +20,7 @@ from league.errors import Conflict, InvalidInput, NotFound
 from league.models import Agent, Rating, Snapshot, SnapshotWeights
 from league.rating import initial_skill
 from league.schemas import Page, Registration, SnapshotInfo
+from league.settings import Settings
 
 BUILTIN_AGENT = "builtin"
 BUILTIN_KINDS = ("basic_weak", "basic_strong")
@@ -110,8 +111,13 @@ def register_snapshot(
     notes: str = "",
     name: str | None = None,
     game_version: str | None = None,
+    placement_settings: Settings | None = None,
 ) -> Registration:
     """Add a snapshot of lineage `agent` to the pool (the agent is created if new).
+
+    With `placement_settings`, a placement match against each active basic opponent
+    (`games_per_match` games, none when `placement_games` is 0) is queued in the same
+    transaction: the snapshot is never stored without them.
 
     `name` defaults to `"{agent}@{step}"` (with a piece of the sha256 appended if that is
     taken). Identical weights are stored once: if a snapshot with the same sha256 exists, it
@@ -151,7 +157,20 @@ def register_snapshot(
                                      game_version=version)
         except IntegrityError as error:  # a concurrent registration of the same weights or name
             raise Conflict(f"snapshot {name!r} was registered concurrently; try again") from error
-        return Registration(snapshot=to_info(snapshot), created=True)
+        placement = _queue_placement(session, snapshot, placement_settings) if placement_settings else []
+        return Registration(snapshot=to_info(snapshot), created=True, placement_match_ids=placement)
+
+
+def _queue_placement(session: Session, snapshot: Snapshot, settings: Settings) -> list[int]:
+    """Inside the registration's transaction: a placement match against each active basic opponent."""
+    from league.matchmaking import insert_match, placement_rng
+
+    if settings.placement_games <= 0:
+        return []
+    basics = session.scalars(select(Snapshot).where(Snapshot.kind.in_(BUILTIN_KINDS), Snapshot.active)
+                             .order_by(Snapshot.id))
+    return [insert_match(session, snapshot, basic, settings.games_per_match, "placement", placement_rng()).id
+            for basic in basics]
 
 
 def seed_builtin_snapshots(session: Session, game_version: str | None = None) -> list[SnapshotInfo]:

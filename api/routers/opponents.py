@@ -20,7 +20,6 @@ from api.read_cache import invalidates_reads
 from api.uploads import iter_upload, read_capped, validate_weights
 from league import leaderboard as ratings
 from league import snapshots
-from league.matchmaking import create_match
 from league.sampling import sample_opponents
 from league.schemas import OpponentChoice, Page, RatingChangeInfo, SnapshotInfo, SnapshotKind
 
@@ -87,16 +86,6 @@ def _specs_for(config: dict[str, Any]):
     return specs
 
 
-def _schedule_placement(session, settings, snapshot_id: int) -> list[int]:
-    """Queue a placement match against each active basic opponent, so a new opponent gets rated soon."""
-    scheduled: list[int] = []
-    if settings.placement_games <= 0:
-        return scheduled
-    for basic in snapshots.list_snapshots(session, agent=snapshots.BUILTIN_AGENT, active=True).items:
-        scheduled.append(create_match(session, snapshot_id, basic.id, reason="placement", settings=settings).id)
-    return scheduled
-
-
 def _standing(session, info: SnapshotInfo) -> Opponent:
     row = ratings.leaderboard_row(session, info.id)
     return Opponent(
@@ -131,12 +120,10 @@ async def register_opponent(
     checked = await run_in_threadpool(validate_weights, data, _specs_for(parsed.config))
     registration = await run_in_threadpool(
         snapshots.register_snapshot, session, agent=parsed.agent, kind=parsed.kind, config=parsed.config,
-        step=parsed.step, weights=checked.data, notes=parsed.notes, name=parsed.name,
+        step=parsed.step, weights=checked.data, notes=parsed.notes, name=parsed.name, placement_settings=settings,
     )
     info = registration.snapshot
-    if registration.created:
-        await run_in_threadpool(_schedule_placement, session, settings, info.id)
-    else:
+    if not registration.created:
         response.status_code = 200
     return Registered(id=info.id, sha256=info.sha256 or checked.sha256, created=registration.created, opponent=info)
 
