@@ -5,7 +5,10 @@ after `max_attempts` leases ran out. Claiming first re-queues expired leases and
 queue up by matchmaking, so the queue never runs dry while the pool has two members.
 Reporting is idempotent: the same result from the same worker counts once; a result for a
 job that is not leased to the reporting worker is refused, as is one that does not fit the
-job's games. Every refusal leaves the database unchanged.
+job's games. A late result is accepted when its lease ran out and the job went back to the
+queue but nobody has claimed it since (a re-queued job keeps its last lease id and worker
+until the next claim), so finished work is not thrown away. Every refusal leaves the
+database unchanged.
 """
 
 from __future__ import annotations
@@ -45,16 +48,20 @@ def touch_worker(session: Session, worker: str, now: datetime, *, jobs_done: int
 
 
 def expire_leases(session: Session, now: datetime, max_attempts: int) -> int:
-    """Inside a write transaction: put jobs whose lease ran out back in the queue (or fail them)."""
+    """Inside a write transaction: put jobs whose lease ran out back in the queue (or fail them).
+
+    A re-queued job keeps its last `lease_id` and `worker` (for a late result) until claimed again.
+    """
     expired = list(session.scalars(
         select(Match).where(Match.state == "leased", Match.lease_expires_at < now).with_for_update()))
     for match in expired:
         if match.attempts >= max_attempts:
             match.state, match.finished_at = "failed", now
             match.error = f"lease expired {match.attempts} times (last worker {match.worker!r})"
+            match.worker = match.lease_id = None
         else:
             match.state = "queued"
-        match.worker = match.lease_id = match.lease_expires_at = None
+        match.lease_expires_at = None
     return len(expired)
 
 
@@ -102,6 +109,12 @@ def claim_job(session: Session, worker: str, *, settings: Settings | None = None
         return _assignment(session, match)
 
 
+def _late_result(match: Match, worker: str, lease_id: str | None) -> bool:
+    """True for a result under the last lease of a job that was re-queued and not claimed since."""
+    return (match.state == "queued" and lease_id is not None and lease_id == match.lease_id
+            and match.worker == worker)
+
+
 def _leased_to(match: Match, worker: str, lease_id: str | None) -> None:
     if match.state != "leased" or match.worker != worker:
         holder = f"leased to {match.worker!r}" if match.state == "leased" else match.state
@@ -131,9 +144,10 @@ def report_result(session: Session, job_id: int, worker: str, result: MatchResul
     """Record the result of a job leased to `worker` and rate its games.
 
     The same result reported again by the same worker is not counted twice: the outcome says
-    `duplicate=True`. Raises `NotFound` for an unknown job; `Conflict` when the job is not
-    leased to `worker` (never was, lease expired and re-queued, or re-claimed by another
-    worker) or was already finished with a different result; `InvalidInput` when the games
+    `duplicate=True`. A late result (the lease ran out, the job was re-queued, nobody claimed
+    it since) is accepted when it carries that last `lease_id`. Raises `NotFound` for an
+    unknown job; `Conflict` when the job is not leased to `worker` (never was, or re-claimed
+    since by another worker) or was already finished with a different result; `InvalidInput` when the games
     do not fit the job (wrong number, indices, inconsistent winner and end reason, a record
     for another seed).
     """
@@ -146,7 +160,8 @@ def report_result(session: Session, job_id: int, worker: str, result: MatchResul
             return ReportOutcome(job_id=match.id, duplicate=True, match=to_summary(session, match))
         if match.state == "done":
             raise Conflict(f"job {match.id} has been reported already (by {match.worker!r})")
-        _leased_to(match, worker, lease_id)
+        if not _late_result(match, worker, lease_id):
+            _leased_to(match, worker, lease_id)
         games = list(session.scalars(select(Game).where(Game.match_id == match.id).order_by(Game.index)))
         reports = check_games(match, games, result)
         record_result(session, match, reports, now)

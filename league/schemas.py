@@ -126,7 +126,10 @@ class GameInfo(BaseModel):
 
 
 class MatchSummary(BaseModel):
-    """A match (and its job state); scores count a win 1 and a draw 1/2, from a's side."""
+    """A match (and its job state); scores count a win 1 and a draw 1/2, from a's side.
+
+    `worker` holds the lease (for a job re-queued after its lease ran out: the last holder).
+    """
 
     id: int
     state: JobState
