@@ -7,7 +7,10 @@ Variants are timed in the same run, interleaved, so that they share the machine'
 - `hoisted`: the data-only parts of the RSSM's layers computed for all steps at once, the rest of
   each step fused (addmm, addcmul), resets only where a game starts;
 - `hoisted+bf16`: also bfloat16 autocast for imagination and the actor-critic;
-- `default` (hoisted+bf16, imagination from every 2nd step): what `league train` runs.
+- `default` (hoisted+bf16, imagination from every 2nd step): what `league train` runs, its actor
+  learning by backpropagating the returns through the imagined steps (`actor_gradient=dynamics`);
+- `default, reinforce`: the same with the score-function actor gradient (no backward pass through
+  imagination); the ratio of the two is printed at the end.
 
 Usage: python benchmarks/train_speed.py [--threads 2] [--steps 8] [--device cpu|cuda]
 """
@@ -109,6 +112,7 @@ def main() -> None:
         "hoisted": (["imagine_stride=1"], "fp32", False),
         f"hoisted+{fast}": (["imagine_stride=1"], fast, False),
         f"default ({fast}, stride 2)": ([], fast, False),
+        "default, reinforce": (["actor_gradient=reinforce"], fast, False),
     }
     print(f"default preset (hidden 256, latent 64, recurrent 256, batch 16 x 50, horizon 15), "
           f"device {args.device}, {args.threads} threads, {args.steps} timed steps per variant")
@@ -118,6 +122,9 @@ def main() -> None:
     print(f"{'variant':<28}{'fastest s':>10}{'median s':>10}{'steps/s':>9}{'speed-up':>10}")
     for name, (fastest, median) in timings.items():
         print(f"{name:<28}{fastest:>10.3f}{median:>10.3f}{1 / fastest:>9.2f}{base / fastest:>9.2f}x")
+    dynamics, reinforce = timings[f"default ({fast}, stride 2)"], timings["default, reinforce"]
+    print(f"actor gradient through the dynamics vs reinforce: step time x{dynamics[0] / reinforce[0]:.2f} "
+          f"(fastest), x{dynamics[1] / reinforce[1]:.2f} (median)")
     torch.set_num_threads(1)
     print(f"collection: {collection_speed(args.device):.0f} environment steps/s "
           f"(8 games in lock step vs the weak basic opponent, 1 thread, no training)")
