@@ -1,4 +1,5 @@
-"""Match jobs: claim with a lease, heartbeat, report the result, re-queue expired leases.
+"""Match jobs: claim with a lease, heartbeat, report the result or release the job, re-queue
+expired leases.
 
 A job is a `Match` row: queued -> leased (to one worker, until a time) -> done, or failed
 after `max_attempts` leases ran out. Claiming first re-queues expired leases and tops the
@@ -26,7 +27,15 @@ from league.matches import load_match, to_summary
 from league.matchmaking import top_up_queue
 from league.models import Game, Match, Snapshot, Worker, utcnow
 from league.results import check_games, parse_result, record_result, result_digest
-from league.schemas import JobAssignment, MatchResult, PlannedGame, ReportOutcome, SnapshotRef, WorkerInfo
+from league.schemas import (
+    JobAssignment,
+    MatchResult,
+    MatchSummary,
+    PlannedGame,
+    ReportOutcome,
+    SnapshotRef,
+    WorkerInfo,
+)
 from league.settings import Settings
 from league.snapshots import NAME_MAX
 
@@ -169,6 +178,26 @@ def report_result(session: Session, job_id: int, worker: str, result: MatchResul
         match.error = "; ".join(f"game {r.index}: {r.error}" for r in reports if r.error)[:2000]
         touch_worker(session, worker, now, jobs_done=1)
         return ReportOutcome(job_id=match.id, duplicate=False, match=to_summary(session, match))
+
+
+def release_job(session: Session, job_id: int, worker: str, *, lease_id: str,
+                now: datetime | None = None) -> MatchSummary:
+    """Give a job `worker` holds back to the queue at once (the worker cannot play it).
+
+    The attempt does not count towards `max_attempts`, and the released lease accepts no late
+    result. Raises `NotFound` for an unknown job, `Conflict` when the job is not leased to
+    `worker` under `lease_id`.
+    """
+    worker, now = _check_worker(worker), now or utcnow()
+    if not isinstance(lease_id, str) or not lease_id:
+        raise InvalidInput("releasing a job needs the lease id its claim returned")
+    with write_transaction(session):
+        match = load_match(session, job_id, for_update=True)
+        _leased_to(match, worker, lease_id)
+        touch_worker(session, worker, now)
+        match.state, match.attempts = "queued", max(0, match.attempts - 1)
+        match.worker = match.lease_id = match.lease_expires_at = None
+        return to_summary(session, match)
 
 
 def job_counts(session: Session) -> dict[str, int]:

@@ -65,3 +65,37 @@ def test_once_another_worker_holds_a_newer_lease_the_late_result_is_refused(sess
     assert dump_database(session) == before
     report_result(session, job.job_id, "fast", result_for(newer, [-1, -1, -1, -1]), lease_id=newer.lease_id)
     assert session.get(Rating, a.id).losses == 4 and session.get(Rating, a.id).games == 4
+
+
+def test_a_released_job_goes_back_to_the_queue_without_counting_the_attempt(session):
+    from league.jobs import release_job
+
+    a, b = add_dreamer(session, step=1), add_dreamer(session, step=2)
+    create_match(session, a.id, b.id, n_games=4)
+    for _ in range(QUIET.max_attempts + 2):  # more releases than attempts: the job never fails
+        job = claim_job(session, "w1", settings=QUIET)
+        summary = release_job(session, job.job_id, "w1", lease_id=job.lease_id)
+        assert (summary.state, summary.worker, summary.attempts) == ("queued", None, 0)
+    with pytest.raises(Conflict, match="not leased to worker 'w1' \\(it is queued\\)"):
+        report_result(session, job.job_id, "w1", result_for(job, [1, 1, 1, 1]), lease_id=job.lease_id)
+    again = claim_job(session, "w2", settings=QUIET)
+    assert again.job_id == job.job_id and again.attempt == 1
+
+
+def test_only_the_lease_holder_may_release_a_job(session):
+    from league.errors import InvalidInput, NotFound
+    from league.jobs import release_job
+
+    a, b = add_dreamer(session, step=1), add_dreamer(session, step=2)
+    create_match(session, a.id, b.id, n_games=4)
+    job = claim_job(session, "w1", settings=QUIET)
+    before = dump_database(session)
+    with pytest.raises(Conflict, match="not leased to worker 'w2'"):
+        release_job(session, job.job_id, "w2", lease_id=job.lease_id)
+    with pytest.raises(Conflict, match="has ended"):
+        release_job(session, job.job_id, "w1", lease_id="0" * 32)
+    with pytest.raises(InvalidInput, match="needs the lease id"):
+        release_job(session, job.job_id, "w1", lease_id="")
+    with pytest.raises(NotFound):
+        release_job(session, 999, "w1", lease_id=job.lease_id)
+    assert dump_database(session) == before

@@ -102,3 +102,59 @@ def test_a_stop_request_finishes_the_current_job_first(server, tmp_path):
     worker.loader.play_job = play_and_ask_to_stop
     stats = worker.run()
     assert stats.jobs == 1 and len(_posted_results(server)) == 1
+
+
+def _releases(server):
+    return [(path, json.loads(body)) for method, path, _, body in server.requests if path.endswith("/release")]
+
+
+def test_a_rejected_result_releases_the_job_at_once(server, tmp_path):
+    server.script["/api/jobs/claim"] = [(200, {"job": _job(1)}), (200, {"job": None})]
+    server.script["/api/jobs/1/result"] = [(422, {"detail": "record of game 0 is malformed"})]
+    server.script["/api/jobs/1/release"] = [(200, {"id": 1, "state": "queued"})]
+    messages: list[str] = []
+    stats = _worker(server, tmp_path, messages).run()
+    assert stats.abandoned == 1
+    assert _releases(server) == [("/api/jobs/1/release", {"worker": "w", "lease_id": "lease-1"})]
+    assert any("job 1: released back to the queue" in m for m in messages)
+
+
+def test_a_failed_weights_download_releases_the_job(server, tmp_path):
+    job = _job(3)
+    job["snapshot_a"] = {"id": 9, "name": "run@1", "kind": "dreamer", "sha256": "ab" * 32, "config": {}}
+    server.script["/api/jobs/claim"] = [(200, {"job": job}), (200, {"job": None})]
+    server.script["/api/opponents/9/weights"] = [(404, {"detail": "no snapshot with id 9"})]
+    server.script["/api/jobs/3/release"] = [(409, {"detail": "job 3 is not leased to worker 'w'"})]
+    messages: list[str] = []
+    stats = _worker(server, tmp_path, messages).run()
+    assert stats.abandoned == 1 and not _posted_results(server)
+    assert _releases(server) == [("/api/jobs/3/release", {"worker": "w", "lease_id": "lease-3"})]
+    assert any("release failed" in m and "lease will expire" in m for m in messages)
+
+
+def test_a_second_stop_signal_abandons_the_job_and_releases_it(server, tmp_path):
+    import signal
+    import threading
+
+    job = _job(4)
+    job["snapshot_a"] = {"id": 9, "name": "run@1", "kind": "dreamer", "sha256": "ab" * 32, "config": {}}
+    server.script["/api/opponents/9/weights"] = [(503, {"detail": "busy"})]
+    server.script["/api/jobs/4/release"] = [(200, {"id": 4, "state": "queued"})]
+    server.delay = 1.0  # the weights download is under way when the signal comes
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, interrupt)
+    timer = threading.Timer(0.3, signal.raise_signal, args=(signal.SIGINT,))
+    messages: list[str] = []
+    worker = _worker(server, tmp_path, messages)
+    try:
+        timer.start()
+        with pytest.raises(KeyboardInterrupt):
+            worker.play(job)
+    finally:
+        timer.cancel()
+        signal.signal(signal.SIGINT, previous)
+    assert worker.stats.abandoned == 1
+    assert _releases(server) == [("/api/jobs/4/release", {"worker": "w", "lease_id": "lease-4"})]

@@ -1,4 +1,5 @@
-"""Match jobs for workers: claim a lease, keep it alive, report the result (worker tokens).
+"""Match jobs for workers: claim a lease, keep it alive, report the result or release the job
+(worker tokens).
 
 A result must carry the `lease_id` its claim returned: that is what proves the caller holds
 the lease, so a result for a job not leased to the caller is refused (409). Reporting the same
@@ -19,7 +20,14 @@ from api.params import IdPath
 from api.read_cache import invalidates_reads
 from league import jobs
 from league.matches import get_match
-from league.schemas import MAX_GAMES_PER_MATCH, GameReport, JobAssignment, ReportOutcome, WorkerInfo
+from league.schemas import (
+    MAX_GAMES_PER_MATCH,
+    GameReport,
+    JobAssignment,
+    MatchSummary,
+    ReportOutcome,
+    WorkerInfo,
+)
 
 router = APIRouter(prefix="/api/jobs", tags=["jobs"], responses={**ERROR_RESPONSES, **AUTH_RESPONSES})
 
@@ -44,6 +52,13 @@ class HeartbeatRequest(BaseModel):
 
     worker: WorkerName
     lease_id: LeaseId | None = None
+
+
+class ReleaseRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    worker: WorkerName
+    lease_id: LeaseId
 
 
 class ResultRequest(BaseModel):
@@ -88,6 +103,12 @@ def report_result(session: SessionDep, caller: WorkerDep, job_id: IdPath, reques
         worker = match.worker
     result = {"games": [game.model_dump() for game in request.games]}
     return jobs.report_result(session, job_id, worker, result, lease_id=request.lease_id)
+
+
+@router.post("/{job_id:int}/release", response_model=MatchSummary, dependencies=[Depends(invalidates_reads)])
+def release_job(session: SessionDep, caller: WorkerDep, job_id: IdPath, request: ReleaseRequest):
+    """Give a leased job back to the queue at once (the attempt is not counted); 409 when the lease was lost."""
+    return jobs.release_job(session, job_id, request.worker, lease_id=request.lease_id)
 
 
 @router.get("/stats", response_model=JobStats, responses={})

@@ -280,6 +280,11 @@ class LeagueClient:
         """`POST /api/jobs/{id}/result` (idempotent on the server: a repeat counts once)."""
         return self._json("POST", f"/api/jobs/{job_id}/result", json=result, idempotent=True)
 
+    def release_job(self, job_id: int, worker: str, lease_id: str) -> dict | None:
+        """`POST /api/jobs/{id}/release`: give the job back to the queue now (not counted as an attempt)."""
+        body = {"worker": worker, "lease_id": lease_id}
+        return self._json("POST", f"/api/jobs/{job_id}/release", json=body)
+
     # -- opponents ------------------------------------------------------------------------------
 
     def register_opponent(self, meta: dict, weights: bytes | None = None) -> dict:

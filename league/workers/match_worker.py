@@ -8,9 +8,10 @@ with the game's batched play while a background thread heartbeats the lease; pos
   worker has connected; at start-up it must answer within `--connect-timeout` seconds.
 - A snapshot whose weights fail to load, or whose policy raises during a game, forfeits (the match
   runner records it); a failed *download* is not the snapshot's fault and never forfeits: the job is
-  given up and its lease expires.
+  given up and released (back to the queue at once, the attempt not counted).
 - SIGTERM/SIGINT: the first one lets the current job finish and be reported, then the worker exits;
-  a second one abandons the job at once (its lease expires and the job is re-queued).
+  a second one abandons the job at once and releases it. A result the server rejects as invalid
+  releases the job too; if a release does not get through, the lease simply expires.
 """
 
 from __future__ import annotations
@@ -183,9 +184,29 @@ class MatchWorker:
             idle_since = time.monotonic()
         return self.stats
 
+    def release(self, job_id: int, lease_id: str | None) -> bool:
+        """Give a job up at once (one try); False when the server could not be told."""
+        if lease_id is None:
+            return False
+        try:
+            self.client.release_job(job_id, self.name, lease_id)
+        except LeagueClientError as error:
+            self.log(f"job {job_id}: release failed ({error}); its lease will expire instead")
+            return False
+        self.log(f"job {job_id}: released back to the queue")
+        return True
+
     def play(self, job: dict) -> None:
-        """Play one claimed job and report it (or give it up when that is impossible)."""
+        """Play one claimed job and report it (or give it up and release it when that is impossible)."""
         job_id = job.get("job_id", job.get("id"))
+        try:
+            self._play(job, job_id)
+        except KeyboardInterrupt:  # a second stop signal: abandon the job now
+            self.stats.abandoned += 1
+            self.release(job_id, job.get("lease_id"))
+            raise
+
+    def _play(self, job: dict, job_id: int) -> None:
         a, b = job["snapshot_a"], job["snapshot_b"]
         started = time.monotonic()
         try:
@@ -193,10 +214,12 @@ class MatchWorker:
         except WeightsMismatch as error:
             self.log(f"job {job_id}: {error}; giving the job up")
             self.stats.abandoned += 1
+            self.release(job_id, job.get("lease_id"))
             return
         except (*TRANSIENT, NotFound) as error:
             self.log(f"job {job_id}: weights download failed ({error}); giving the job up")
             self.stats.abandoned += 1
+            self.release(job_id, job.get("lease_id"))
             return
         keeper = LeaseKeeper(self.client, job_id, self.name, job.get("lease_id"), heartbeat_interval(job))
         keeper.start()
@@ -258,6 +281,7 @@ class MatchWorker:
             except RequestRejected as error:  # a malformed result: give the job up, keep working
                 self.log(f"job {job_id}: result rejected as invalid ({error}); giving the job up")
                 self.stats.abandoned += 1
+                self.release(job_id, lease_id)
                 return False
 
 
@@ -351,7 +375,7 @@ def run(args: argparse.Namespace) -> int:
     except RequestRejected as error:
         raise CommandError(f"the server rejected a request: {error}") from None
     except KeyboardInterrupt:
-        worker.log("stopped at once; the current job's lease will expire and it will be played again")
+        worker.log("stopped at once; the current job goes back to the queue and will be played again")
         return 130
     finally:
         client.close()
