@@ -16,7 +16,7 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from league.errors import Forbidden
+from league.errors import InvalidToken
 from league.settings import Settings
 from league.tokens import verify_token
 
@@ -62,7 +62,7 @@ def get_caller(
         raise _unauthorized("this request needs a bearer token: send `Authorization: Bearer <token>`")
     try:
         token = verify_token(session, credentials.credentials, admin_token=settings.admin_token)
-    except Forbidden as error:
+    except InvalidToken as error:
         raise _unauthorized(f"the bearer token is not valid: {error}") from None
     return Caller(role=token.role, name=token.name, token_id=token.id or None)
 

@@ -1,8 +1,8 @@
 """Domain errors raised by the league's service functions.
 
 The HTTP layer maps them one to one: `NotFound` -> 404, `Conflict` -> 409,
-`InvalidInput` -> 422, `Forbidden` -> 403. Every message is meant to be shown to the
-user as it is.
+`InvalidInput` -> 422, `InvalidToken` -> 401, `Forbidden` -> 403. Every message is meant
+to be shown to the user as it is.
 """
 
 from __future__ import annotations
@@ -32,7 +32,13 @@ class InvalidInput(LeagueError):
     status_code = 422
 
 
+class InvalidToken(LeagueError):
+    """No usable credentials: the token is missing, unknown or revoked (who is calling is not known)."""
+
+    status_code = 401
+
+
 class Forbidden(LeagueError):
-    """The caller may not do this (unknown or revoked token, job not leased to this worker)."""
+    """The caller is known but may not do this."""
 
     status_code = 403

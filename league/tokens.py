@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from league.db import write_transaction
-from league.errors import Forbidden, InvalidInput, NotFound
+from league.errors import InvalidInput, InvalidToken, NotFound
 from league.models import ApiToken, utcnow
 from league.schemas import NewToken, TokenInfo
 
@@ -55,17 +55,17 @@ def verify_token(session: Session, plaintext: str | None, *, admin_token: str | 
     """The token's record (with its role) if `plaintext` is a valid, unrevoked token.
 
     `admin_token` (the settings' bootstrap token) is accepted as an admin token. Raises
-    `Forbidden` for a missing, unknown or revoked token.
+    `InvalidToken` for a missing, unknown or revoked token.
     """
     if not plaintext:
-        raise Forbidden("a bearer token is required")
+        raise InvalidToken("a bearer token is required")
     if admin_token and hmac.compare_digest(plaintext.encode(), admin_token.encode()):
         return BOOTSTRAP_ADMIN
     token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash(plaintext)))
     if token is None:
-        raise Forbidden("unknown token")
+        raise InvalidToken("unknown token")
     if token.revoked_at is not None:
-        raise Forbidden(f"token {token.prefix}... was revoked")
+        raise InvalidToken(f"token {token.prefix}... was revoked")
     return _info(token)
 
 

@@ -7,7 +7,7 @@ import random
 import pytest
 from league_helpers import add_dreamer, dump_database, result_for
 
-from league.errors import Conflict, Forbidden, InvalidInput, NotFound
+from league.errors import Conflict, Forbidden, InvalidInput, InvalidToken, NotFound
 from league.jobs import claim_job, report_result
 from league.matchmaking import create_match
 from league.metrics import read_metrics, record_metrics
@@ -74,15 +74,16 @@ def test_tokens_create_verify_revoke_rotate(session):
     assert new.plaintext.startswith("lg_") and verify_token(session, new.plaintext).role == "worker"
     assert new.plaintext not in str(dump_database(session))
     rotated = rotate_token(session, new.token.id)
-    with pytest.raises(Forbidden, match="revoked"):
+    with pytest.raises(InvalidToken, match="revoked"):
         verify_token(session, new.plaintext)
     assert verify_token(session, rotated.plaintext).name == "ci worker"
     revoke_token(session, rotated.token.id)
     assert list_tokens(session) == [] and len(list_tokens(session, include_revoked=True)) == 2
     assert verify_token(session, "boot", admin_token="boot").role == "admin"
     for bad in (None, "", "lg_nonsense"):
-        with pytest.raises(Forbidden):
+        with pytest.raises(InvalidToken) as raised:
             verify_token(session, bad, admin_token="boot")
+        assert not isinstance(raised.value, Forbidden) and raised.value.status_code == 401
     with pytest.raises(InvalidInput, match="role"):
         create_token(session, "x", "root")
     with pytest.raises(NotFound):
