@@ -1,8 +1,9 @@
 """The league server's application factory: `create_app(settings) -> FastAPI`.
 
 Creating the app upgrades the database schema (and seeds the built-in opponents), opens one
-engine for the process, installs the JSON error handlers, and includes one router per
-resource under `/api`, plus the dashboard's pages and `/static` when those are present.
+engine for the process, installs the JSON error handlers, gzips answers over 1 KiB for
+clients that accept it (weights excepted), and includes one router per resource under
+`/api`, plus the dashboard's pages and `/static` when those are present.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 
 from api.body_limit import MULTIPART_OVERHEAD_BYTES, BodyLimitMiddleware
 from api.errors import install_error_handlers, patch_openapi_errors
@@ -25,6 +27,9 @@ from league.migrate import upgrade
 from league.settings import Settings
 
 READ_CACHE_TTL_S = 1.0  # bounds staleness when several server processes share one database
+GZIP_MINIMUM_BYTES = 1024  # smaller answers are sent as they are
+# Weights are random-looking floats: compressing them costs CPU and saves little.
+GZIP_SKIPPED_TYPES = (*DEFAULT_EXCLUDED_CONTENT_TYPES, "application/octet-stream")
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 DESCRIPTION = """\
@@ -57,6 +62,8 @@ def create_app(settings: Settings | None = None, *, upgrade_schema: bool = True)
     install_error_handlers(app, LeagueError)
     app.add_middleware(InvalidateOnWrite, cache=app.state.read_cache)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.upload_max_bytes + MULTIPART_OVERHEAD_BYTES)
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES, compresslevel=6,
+                       exclude_content_types=GZIP_SKIPPED_TYPES)
     for router in ROUTERS:
         app.include_router(router)
     if importlib.util.find_spec("api.pages") is not None:

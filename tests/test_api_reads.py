@@ -86,3 +86,29 @@ def test_head_to_head_json_is_what_the_core_listing_serialises_to(client):
     one = client.get("/api/head-to-head", params={"opponent": expected[0]["snapshot_b_id"]}).json()
     assert one == expected
     assert client.get("/api/head-to-head", params={"opponent": 999}).status_code == 404
+
+
+def test_a_large_leaderboard_is_gzipped_for_a_client_that_accepts_it(client):
+    import gzip
+    import json
+    import os
+
+    from league.snapshots import register_snapshot
+
+    with client.app.state.sessionmaker() as session:
+        for step in range(12):
+            last = register_snapshot(session, agent="run", config={}, step=step, weights=os.urandom(4096))
+    for path in ("/api/leaderboard", "/"):
+        packed = client.get(path, headers={"Accept-Encoding": "gzip"})
+        assert packed.status_code == 200 and packed.headers["content-encoding"] == "gzip"
+        plain = client.get(path, headers={"Accept-Encoding": "identity"})
+        assert "content-encoding" not in plain.headers and len(plain.content) > 1024
+        assert int(packed.headers["content-length"]) < len(plain.content) / 3
+        assert packed.content == plain.content  # decoded by the client
+    with client.stream("GET", "/api/leaderboard", headers={"Accept-Encoding": "gzip"}) as response:
+        body = gzip.decompress(b"".join(response.iter_raw()))
+    assert len(json.loads(body)) == 14
+    small = client.get("/api/health", headers={"Accept-Encoding": "gzip"})
+    assert "content-encoding" not in small.headers
+    weights = client.get(f"/api/opponents/{last.snapshot.id}/weights", headers={"Accept-Encoding": "gzip"})
+    assert "content-encoding" not in weights.headers and len(weights.content) == 4096
