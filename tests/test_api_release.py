@@ -68,3 +68,11 @@ def test_releasing_needs_a_worker_token(client):
     refused = client.post(f"/api/jobs/{job['job_id']}/release", json=body, headers={"Authorization": f"Bearer {trainer}"})
     assert refused.status_code == 403
     assert client.post("/api/jobs/999/release", json=body, headers=ADMIN).status_code == 404
+
+
+def test_a_result_without_a_worker_for_a_job_nobody_holds_is_409(client):
+    job = client.post("/api/jobs/claim", json={"worker": "w1"}, headers=ADMIN).json()["job"]
+    client.post(f"/api/jobs/{job['job_id']}/release", json={"worker": "w1", "lease_id": job["lease_id"]}, headers=ADMIN)
+    answer = client.post(f"/api/jobs/{job['job_id']}/result", json=synthetic_result(job), headers=ADMIN)
+    assert answer.status_code == 409
+    assert answer.json()["detail"] == f"job {job['job_id']} is not leased to anyone (it is queued)"

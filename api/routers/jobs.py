@@ -99,7 +99,7 @@ def report_result(session: SessionDep, caller: WorkerDep, job_id: IdPath, reques
     if worker is None:
         match = get_match(session, job_id)
         if match.worker is None:
-            raise HTTPException(status_code=409, detail=f"job {job_id:int} is not leased to anyone (it is {match.state})")
+            raise HTTPException(status_code=409, detail=f"job {job_id} is not leased to anyone (it is {match.state})")
         worker = match.worker
     result = {"games": [game.model_dump() for game in request.games]}
     return jobs.report_result(session, job_id, worker, result, lease_id=request.lease_id)
