@@ -19,6 +19,8 @@ from pathlib import Path
 
 import httpx
 
+from league.settings import Settings
+
 
 @dataclass
 class LiveServer:
@@ -39,20 +41,26 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def database_url(data_dir: Path) -> str:
+    """The database a live server in `data_dir` uses: the settings' default SQLite file there."""
+    return Settings(data_dir=data_dir, database_url=None).resolved_database_url()
+
+
 def start_server(data_dir: Path, admin_token: str, port: int | None = None, timeout_s: float = 60.0,
                  extra_env: dict[str, str] | None = None) -> LiveServer:
-    """Start `league serve` with its database in `data_dir`; return once `/api/health` answers."""
+    """Start `league serve` (`python -m league`) with its database in `data_dir` (`league.db`, the
+    settings' default); return once `/api/health` answers."""
     data_dir.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
     env = {
         **os.environ,
         "LEAGUE_DATA_DIR": str(data_dir),
-        "LEAGUE_DATABASE_URL": f"sqlite:///{data_dir / 'league.sqlite'}",
+        "LEAGUE_DATABASE_URL": database_url(data_dir),
         "LEAGUE_ADMIN_TOKEN": admin_token,
         **(extra_env or {}),
     }
     log_path = data_dir / f"server-{port}.log"
-    command = [sys.executable, "-m", "league.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    command = [sys.executable, "-m", "league", "serve", "--host", "127.0.0.1", "--port", str(port)]
     with open(log_path, "ab") as log_file:
         process = subprocess.Popen(command, env=env, stdout=log_file, stderr=subprocess.STDOUT)
     server = LiveServer(url=f"http://127.0.0.1:{port}", process=process, log_path=log_path)

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from api.live_server import running_server
+from api.live_server import database_url, running_server
 from api.testing import debug_config, synthetic_result, weights_for
 from league.workers.client import LeagueClient
 
@@ -25,8 +25,7 @@ SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 
 
 def league(*args: str, data_dir: Path) -> subprocess.CompletedProcess:
-    database_url = f"sqlite:///{data_dir / 'league.sqlite'}"
-    return subprocess.run([sys.executable, "-m", "league.cli", *args[:1], "--database-url", database_url, *args[1:]],
+    return subprocess.run([sys.executable, "-m", "league", *args[:1], "--database-url", database_url(data_dir), *args[1:]],
                           capture_output=True, text=True, timeout=120)
 
 

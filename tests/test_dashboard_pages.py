@@ -26,7 +26,7 @@ SERVER_ENV = {"LEAGUE_WORKER_SEEN_SECONDS": "3600"}  # the builder's worker stil
 
 
 def build_league(data_dir: Path, *, jobs: int = 6, seed: int = 0) -> dict:
-    """A league in `data_dir/league.sqlite` (the file `api.live_server` serves): returns a summary."""
+    """A league in `data_dir/league.db` (the file `api.live_server` serves): returns a summary."""
     import torch
 
     from api.testing import debug_config, weights_for
@@ -42,7 +42,9 @@ def build_league(data_dir: Path, *, jobs: int = 6, seed: int = 0) -> dict:
 
     torch.set_num_threads(1)
     data_dir.mkdir(parents=True, exist_ok=True)
-    url = f"sqlite:///{data_dir / 'league.sqlite'}"
+    from api.live_server import database_url
+
+    url = database_url(data_dir)
     upgrade(url)
     settings = Settings(data_dir=data_dir, database_url=url, queue_target=1, games_per_match=2, placement_games=4)
     rng = random.Random(seed)

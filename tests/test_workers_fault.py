@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from api.live_server import free_port, start_server, stop_server
+from api.live_server import database_url, free_port, start_server, stop_server
 from league.models import Game, Match, Rating, RatingChange
 from league.rating import Skill, initial_skill, rate_game
 from league.workers.up import LEAGUE
@@ -130,7 +130,7 @@ def test_killed_worker_and_restarted_server_lose_nothing_and_count_nothing_twice
     assert any("server back after" in log for log in logs.values()), logs
     assert not any("Traceback" in log for log in logs.values()), logs
 
-    engine = create_engine(f"sqlite:///{data_dir / 'league.sqlite'}")
+    engine = create_engine(database_url(data_dir))
     with Session(engine) as session:
         matches = session.scalars(select(Match)).all()
         assert {m.state for m in matches} <= {"queued", "done"}, "a job was left leased or failed"

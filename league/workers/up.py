@@ -33,9 +33,8 @@ from league.workers.display import ProgressLog
 from league.workers.supervisor import ChildSpec, Supervisor
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-# `league ...` with this interpreter (not `python -m league.cli`, which would load the CLI module twice
-# and let its CommandError escape as a traceback)
-LEAGUE = [sys.executable, "-c", "import sys; from league.cli import main; sys.exit(main())"]
+# `league ...` with this interpreter (`python -m league`, which works without the console script).
+LEAGUE = [sys.executable, "-m", "league"]
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
