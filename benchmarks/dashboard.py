@@ -1,7 +1,9 @@
 """Server time of the dashboard's heaviest pages in a large league.
 
-Builds (or reuses) a SQLite league of 500 opponents and 50,000 rated games, then times the
-leaderboard (`/`) and head-to-head (`/head-to-head`) pages through the real app in process,
+Builds (or reuses) a SQLite league of 500 opponents and 50,000 rated games (and training
+metrics for every lineage), then times the leaderboard (`/`), head-to-head (`/head-to-head`),
+match listing (`/matches`, first, deep and filtered pages) and lineage listing (`/agents`)
+pages through the real app in process,
 each the median of several requests, against the 200 ms budget and as a ratio to the league
 core's leaderboard rows dumped as JSON (what the uncached REST API computes) in the same run.
 It also times the league core's head-to-head listing (`league.leaderboard.head_to_head`, one
@@ -33,14 +35,32 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from league.db import make_engine, make_sessionmaker, write_transaction  # noqa: E402
+from league.metrics import record_metrics  # noqa: E402
 from league.migrate import upgrade  # noqa: E402
-from league.models import Game, Match, PairStats, Rating, RatingChange, Snapshot  # noqa: E402
+from league.models import Agent, Game, Match, PairStats, Rating, RatingChange, Snapshot, TrainingMetric  # noqa: E402
 from league.rating import Skill, rate_game  # noqa: E402
 from league.snapshots import register_snapshot  # noqa: E402
 
 BUDGET_MS = 200.0
 GAMES_PER_MATCH = 4
 DRAW_RATE = 0.3
+METRIC_NAMES = ("loss/model", "loss/actor", "loss/critic", "eval/win_rate_weak", "eval/win_rate_strong")
+METRIC_STEPS = 500  # steps posted per lineage, every metric at each
+
+
+def populate_metrics(database_url: str) -> None:
+    """Post `METRIC_STEPS` steps of every metric for each trained lineage (once) with the core's `record_metrics`."""
+    maker = make_sessionmaker(make_engine(database_url))
+    with maker() as session:
+        if session.scalar(select(func.count()).select_from(TrainingMetric)):
+            return
+        trained = select(Snapshot.agent_id).where(Snapshot.kind == "dreamer")
+        for name in tqdm(session.scalars(select(Agent.name).where(Agent.id.in_(trained))).all(),
+                         desc="post metrics", disable=None):
+            record_metrics(session, name, [
+                {"step": 100 * k, "values": {m: 1.0 / (1 + k + j) for j, m in enumerate(METRIC_NAMES)}}
+                for k in range(METRIC_STEPS)
+            ])
 
 
 def populate(database_url: str, n_opponents: int, n_games: int, seed: int = 0) -> None:
@@ -152,6 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     upgrade(url)
     populate(url, args.opponents, args.games)
+    populate_metrics(url)
     print(f"league ready in {time.perf_counter() - t0:.1f} s: {args.db}")
 
     app = create_app(Settings(database_url=url, data_dir=args.db.parent), upgrade_schema=False)
@@ -181,14 +202,19 @@ def main(argv: list[str] | None = None) -> int:
             (f"GET /opponents/{busiest} ({games_of_busiest} games)",
              _median_ms(lambda: get(f"/opponents/{busiest}"), args.repeat)),
             ("GET /matches/1", _median_ms(lambda: get("/matches/1"), args.repeat)),
+            ("GET /matches (first page of 50)", _median_ms(lambda: get("/matches"), args.repeat)),
+            ("GET /matches?offset=10000 (deep page)", _median_ms(lambda: get("/matches?offset=10000"), args.repeat)),
+            (f"GET /matches?opponent={busiest}&state=done",
+             _median_ms(lambda: get(f"/matches?opponent={busiest}&state=done"), args.repeat)),
+            ("GET /agents (every lineage)", _median_ms(lambda: get("/agents"), args.repeat)),
         ]
         width = max(len(name) for name, _ in rows)
         baseline = rows[0][1]
         print(f"{'request':<{width}}  {'median ms':>9}  {'of budget':>9}  {'vs JSON':>8}")
         for name, ms in rows:
             print(f"{name:<{width}}  {ms:9.1f}  {ms / BUDGET_MS:9.0%}  {ms / baseline:6.2f}x")
-        sizes = {path: len(get(path).content) for path in ("/", "/head-to-head")}
-        print(f"\npage sizes: / {sizes['/'] / 1024:.0f} KiB, /head-to-head {sizes['/head-to-head'] / 1024:.0f} KiB")
+        sizes = {path: len(get(path).content) / 1024 for path in ("/", "/head-to-head", "/matches", "/agents")}
+        print("\npage sizes: " + ", ".join(f"{path} {kib:.0f} KiB" for path, kib in sizes.items()))
 
         core_ms = _median_ms(lambda: core_head_to_head(session), max(3, args.repeat // 3))
         matrix_ms = _median_ms(lambda: head_to_head_matrix(session), args.repeat)

@@ -1,10 +1,11 @@
 """The web dashboard: server-rendered pages over the league core.
 
-`router` serves the pages (leaderboard, opponent, head-to-head, match with replay, training)
-and two small HTML fragments the leaderboard refreshes itself from. Templates live in
+`router` serves the pages (leaderboard, opponent, head-to-head, all matches, match with replay,
+agent lineages, training) and two small HTML fragments the leaderboard refreshes itself from. Templates live in
 `templates/dashboard/` (Jinja2, autoescape on: every name is shown as text); scripts and
 styles under `static/` (vendored, no CDN). Page data for scripts travels as JSON in
-`<script type="application/json">` blocks. Unknown or malformed ids get an HTML 404 page.
+`<script type="application/json">` blocks. Unknown or malformed ids get an HTML 404 page,
+malformed query parameters an HTML 400 page naming the parameter.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
@@ -22,7 +24,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from api.deps import SessionDep, SettingsDep
-from api.pages import queries
+from api.pages import listings, queries
+from league.errors import InvalidInput, NotFound
 from league.matches import list_matches
 from league.rating import PROVISIONAL_SIGMA
 
@@ -31,12 +34,17 @@ TEMPLATES_DIR = ROOT / "templates"
 STATIC_DIR = ROOT / "static"
 
 LATEST_MATCHES = 8  # finished matches listed under the leaderboard
+MATCHES_PER_PAGE = 50  # default page size of /matches
 
 router = APIRouter(tags=["dashboard"], include_in_schema=False)
 
 
 class PageNotFound(Exception):
     """A page for something that does not exist: rendered as an HTML 404 with this message."""
+
+
+class BadRequest(Exception):
+    """A malformed query parameter: rendered as an HTML 400 with this message."""
 
 
 def ago(moment: datetime | None, now: datetime | None = None) -> str:
@@ -145,6 +153,20 @@ def _not_found(session, settings, message: str) -> HTMLResponse:
                    title="Not found", message=message)
 
 
+def _bad_request(session, settings, message: str) -> HTMLResponse:
+    return _render("error.html", status_code=400, status=_status(session, settings), active=None,
+                   title="Bad request", message=message)
+
+
+def _whole_number(raw: str | None, name: str, default: int) -> int:
+    """A query parameter that must be a whole number >= 0, or BadRequest naming it."""
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or len(raw) > 18:
+        raise BadRequest(f"{name} must be a whole number of 0 or more, got {raw!r}")
+    return int(raw)
+
+
 def _finite(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
@@ -243,3 +265,51 @@ def agent_page(agent_id: str, session: SessionDep, settings: SettingsDep) -> HTM
                           "sigma": [c["sigma"] for c in by_step]}
     return _render("agent.html", status=_status(session, settings), active=None, agent=found["agent"],
                    metrics=metrics, checkpoints=found["checkpoints"], checkpoint_ratings=checkpoint_ratings)
+
+
+@router.get("/matches", response_class=HTMLResponse)
+def matches_page(session: SessionDep, settings: SettingsDep, opponent: str | None = None, state: str | None = None,
+                 offset: str | None = None, limit: str | None = None) -> HTMLResponse:
+    """Every match, newest first, a page at a time; `opponent` (a snapshot id) and `state` filter."""
+    snapshot_id = None
+    try:
+        start = _whole_number(offset, "offset", 0)
+        size = _whole_number(limit, "limit", MATCHES_PER_PAGE)
+        state = state or None
+        if state is not None and state not in listings.STATE_NAMES:
+            raise BadRequest(f"state must be one of {', '.join(listings.STATE_NAMES)}, got {state!r}")
+        if opponent:
+            if not opponent.isdigit() or len(opponent) > 18 or int(opponent) < 1:
+                raise BadRequest(f"opponent must be an opponent's id (a positive whole number), got {opponent!r}")
+            snapshot_id = int(opponent)
+        page = listings.matches_page(session, snapshot_id=snapshot_id, state=state, offset=start, limit=size)
+    except (BadRequest, InvalidInput) as error:
+        return _bad_request(session, settings, str(error))
+    except NotFound:
+        return _not_found(session, settings, f"there is no opponent {snapshot_id}")
+    filters = {k: v for k, v in (("opponent", snapshot_id), ("state", state)) if v is not None}
+
+    def link(at: int) -> str:
+        query = {**filters, "offset": at} if at else dict(filters)
+        if size != MATCHES_PER_PAGE:
+            query["limit"] = size
+        return "/matches" + (f"?{urlencode(query)}" if query else "")
+
+    total = page["total"]
+    last = max(0, (total - 1) // size * size)
+    pager = {
+        "first": link(0) if start > 0 else None, "newer": link(max(0, start - size)) if start > 0 else None,
+        "older": link(start + size) if start + size < total else None,
+        "oldest": link(last) if start + size < total else None,
+        "from": start + 1 if page["items"] else 0, "to": start + len(page["items"]), "total": total,
+    }
+    return _render("matches.html", status=_status(session, settings), active="matches", page=page, pager=pager,
+                   opponent=snapshot_id, state=state, states=list(listings.STATE_NAMES),
+                   choices=listings.snapshot_choices(session), limit=size, default_limit=MATCHES_PER_PAGE)
+
+
+@router.get("/agents", response_class=HTMLResponse)
+def agents_page(session: SessionDep, settings: SettingsDep) -> HTMLResponse:
+    """Every agent lineage: snapshots, best rating, latest training step, when metrics last came."""
+    return _render("agents.html", status=_status(session, settings), active="agents",
+                   lineages=listings.lineages(session))
