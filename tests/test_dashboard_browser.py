@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from test_dashboard_pages import ADMIN, HOSTILE_NAME, SERVER_ENV, build_league, expected_order
+from test_dashboard_pages import ADMIN, HOSTILE_AGENT, HOSTILE_NAME, SERVER_ENV, build_league, expected_order
 
 from api.live_server import running_server
 
@@ -262,3 +262,30 @@ def test_replay_draws_the_rink_as_the_game_draws_it(tab, league):
     assert drawn.shape == expected.shape == (480, 600, 3)
     close = np.abs(drawn.astype(int) - expected.astype(int)).max(axis=2) <= 40
     assert close.mean() > 0.98, f"only {close.mean():.1%} of the pixels match the game's picture"
+
+
+def test_matches_page_filters_and_pages_in_the_browser(tab, league):
+    page = tab.open("/matches", shot="matches")
+    ids = page.eval_on_selector_all("#matches tbody tr", "rows => rows.map(r => Number(r.dataset.id))")
+    assert ids == sorted(ids, reverse=True) and len(ids) >= 5
+    assert HOSTILE_NAME in page.text_content("#matches")
+    assert page.locator("#matches script, #matches img").count() == 0
+    page.select_option("#match-filters select[name=state]", "queued")
+    with page.expect_navigation():
+        page.click("#match-filters button[type=submit]")
+    states = page.eval_on_selector_all("#matches tbody tr", "rows => rows.map(r => r.dataset.state)")
+    assert states and set(states) == {"queued"}
+    page = tab.open("/matches?limit=2")
+    with page.expect_navigation():
+        page.click("a[rel=next]")
+    assert page.eval_on_selector_all("#matches tbody tr", "rows => rows.map(r => Number(r.dataset.id))") == ids[2:4]
+
+
+def test_agents_page_lists_lineages_and_links_to_training(tab, league):
+    page = tab.open("/agents", shot="agents")
+    names = page.eval_on_selector_all("#agents tbody tr", "rows => rows.map(r => r.dataset.name)")
+    assert sorted(names) == sorted(["builtin", HOSTILE_AGENT])
+    assert page.locator("#agents script, #agents img").count() == 0
+    with page.expect_navigation():
+        page.click(f"#agents tr[data-id='{league['agent_id']}'] td.name a")
+    page.wait_for_selector("#training-curves[data-drawn=true]")
