@@ -9,11 +9,22 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from dataclasses import dataclass, fields
+import math
+from dataclasses import dataclass, field, fields
 
 OBS_DIM = 18
 ACTION_DIM = 4
 ACTOR_GRADIENTS = ("dynamics", "reinforce")
+GAME_MODES = ("normal", "shooting", "defense")  # league.hockey Mode.NORMAL, TRAIN_SHOOTING, TRAIN_DEFENSE
+DEFAULT_TRAIN_MODES = {"normal": 0.5, "shooting": 0.3, "defense": 0.2}
+
+# Fields `league train --resume RUN --set name=value` may change: they steer collection, replay,
+# optimisation steps and bookkeeping, and no tensor's shape, the buffer's layout or the pool's size.
+RESUMABLE_FIELDS = frozenset({
+    "train_modes", "reward_shaping", "basic_share", "end_share", "train_ratio", "train_start",
+    "model_lr", "actor_lr", "critic_lr", "grad_clip", "entropy_scale",
+    "eval_every", "eval_games", "checkpoint_every", "log_every", "snapshot_every",
+})
 
 
 @dataclass(frozen=True)
@@ -91,6 +102,8 @@ class DreamerConfig:
     """Games played in lock step during collection (one batched forward pass per step)."""
     reward_shaping: float = 0.0
     """Weight of the game's dense terms (closeness, touch, direction) added to the +1/-1 reward."""
+    train_modes: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_TRAIN_MODES))
+    """Relative probability of each mode (normal, shooting, defense) for collected games; evaluation is normal."""
     # --- opponents ---
     snapshot_every: int = 20_000
     """Environment steps between the learner's snapshots entering the self-play pool."""
@@ -152,6 +165,57 @@ class DreamerConfig:
         for name in ["model_lr", "actor_lr", "critic_lr", "grad_clip", "min_latent_std"]:
             if getattr(self, name) <= 0:
                 raise ValueError(f"config field {name} must be positive")
+        parse_train_modes(self.train_modes)
+
+    def mode_probabilities(self) -> list[float]:
+        """The probabilities of `GAME_MODES` (in that order) for a collected game, summing to 1."""
+        weights = parse_train_modes(self.train_modes)
+        total = sum(weights.values())
+        return [weights[name] / total for name in GAME_MODES]
+
+
+def parse_train_modes(value) -> dict[str, float]:
+    """`train_modes` from a dict (`{"normal": 0.5, "shooting": 0.3}`, missing modes weigh 0), three
+    numbers in the order normal, shooting, defense (`[0.5, 0.3, 0.2]` or `"0.5,0.3,0.2"`), or
+    `"normal=0.5,shooting=0.3,defense=0.2"`; raises ValueError unless every weight is a finite
+    number >= 0 and they sum to more than 0."""
+    where = "config field train_modes"
+    if isinstance(value, str):
+        parts = [part.strip() for part in value.split(",") if part.strip()]
+        if parts and all("=" in part for part in parts):
+            value = dict(part.split("=", 1) for part in parts)
+            value = {k.strip(): _number(v, where) for k, v in value.items()}
+        elif parts and not any("=" in part for part in parts):
+            value = [_number(part, where) for part in parts]
+        else:
+            raise ValueError(f"{where}: cannot read {value!r}; write e.g. normal=0.5,shooting=0.3,defense=0.2")
+    if isinstance(value, list | tuple):
+        if len(value) != len(GAME_MODES):
+            raise ValueError(f"{where} needs {len(GAME_MODES)} weights ({', '.join(GAME_MODES)}), got {len(value)}")
+        value = dict(zip(GAME_MODES, value, strict=True))
+    if not isinstance(value, dict):
+        raise ValueError(f"{where} must map {', '.join(GAME_MODES)} to weights, got {value!r}")
+    unknown = sorted(set(value) - set(GAME_MODES))
+    if unknown:
+        raise ValueError(f"{where}: unknown mode(s) {', '.join(map(str, unknown))}; the modes are {', '.join(GAME_MODES)}")
+    weights = {}
+    for name in GAME_MODES:
+        weight = value.get(name, 0.0)
+        if isinstance(weight, bool) or not isinstance(weight, int | float) or not math.isfinite(weight):
+            raise ValueError(f"{where}: the weight of {name} must be a number, got {weight!r}")
+        if weight < 0:
+            raise ValueError(f"{where}: the weight of {name} must not be negative, got {weight}")
+        weights[name] = float(weight)
+    if sum(weights.values()) <= 0:
+        raise ValueError(f"{where}: the weights must sum to more than 0, got {weights}")
+    return weights
+
+
+def _number(text: str, where: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(f"{where}: {text.strip()!r} is not a number") from None
 
 
 def _coerce(name: str, type_name: str, value):
@@ -168,6 +232,8 @@ def _coerce(name: str, type_name: str, value):
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ValueError(f"config field {name} must be a number, got {value!r}")
         return float(value)
+    if name == "train_modes":
+        return parse_train_modes(value)
     raise ValueError(f"config field {name} has an unsupported type {type_name}")
 
 
@@ -194,6 +260,25 @@ def parse_override(text: str) -> tuple[str, object]:
     except json.JSONDecodeError:
         value = raw.strip()
     return name, value
+
+
+def apply_resume_overrides(config: DreamerConfig, overrides: list[str]) -> tuple[DreamerConfig, dict]:
+    """A resumed run's config with `name=value` overrides, and the changed fields ({name: [old, new]}).
+
+    Only `RESUMABLE_FIELDS` may change; any other field raises ValueError naming it."""
+    values = config.to_dict()
+    for text in overrides:
+        name, value = parse_override(text)
+        if name not in values:
+            raise ValueError(f"unknown config field {name!r} in override {text!r}")
+        if name not in RESUMABLE_FIELDS:
+            raise ValueError(f"config field {name!r} cannot change in a resumed run (it would not fit the saved "
+                             f"state); fields that can: {', '.join(sorted(RESUMABLE_FIELDS))}")
+        values[name] = value
+    new = DreamerConfig.from_dict(values)
+    old_values, new_values = config.to_dict(), new.to_dict()
+    changes = {k: [old_values[k], new_values[k]] for k in new_values if new_values[k] != old_values[k]}
+    return new, changes
 
 
 def make_config(preset: str = "default", overrides: list[str] | None = None) -> DreamerConfig:

@@ -13,7 +13,9 @@ from league.cli import CommandError
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--preset", default="default", help="configuration preset: default or debug")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="NAME=VALUE",
-                        help="override one config field, e.g. --set train_ratio=32 (repeatable)")
+                        help="override one config field, e.g. --set train_ratio=32 (repeatable); with --resume "
+                             "only fields that fit the saved state (agents.config.RESUMABLE_FIELDS), e.g. "
+                             "--set train_modes=normal=0.5,shooting=0.3,defense=0.2")
     parser.add_argument("--run-dir", type=Path, help="where the run keeps its state (default runs/dreamer-PRESET-TIME)")
     parser.add_argument("--resume", type=Path, metavar="RUN",
                         help="continue a run directory, or start from a checkpoint .safetensors alone")
@@ -52,9 +54,11 @@ def run(args: argparse.Namespace) -> int:
                "wandb": args.wandb, "tensorboard": not args.no_tensorboard}
     try:
         if args.resume is not None:
-            if args.overrides:
-                raise CommandError("--set cannot change the configuration of a resumed run")
             trainer = _resume(args, options)
+            if trainer.config_changes and args.overrides:
+                latest = trainer.config_changes[-1]
+                print(f"changed at step {latest['env_steps']}: " + ", ".join(
+                    f"{name} {old} -> {new}" for name, (old, new) in latest["changes"].items()), flush=True)
         else:
             config = make_config(args.preset, args.overrides)
             run_dir = args.run_dir or Path("runs") / f"dreamer-{args.preset}-{time.strftime('%Y%m%d-%H%M%S')}"
@@ -102,13 +106,21 @@ def _resume(args, options):
             raise CommandError(f"--resume {source}: no such checkpoint")
         run_dir = args.run_dir or source.parent.parent
         if (run_dir / "state" / "trainer.json").exists() and args.run_dir is None:
-            return Trainer.resume(run_dir, **options)
+            return Trainer.resume(run_dir, args.overrides, **options)
+        _refuse_overrides(args)
         return Trainer.from_checkpoint(source, run_dir, **options)
     if not source.is_dir():
         raise CommandError(f"--resume {source}: no such run directory or checkpoint")
     if (source / "state" / "trainer.json").is_file():
-        return Trainer.resume(source, **options)
+        return Trainer.resume(source, args.overrides, **options)
+    _refuse_overrides(args)
     checkpoints = sorted((source / "checkpoints").glob("step_*.safetensors"))
     if not checkpoints:
         raise CommandError(f"--resume {source}: neither saved training state nor checkpoints found")
     return Trainer.from_checkpoint(checkpoints[-1], source, **options)
+
+
+def _refuse_overrides(args) -> None:
+    if args.overrides:
+        raise CommandError("--set with --resume needs a run directory with saved training state; "
+                           "a checkpoint alone restarts with its own configuration")

@@ -86,11 +86,11 @@ def test_wandb_without_the_package_is_a_clear_error(tmp_path, capsys):
         pytest.skip("wandb is installed here")
 
 
-def test_resume_refuses_new_settings(tmp_path, capsys):
+def test_resume_of_a_broken_state_is_a_clear_error(tmp_path, capsys):
     (tmp_path / "state").mkdir()
     (tmp_path / "state" / "trainer.json").write_text("{}")
-    assert main(["train", "--resume", str(tmp_path), "--set", "horizon=3"]) == 1
-    assert "cannot change" in capsys.readouterr().err
+    assert main(["train", "--resume", str(tmp_path), "--set", "eval_games=3"]) == 1
+    assert "holds no saved configuration" in capsys.readouterr().err
 
 
 def test_self_play_pool_prefers_opponents_it_loses_to():

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from agents.training.env import sparse_reward
-from league.hockey import HockeyEnv
+from league.hockey import HockeyEnv, Mode
 
 
 @dataclass
@@ -21,6 +21,7 @@ class Game:
     obs: np.ndarray  # (length + 1, 18)
     actions: np.ndarray  # (length, 4)
     rewards: np.ndarray  # (length,)
+    mode: Mode = Mode.NORMAL  # NORMAL (250 steps) or a training drill (80 steps); a time limit is no terminal
 
 
 def tell_finished(policy, finished: np.ndarray, still: np.ndarray) -> None:
@@ -40,21 +41,24 @@ class LockstepGames:
         self.reward_shaping = reward_shaping
 
     def play(self, learner, opponent, seeds: list[int], on_step: Callable[[int], None] | None = None,
-             keep_trajectories: bool = True, one_starting: list[bool] | None = None) -> list[Game]:
+             keep_trajectories: bool = True, one_starting: list[bool] | None = None,
+             modes: list[Mode | int] | None = None) -> list[Game]:
         """Play one game per seed (at most `count`), learner as player one, opponent as player two.
 
         Both are batched policies; when games finish, they are told with `drop(finished rows)` or
         `keep_rows(running rows)`, whichever they have. `on_step(n)` is called after each step with the number of games
         that stepped (training hooks in here). `one_starting[i]` says who gets the puck in game i
-        (default: alternating, player one first)."""
+        (default: alternating, player one first); `modes[i]` is game i's `Mode` (default: all NORMAL;
+        in the training drills the learner shoots, or defends its goal, for at most 80 steps)."""
         n = len(seeds)
         if n > len(self.envs):
             raise ValueError(f"at most {len(self.envs)} games at once, asked for {n}")
         envs = self.envs[:n]
         if one_starting is None:
             one_starting = [i % 2 == 0 for i in range(n)]
-        obs_one = [env.reset(one_starting=bool(first), seed=int(seed))[0]
-                   for env, seed, first in zip(envs, seeds, one_starting, strict=True)]
+        modes = [Mode(int(m)) for m in modes] if modes is not None else [Mode.NORMAL] * n
+        obs_one = [env.reset(one_starting=bool(first), mode=mode, seed=int(seed))[0]
+                   for env, seed, first, mode in zip(envs, seeds, one_starting, modes, strict=True)]
         obs_two = [env.obs_agent_two() for env in envs]
         learner.reset(n)
         opponent.reset(n)
@@ -76,7 +80,8 @@ class LockstepGames:
                 if over:
                     traj = trajectories[i]
                     results[i] = Game(int(info["winner"]), envs[i].time, bool(terminated),
-                                      np.asarray(traj[0]), np.asarray(traj[1]).reshape(-1, 4), np.asarray(traj[2]))
+                                      np.asarray(traj[0]), np.asarray(traj[1]).reshape(-1, 4), np.asarray(traj[2]),
+                                      modes[i])
                     trajectories[i] = ([], [], [])
                 else:
                     still.append(k)

@@ -14,6 +14,10 @@ Saving happens between rounds of games, every `checkpoint_every` environment ste
 each file is written atomically, the trainer state last. `Trainer.resume(run_dir)` continues a run;
 `Trainer.from_checkpoint(path, run_dir)` starts again from a policy checkpoint alone (fresh
 optimisers, empty buffer: it plays `train_start` steps before training again).
+
+Collected games are normal games or training drills (`config.train_modes`), all into the same
+buffer; the pool's statistics and `train_win_rate` count normal games only, each drill has its own
+`train_MODE_win_rate` / `train_MODE_loss_rate`.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from safetensors.torch import load_file, save_file
 from tqdm import tqdm
 
 from agents.checkpoint import agent_from_tensors, load_agent, save_checkpoint
-from agents.config import DreamerConfig
+from agents.config import GAME_MODES, DreamerConfig, apply_resume_overrides
 from agents.hockey_dreamer import HockeyDreamer
 from agents.opponents.self_play import SelfPlayManager
 from agents.policy import DreamerPolicy
@@ -64,7 +68,8 @@ class Trainer:
         self.counters = dict.fromkeys(COUNTERS, 0)
         self.train_credit = 0.0
         self.evaluations: list[dict] = []
-        self.recent = deque(maxlen=100)  # (winner) of recent training games
+        self.recent = {mode: deque(maxlen=100) for mode in GAME_MODES}  # winners of recent games, per mode
+        self.config_changes: list[dict] = []  # {"env_steps", "changes": {field: [old, new]}} per resume with --set
         self.means = RunningMeans()
         self._wandb, self._tensorboard = wandb, tensorboard
         self.logger: MetricsLogger | None = None
@@ -72,13 +77,19 @@ class Trainer:
 
     # ----- construction from saved state -----
     @classmethod
-    def resume(cls, run_dir: str | Path, **kwargs) -> Trainer:
+    def resume(cls, run_dir: str | Path, overrides: list[str] | None = None, **kwargs) -> Trainer:
+        """Continue a run; `overrides` (`name=value`) may change the fields in
+        `agents.config.RESUMABLE_FIELDS` (ValueError naming any other), recorded in the run's config."""
         run_dir = Path(run_dir)
         state_dir = run_dir / "state"
         if not (state_dir / "trainer.json").is_file():
             raise FileNotFoundError(f"{run_dir} holds no saved training state (state/trainer.json)")
         saved = json.loads((state_dir / "trainer.json").read_text())
-        trainer = cls(DreamerConfig.from_dict(saved["config"]), run_dir, **kwargs)
+        if not isinstance(saved, dict) or not isinstance(saved.get("config"), dict):
+            raise ValueError(f"{state_dir / 'trainer.json'} holds no saved configuration")
+        saved_config = {"train_modes": {"normal": 1.0}, **saved["config"]}  # runs from before the drills
+        config, changes = apply_resume_overrides(DreamerConfig.from_dict(saved_config), overrides or [])
+        trainer = cls(config, run_dir, **kwargs)
         trainer.agent.restore_state(load_file(state_dir / "agent.safetensors"))
         optim = load_file(state_dir / "optim.safetensors")
         torch.set_rng_state(optim.pop("rng.torch"))
@@ -86,6 +97,9 @@ class Trainer:
         trainer.counters.update(saved["counters"])
         trainer.train_credit = saved["train_credit"]
         trainer.evaluations = saved["evaluations"]
+        trainer.config_changes = saved.get("config_changes", [])
+        if changes:
+            trainer.config_changes.append({"env_steps": trainer.counters["env_steps"], "changes": changes})
         trainer.rng.bit_generator.state = saved["numpy_rng"]
         if isinstance(trainer.opponents, SelfPlayManager):
             states = {p.stem: load_file(p) for p in (state_dir / "pool").glob("*.safetensors")}
@@ -115,6 +129,10 @@ class Trainer:
         learner = DreamerPolicy(self.agent, deterministic=False)
         self.agent.train()
         c = self.counters
+        mix = self.config.mode_probabilities()
+        if self.progress:
+            print("training games: " + ", ".join(f"{m} {p:.2f}" for m, p in zip(GAME_MODES, mix, strict=True)),
+                  flush=True)
         bar = self._bar = tqdm(total=total_steps, initial=min(c["env_steps"], total_steps), desc="train",
                                unit="step", disable=None if self.progress else True)
         try:
@@ -122,15 +140,18 @@ class Trainer:
                 name, opponent = self.opponents.sample()
                 seeds = self.rng.integers(2**31, size=self.config.num_envs).tolist()
                 firsts = (self.rng.random(self.config.num_envs) < 0.5).tolist()
+                modes = self.draw_modes(self.config.num_envs)
                 before = c["env_steps"]
                 games = self.games_runner.play(learner, opponent, seeds, on_step=self._after_step,
-                                               one_starting=firsts)
+                                               one_starting=firsts, modes=modes)
                 for game in games:
                     self.buffer.add_episode(game.obs, game.actions, game.rewards, game.terminated)
-                    if hasattr(self.opponents, "record_result"):
+                    mode = GAME_MODES[int(game.mode)]
+                    if mode == "normal" and hasattr(self.opponents, "record_result"):
                         self.opponents.record_result(name, game.winner)
-                    self.recent.append(game.winner)
+                    self.recent[mode].append(game.winner)
                     c["games"] += 1
+                    c[f"games_{mode}"] = c.get(f"games_{mode}", 0) + 1
                 bar.update(min(c["env_steps"], total_steps) - min(before, total_steps))
                 bar.set_postfix(self._postfix(), refresh=False)
                 self._periodic()
@@ -139,6 +160,10 @@ class Trainer:
         self.save()
         self.logger.close()
         return dict(c)
+
+    def draw_modes(self, n: int) -> list[int]:
+        """`n` game modes (indices into `GAME_MODES`, the values of `league.hockey.Mode`) drawn by `train_modes`."""
+        return self.rng.choice(len(GAME_MODES), size=n, p=self.config.mode_probabilities()).tolist()
 
     def _after_step(self, stepped: int) -> None:
         self.counters["env_steps"] += stepped
@@ -152,11 +177,26 @@ class Trainer:
             self.means.add(self.agent.train_step(batch))
             self.counters["grad_steps"] += 1
 
+    def recent_rates(self) -> dict[str, float]:
+        """Win and loss shares of the last 100 collected games of each mode played so far:
+        `train_win_rate` / `train_loss_rate` for normal games, `train_MODE_win_rate` / `..._loss_rate` for drills."""
+        rates = {}
+        for mode, winners in self.recent.items():
+            if not winners and mode != "normal":
+                continue
+            n = max(1, len(winners))
+            prefix = "train" if mode == "normal" else f"train_{mode}"
+            rates[f"{prefix}_win_rate"] = sum(w > 0 for w in winners) / n
+            rates[f"{prefix}_loss_rate"] = sum(w < 0 for w in winners) / n
+        return rates
+
     def _postfix(self) -> dict:
-        wins = sum(w > 0 for w in self.recent)
-        losses = sum(w < 0 for w in self.recent)
-        n = max(1, len(self.recent))
-        post = {"win": f"{wins / n:.2f}", "loss": f"{losses / n:.2f}", "grad": self.counters["grad_steps"]}
+        rates = self.recent_rates()
+        post = {"win": f"{rates['train_win_rate']:.2f}", "loss": f"{rates['train_loss_rate']:.2f}"}
+        for mode in GAME_MODES[1:]:
+            if f"train_{mode}_win_rate" in rates:
+                post[f"{mode[:5]} win"] = f"{rates[f'train_{mode}_win_rate']:.2f}"
+        post["grad"] = self.counters["grad_steps"]
         if "model_loss" in self.means.sums:
             post["wm"] = f"{self.means.sums['model_loss'] / self.means.counts['model_loss']:.2f}"
         return post
@@ -166,14 +206,15 @@ class Trainer:
         step = c["env_steps"]
         if step - c["last_log"] >= cfg.log_every:
             c["last_log"] = step
-            n = max(1, len(self.recent))
             line = self.logger.log(step, {
                 **self.means.pop(), "games": c["games"], "grad_steps": c["grad_steps"],
-                "buffer_steps": len(self.buffer), "train_win_rate": sum(w > 0 for w in self.recent) / n,
-                "train_loss_rate": sum(w < 0 for w in self.recent) / n})
+                **{f"games_{m}": c.get(f"games_{m}", 0) for m in GAME_MODES},
+                "buffer_steps": len(self.buffer), **self.recent_rates()})
             if self.progress and self._bar.disable:  # no terminal: a plain line instead of the bar
+                drills = "".join(f" {m} W/L {line[f'train_{m}_win_rate']:.2f}/{line[f'train_{m}_loss_rate']:.2f}"
+                                 for m in GAME_MODES[1:] if f"train_{m}_win_rate" in line)
                 print(f"step {step} games {c['games']} grad {c['grad_steps']} win {line['train_win_rate']:.2f} "
-                      f"loss {line['train_loss_rate']:.2f} wm {line.get('model_loss', float('nan')):.3f} "
+                      f"loss {line['train_loss_rate']:.2f}{drills} wm {line.get('model_loss', float('nan')):.3f} "
                       f"actor {line.get('actor_loss', float('nan')):.4f}", flush=True)
         if step - c["last_snapshot"] >= cfg.snapshot_every:
             c["last_snapshot"] = step
@@ -233,6 +274,7 @@ class Trainer:
                     old.unlink()
         saved = {"config": self.config.to_dict(), "counters": c, "train_credit": self.train_credit,
                  "numpy_rng": self.rng.bit_generator.state, "pool": pool, "evaluations": self.evaluations,
+                 "config_changes": self.config_changes,
                  "latest_checkpoint": str(path.relative_to(self.run_dir))}
         tmp = self.state_dir / "trainer.json.tmp"
         tmp.write_text(json.dumps(saved, indent=1))
