@@ -57,3 +57,27 @@ def synthetic_result(job: dict[str, Any], a_outcome: int = 1) -> dict[str, Any]:
         games.append({"index": game["index"], "winner": winner, "length": 60 if winner else 250,
                       "end_reason": "goal" if winner else "time_limit"})
     return {"lease_id": job["lease_id"], "games": games}
+
+
+TEST_ADMIN_TOKEN = "admin-secret-for-tests"
+ADMIN_HEADERS = {"Authorization": f"Bearer {TEST_ADMIN_TOKEN}"}
+
+
+def make_test_client(database_url: str, data_dir, **settings: Any):
+    """An in-process client of a fresh app on `database_url`, with `ADMIN_HEADERS` as its admin token.
+
+    `settings` override `Settings` fields (queue_target defaults to 2). Use it as a context manager.
+    """
+    import warnings
+
+    from api.app import create_app
+    from league.settings import Settings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
+
+    settings.setdefault("queue_target", 2)
+    app = create_app(Settings(data_dir=data_dir, database_url=database_url, admin_token=TEST_ADMIN_TOKEN,
+                              **settings))
+    return TestClient(app)

@@ -3,25 +3,12 @@
 from __future__ import annotations
 
 import json
-import warnings
 
 import pytest
 
-from api.app import create_app
+from api.testing import ADMIN_HEADERS as ADMIN
+from api.testing import make_test_client as make_client
 from api.testing import synthetic_result
-from league.settings import Settings
-
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    from fastapi.testclient import TestClient
-
-ADMIN = {"Authorization": "Bearer admin-secret-for-tests"}
-
-
-def make_client(database_url, tmp_path, **settings):
-    app = create_app(Settings(data_dir=tmp_path, database_url=database_url, admin_token="admin-secret-for-tests",
-                              queue_target=settings.pop("queue_target", 2), **settings))
-    return TestClient(app)
 
 
 @pytest.fixture

@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-import warnings
-
 import pytest
 
-from api.app import create_app
-from api.testing import synthetic_result
-from league.settings import Settings
-
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    from fastapi.testclient import TestClient
-
-ADMIN = {"Authorization": "Bearer admin-secret-for-tests"}
+from api.testing import ADMIN_HEADERS as ADMIN
+from api.testing import make_test_client, synthetic_result
 
 
 @pytest.fixture
 def client(database_url, tmp_path):
-    app = create_app(Settings(data_dir=tmp_path, database_url=database_url, admin_token="admin-secret-for-tests",
-                              queue_target=1))
-    with TestClient(app) as test_client:
+    with make_test_client(database_url, tmp_path, queue_target=1) as test_client:
         yield test_client
 
 
