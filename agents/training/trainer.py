@@ -195,7 +195,7 @@ class Trainer:
         post = {"win": f"{rates['train_win_rate']:.2f}", "loss": f"{rates['train_loss_rate']:.2f}"}
         for mode in GAME_MODES[1:]:
             if f"train_{mode}_win_rate" in rates:
-                post[f"{mode[:5]} win"] = f"{rates[f'train_{mode}_win_rate']:.2f}"
+                post[f"{mode} win"] = f"{rates[f'train_{mode}_win_rate']:.2f}"
         post["grad"] = self.counters["grad_steps"]
         if "model_loss" in self.means.sums:
             post["wm"] = f"{self.means.sums['model_loss'] / self.means.counts['model_loss']:.2f}"
