@@ -21,7 +21,7 @@ DEFAULT_TRAIN_MODES = {"normal": 0.5, "shooting": 0.3, "defense": 0.2}
 # Fields `league train --resume RUN --set name=value` may change: they steer collection, replay,
 # optimisation steps and bookkeeping, and no tensor's shape, the buffer's layout or the pool's size.
 RESUMABLE_FIELDS = frozenset({
-    "train_modes", "reward_shaping", "basic_share", "end_share", "train_ratio", "train_start",
+    "train_modes", "reward_shaping", "basic_share", "end_share", "scored_share", "train_ratio", "train_start",
     "model_lr", "actor_lr", "critic_lr", "grad_clip", "entropy_scale",
     "eval_every", "eval_games", "checkpoint_every", "log_every", "snapshot_every",
 })
@@ -96,6 +96,8 @@ class DreamerConfig:
     """Environment steps collected before the first gradient step."""
     end_share: float = 0.25
     """Share of replayed sequences that contain the end of a game decided by a goal (else uniform)."""
+    scored_share: float = 0.5
+    """Share of those end sequences taken from games the learner won (when the buffer holds won and lost ones)."""
     train_ratio: float = 64.0
     """Replayed time steps per environment step (batch_size * seq_length per gradient step)."""
     num_envs: int = 8
@@ -157,7 +159,7 @@ class DreamerConfig:
             raise ValueError("need 0 < actor_min_std < actor_max_std")
         if self.train_ratio <= 0:
             raise ValueError("train_ratio must be positive")
-        for name in ("basic_share", "end_share"):
+        for name in ("basic_share", "end_share", "scored_share"):
             if not 0 <= getattr(self, name) <= 1:
                 raise ValueError(f"{name} must be in [0, 1]")
         if self.actor_gradient not in ACTOR_GRADIENTS:

@@ -109,3 +109,49 @@ def test_bad_input_is_rejected():
         buffer.sample(2, 3, np.random.default_rng(0))
     with pytest.raises(ValueError, match="capacity"):
         EpisodeBuffer(0)
+
+
+def _decided_buffer(won: int, lost: int, draws: int) -> EpisodeBuffer:
+    """Games of 100 steps: `won` end with +1, `lost` with -1 (both by a goal), `draws` by the time limit;
+    every observation carries its game's number, the last reward its outcome."""
+    buffer = EpisodeBuffer(1_000_000)
+    outcomes = [1.0] * won + [-1.0] * lost + [0.0] * draws
+    for i, outcome in enumerate(outcomes):
+        obs, actions, _ = _episode(i + 1, 100)
+        rewards = np.zeros(100, np.float32)
+        rewards[-1] = outcome
+        buffer.add_episode(obs, actions, rewards, terminated=outcome != 0.0)
+    return buffer
+
+
+def _end_outcomes(batch) -> tuple[int, int]:
+    """(sequences holding a scored goal, sequences holding a conceded goal)."""
+    ends = batch["cont"] == 0
+    scored = (ends & (batch["reward"] > 0)).any(axis=1).sum()
+    conceded = (ends & (batch["reward"] < 0)).any(axis=1).sum()
+    return int(scored), int(conceded)
+
+
+def test_scored_share_balances_won_and_lost_game_ends():
+    buffer = _decided_buffer(won=2, lost=30, draws=20)  # 1 won game in 16 decided ones
+    rng = np.random.default_rng(7)
+    scored, conceded = _end_outcomes(buffer.sample(800, 20, rng, end_share=0.5))
+    assert scored < 0.15 * (scored + conceded)  # unbalanced: won games as rare as in the buffer
+    scored, conceded = _end_outcomes(buffer.sample(800, 20, rng, end_share=0.5, scored_share=0.5))
+    assert 0.4 < scored / (scored + conceded) < 0.6
+    assert 0.4 < (scored + conceded) / 800 < 0.6  # the share of end sequences stays end_share
+    scored, conceded = _end_outcomes(buffer.sample(400, 20, rng, end_share=0.5, scored_share=0.8))
+    assert 0.7 < scored / (scored + conceded) < 0.9
+
+
+def test_scored_share_falls_back_to_the_decided_games_there_are():
+    rng = np.random.default_rng(8)
+    scored, conceded = _end_outcomes(_decided_buffer(0, 10, 10).sample(400, 20, rng, end_share=0.5, scored_share=0.5))
+    assert scored == 0 and 0.4 < conceded / 400 < 0.6
+    scored, conceded = _end_outcomes(_decided_buffer(3, 0, 10).sample(400, 20, rng, end_share=0.5, scored_share=0.5))
+    assert conceded == 0 and 0.4 < scored / 400 < 0.6
+
+
+def test_scored_share_outside_zero_to_one_is_rejected():
+    with pytest.raises(ValueError, match="scored_share"):
+        _decided_buffer(1, 1, 1).sample(4, 10, end_share=0.5, scored_share=1.5)

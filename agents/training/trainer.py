@@ -173,7 +173,7 @@ class Trainer:
         while self.train_credit >= 1.0:
             self.train_credit -= 1.0
             batch = self.buffer.sample(self.config.batch_size, self.config.seq_length, self.rng,
-                                       end_share=self.config.end_share)
+                                       end_share=self.config.end_share, scored_share=self.config.scored_share)
             self.means.add(self.agent.train_step(batch))
             self.counters["grad_steps"] += 1
 

@@ -73,27 +73,35 @@ class EpisodeBuffer:
             self.size -= len(self.episodes.popleft()["first"])
 
     def sample(self, batch_size: int, seq_length: int, rng: np.random.Generator | None = None,
-               end_share: float = 0.0) -> dict[str, np.ndarray]:
+               end_share: float = 0.0, scored_share: float | None = None) -> dict[str, np.ndarray]:
         """`batch_size` sequences of `seq_length` entries, batch-major: obs (B, T, obs_dim), ...
 
         `end_share`: the expected share of sequences drawn to contain the last entry of a game
         decided by a goal, at a uniform position in the sequence (the rare +1/-1 rewards and
-        terminal continues are seen that much more often). `rng`: the generator to draw with (the
-        buffer's own when not given)."""
+        terminal continues are seen that much more often). `scored_share`: of those sequences, the
+        share whose game the learner won (its last reward positive), when the buffer holds both won
+        and lost games (else all come from the kind it holds); None draws among all decided games
+        alike. `rng`: the generator to draw with (the buffer's own when not given)."""
         rng = rng or self._rng
+        if scored_share is not None and not 0 <= scored_share <= 1:
+            raise ValueError(f"scored_share must be in [0, 1] or None, got {scored_share}")
         if not self.episodes:
             raise ValueError("cannot sample from an empty buffer")
         lengths = np.fromiter((len(e["first"]) for e in self.episodes), dtype=np.int64, count=len(self.episodes))
         probs = lengths / lengths.sum()
-        decided = np.flatnonzero([e["cont"][-1] == 0.0 for e in self.episodes]) if end_share > 0 else []
+        scored, conceded = self._decided_games() if end_share > 0 else (np.zeros(0, int), np.zeros(0, int))
         out = {
             "obs": np.empty((batch_size, seq_length, self.obs_dim), np.float32),
             "prev_action": np.empty((batch_size, seq_length, self.action_dim), np.float32),
             **{k: np.empty((batch_size, seq_length), np.float32) for k in ("reward", "cont", "first")},
         }
         for row in range(batch_size):
-            if len(decided) and rng.random() < end_share:
-                index = int(decided[rng.integers(len(decided))])
+            if (len(scored) or len(conceded)) and rng.random() < end_share:
+                if scored_share is None or not len(scored) or not len(conceded):
+                    pool = np.concatenate([scored, conceded])
+                else:
+                    pool = scored if rng.random() < scored_share else conceded
+                index = int(pool[rng.integers(len(pool))])
                 start = max(0, int(lengths[index]) - int(rng.integers(1, seq_length + 1)))
             else:
                 index = rng.choice(len(lengths), p=probs)
@@ -107,6 +115,12 @@ class EpisodeBuffer:
                 filled += take
                 index, start = int(rng.integers(len(lengths))), 0
         return out
+
+    def _decided_games(self) -> tuple[np.ndarray, np.ndarray]:
+        """Indices of the stored games decided by a goal: (those the learner scored, those it conceded)."""
+        decided = np.array([e["cont"][-1] == 0.0 for e in self.episodes])
+        won = np.array([e["reward"][-1] > 0.0 for e in self.episodes])
+        return np.flatnonzero(decided & won), np.flatnonzero(decided & ~won)
 
     # ----- persistence -----
     def save(self, path: str | Path) -> None:
