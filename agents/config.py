@@ -22,7 +22,7 @@ DEFAULT_TRAIN_MODES = {"normal": 0.5, "shooting": 0.3, "defense": 0.2}
 # optimisation steps and bookkeeping, and no tensor's shape, the buffer's layout or the pool's size.
 RESUMABLE_FIELDS = frozenset({
     "train_modes", "reward_shaping", "basic_share", "end_share", "scored_share", "train_ratio", "train_start",
-    "model_lr", "actor_lr", "critic_lr", "grad_clip", "entropy_scale",
+    "model_lr", "actor_lr", "critic_lr", "grad_clip", "entropy_scale", "replay_value_scale",
     "eval_every", "eval_games", "checkpoint_every", "log_every", "snapshot_every",
 })
 
@@ -72,6 +72,8 @@ class DreamerConfig:
     """Step size of the slow target critic's moving average (per gradient step)."""
     slow_critic_reg: float = 1.0
     """Weight of the critic's pull towards the slow critic's predictions."""
+    replay_value_scale: float = 0.3
+    """Weight of the critic's regression onto lambda-returns of the replayed sequences (0 = imagination only)."""
     return_norm_decay: float = 0.99
     """Decay of the moving 5th and 95th return percentiles."""
     return_norm_floor: float = 1.0
@@ -162,6 +164,8 @@ class DreamerConfig:
         for name in ("basic_share", "end_share", "scored_share"):
             if not 0 <= getattr(self, name) <= 1:
                 raise ValueError(f"{name} must be in [0, 1]")
+        if not 0 <= self.replay_value_scale < math.inf:
+            raise ValueError(f"replay_value_scale must be a finite number >= 0, got {self.replay_value_scale}")
         if self.actor_gradient not in ACTOR_GRADIENTS:
             raise ValueError(f"actor_gradient must be one of {', '.join(ACTOR_GRADIENTS)}, got {self.actor_gradient!r}")
         for name in ["model_lr", "actor_lr", "critic_lr", "grad_clip", "min_latent_std"]:

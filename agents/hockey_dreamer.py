@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from agents.config import DreamerConfig
-from agents.models.behavior import Behavior
+from agents.models.behavior import Behavior, ReplayedSequences
 from agents.models.sequence_model import State
 from agents.models.world_model import WorldModel
 
@@ -77,8 +77,13 @@ class HockeyDreamer(nn.Module):
         h, z = posterior.h[offset::stride], posterior.z[offset::stride]  # (T / stride, B, ...)
         start = State(h.reshape(-1, h.shape[-1]), z.reshape(-1, z.shape[-1]))
         start_weight = tensors["cont"].transpose(0, 1)[offset::stride].reshape(-1)
+        replay = None
+        if self.config.replay_value_scale > 0:
+            with torch.no_grad():
+                replay = ReplayedSequences(self.world_model.rssm.get_features(posterior),
+                                           *(tensors[k].transpose(0, 1) for k in ("reward", "cont", "first")))
         with self._behavior_precision():
-            metrics.update(self.behavior.train_step(self.world_model, start, start_weight))
+            metrics.update(self.behavior.train_step(self.world_model, start, start_weight, replay))
         return metrics
 
     def _behavior_precision(self):

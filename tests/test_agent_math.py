@@ -7,7 +7,7 @@ import torch
 
 from agents.config import DreamerConfig, make_config
 from agents.utils.distributions import TanhNormal, bounded_std
-from agents.utils.math_ops import lambda_returns, symexp, symlog
+from agents.utils.math_ops import lambda_returns, replay_lambda_returns, symexp, symlog
 
 torch.set_num_threads(1)
 
@@ -104,6 +104,8 @@ def test_presets_and_overrides():
     ("debug", ["horizon=0"], "at least 1"),
     ("debug", ["gamma=1.5"], "gamma"),
     ("debug", ["actor_min_std=2.0"], "actor_min_std"),
+    ("debug", ["scored_share=1.2"], "scored_share must be in"),
+    ("debug", ["replay_value_scale=-0.1"], "replay_value_scale must be a finite number"),
 ])
 def test_bad_configs_are_rejected_clearly(preset, overrides, message):
     with pytest.raises(ValueError, match=message):
@@ -117,3 +119,26 @@ def test_config_from_dict_rejects_wrong_types():
         DreamerConfig.from_dict({"gamma": "high"})
     with pytest.raises(ValueError, match="obs_dim"):
         DreamerConfig.from_dict({"obs_dim": 16})
+
+
+def test_replay_lambda_returns_hand_computed_with_a_goal_and_a_new_game():
+    # entries 0..4: a game whose state 2 ends it by a goal (+1), then a new game (states 3, 4)
+    rewards = torch.tensor([0.0, 0.5, 1.0, 0.0, 2.0])
+    continues = torch.tensor([1.0, 1.0, 0.0, 1.0, 1.0])
+    firsts = torch.tensor([1.0, 0.0, 0.0, 1.0, 0.0])
+    values = torch.tensor([10.0, 20.0, 30.0, 40.0, 50.0])
+    gamma, lam = 0.5, 0.8
+    r3 = 2.0 + 0.5 * (0.2 * 50.0 + 0.8 * 50.0)  # 27: bootstrapped with the last state's value
+    r2 = 30.0  # the goal state has no next state in its game: its own value, weight 0
+    r1 = 1.0 + 0.5 * 0.0 * (0.2 * 30.0 + 0.8 * r2)  # 1: only the goal's reward
+    r0 = 0.5 + 0.5 * (0.2 * 20.0 + 0.8 * r1)  # 0.5 + 0.5 * 4.8 = 2.9
+    returns, weight = replay_lambda_returns(rewards, continues, firsts, values, gamma, lam)
+    assert torch.allclose(returns, torch.tensor([r0, r1, r2, r3]))
+    assert weight.tolist() == [1.0, 1.0, 0.0, 1.0]
+    batched, _ = replay_lambda_returns(*(x[:, None].repeat(1, 3) for x in (rewards, continues, firsts, values)),
+                                       gamma, lam)
+    assert torch.allclose(batched, returns[:, None].repeat(1, 3))
+    with pytest.raises(ValueError, match="same shape"):
+        replay_lambda_returns(rewards, continues, firsts, values[:3])
+    with pytest.raises(ValueError, match="at least 2"):
+        replay_lambda_returns(*(x[:1] for x in (rewards, continues, firsts, values)))

@@ -12,6 +12,7 @@ from agents import load_policy
 from agents.checkpoint import expected_tensor_specs, policy_from_bytes, save_checkpoint
 from agents.config import make_config
 from agents.hockey_dreamer import HockeyDreamer
+from agents.models.behavior import ReplayedSequences
 from agents.models.sequence_model import State
 
 torch.set_num_threads(1)
@@ -118,6 +119,50 @@ def test_critic_update_changes_only_the_critic_and_its_slow_copy():
     assert any(name.startswith("behavior.slow_critic.") for name in _changed(before, agent.state()))
 
 
+def _replayed(agent, batch):
+    tensors = _tensors(batch)
+    _, _, post = agent.world_model.compute_loss(tensors)
+    with torch.no_grad():
+        features = agent.world_model.rssm.get_features(post)
+    return ReplayedSequences(features, *(tensors[k].transpose(0, 1) for k in ("reward", "cont", "first")))
+
+
+def test_replay_value_loss_moves_the_critic_towards_the_replayed_returns_and_only_the_critic():
+    torch.manual_seed(8)
+    agent = HockeyDreamer(CONFIG.replace(replay_value_scale=1.0, critic_lr=3e-3))
+    imagined, weight, returns, slow = _imagined(agent)
+    replay = _replayed(agent, _batch(seed=3))
+    targets, replay_weight = agent.behavior.replay_returns(replay)
+    assert replay_weight.sum() > 0 and targets[replay_weight > 0].abs().sum() > 0
+
+    def replay_error():
+        with torch.no_grad():
+            value = agent.behavior.critic(replay.features[:-1]).squeeze(-1)
+        return (replay_weight * (value - targets).square()).sum().item()
+
+    before, error_before = agent.state(), replay_error()
+    for _ in range(40):  # the imagined steps weigh nothing: only the replayed returns pull
+        metrics, _ = agent.behavior.update_critic(imagined, returns, slow, torch.zeros_like(weight), replay)
+    assert replay_error() < 0.5 * error_before
+    assert {"replay_critic_loss", "replay_value", "replay_return"} <= set(metrics)
+    changed = _changed(before, agent.state())
+    assert any(name.startswith("behavior.critic.") for name in changed)
+    assert all(name.startswith("behavior.critic.") for name in changed)
+    assert all(p.grad is None for p in agent.world_model.parameters())
+    assert all(p.grad is None for p in agent.behavior.actor.parameters())
+    assert not replay.features.requires_grad and targets.grad_fn is None
+
+
+def test_without_replay_value_scale_the_replayed_sequences_do_not_move_the_critic():
+    torch.manual_seed(9)
+    agent = HockeyDreamer(CONFIG.replace(replay_value_scale=0.0, critic_lr=3e-3))
+    imagined, weight, returns, slow = _imagined(agent)
+    before = agent.state()
+    metrics, _ = agent.behavior.update_critic(imagined, returns, slow, torch.zeros_like(weight),
+                                              _replayed(agent, _batch(seed=3)))
+    assert not _changed(before, agent.state()) and "replay_critic_loss" not in metrics
+
+
 @pytest.mark.parametrize("actor_gradient", ["dynamics", "reinforce"])
 def test_world_model_grads_come_from_its_own_loss_only(actor_gradient):
     """After a full train step the world model's .grad is exactly what its own loss gave it."""
@@ -142,7 +187,7 @@ def test_full_train_step_returns_float_metrics():
     metrics = agent.train_step(_batch())
     json.dumps(metrics)
     assert all(isinstance(v, float) and np.isfinite(v) for v in metrics.values())
-    assert {"model_loss", "actor_loss", "critic_loss", "return_scale"} <= set(metrics)
+    assert {"model_loss", "actor_loss", "critic_loss", "return_scale", "replay_critic_loss"} <= set(metrics)
 
 
 def test_state_round_trip_gives_identical_actions():

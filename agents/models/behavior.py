@@ -6,6 +6,9 @@ probabilities and those values. Then:
 
 - the critic regresses V(s_t) onto R_t (MSE, R_t held fixed), plus a pull towards the slow
   critic's prediction; the slow critic follows the critic by an exponential moving average (step tau);
+- with `replay_value_scale` > 0 the critic also regresses, with that weight, onto lambda-returns of
+  the replayed sequences themselves (posterior states, the recorded rewards and continues, the slow
+  critic's values to bootstrap; DreamerV3's "repval" loss), which ties it to what really happened;
 - the actor maximises  A_t / S + entropy_scale * H[pi(. | s_t)],  where S = max(1, P95 - P5) of the
   returns, tracked by a moving average, so sparse +1/-1 rewards are not blown up. How A_t carries
   the gradient depends on `actor_gradient`:
@@ -23,6 +26,7 @@ Each imagined step is weighted by the predicted probability that the game is sti
 from __future__ import annotations
 
 import copy
+from typing import NamedTuple
 
 import torch
 from torch import nn
@@ -31,7 +35,16 @@ from agents.config import DreamerConfig
 from agents.models.networks import mlp
 from agents.models.world_model import Imagination
 from agents.utils.distributions import TanhNormal, bounded_std
-from agents.utils.math_ops import lambda_returns
+from agents.utils.math_ops import lambda_returns, replay_lambda_returns
+
+
+class ReplayedSequences(NamedTuple):
+    """Replayed sequences, time-major, in the buffer's alignment (see `agents.utils.buffer`)."""
+
+    features: torch.Tensor  # (T, B, F): posterior states' features (no graph to the world model)
+    rewards: torch.Tensor  # (T, B): reward of reaching entry t
+    continues: torch.Tensor  # (T, B): 0 where entry t ends the game by a goal
+    firsts: torch.Tensor  # (T, B): 1 where a new game starts
 
 
 class ReturnNormalizer(nn.Module):
@@ -96,14 +109,31 @@ class Behavior(nn.Module):
                                      self.config.gamma, self.config.lam)
         return returns, slow[:-1].detach()
 
+    @torch.no_grad()
+    def replay_returns(self, replay: ReplayedSequences) -> tuple[torch.Tensor, torch.Tensor]:
+        """(lambda-returns (T - 1, B) of the replayed states 0..T-2 from the recorded rewards and
+        continues, bootstrapped with the slow critic, and their weights (T - 1, B)); no graph."""
+        slow = self.slow_critic(replay.features.detach()).squeeze(-1).float()
+        return replay_lambda_returns(replay.rewards.float(), replay.continues.float(), replay.firsts.float(),
+                                     slow, self.config.gamma, self.config.lam)
+
     def update_critic(self, imagined: Imagination, returns: torch.Tensor, slow: torch.Tensor,
-                      weight: torch.Tensor) -> tuple[dict, torch.Tensor]:
+                      weight: torch.Tensor, replay: ReplayedSequences | None = None) -> tuple[dict, torch.Tensor]:
         """One critic step on fixed targets; returns (metrics, the critic's values before the step, detached).
-        The slow critic moves afterwards, in `update_slow_critic`."""
+        With `replay` and `replay_value_scale` > 0 the loss adds that weight times the regression onto the
+        replayed sequences' returns (`replay_returns`). The slow critic moves afterwards, in `update_slow_critic`."""
         returns, slow, weight = returns.detach(), slow.detach(), weight.detach()
         value = self.critic(imagined.features[:-1].detach()).squeeze(-1).float()
         loss = (weight * ((value - returns).square() + self.config.slow_critic_reg * (value - slow).square())).mean()
-        metrics = {"critic_loss": loss.item(), "value": value.mean().item(), "return": returns.mean().item()}
+        metrics = {"value": value.mean().item(), "return": returns.mean().item()}
+        if replay is not None and self.config.replay_value_scale > 0:
+            targets, replay_weight = self.replay_returns(replay)
+            replay_value = self.critic(replay.features[:-1].detach()).squeeze(-1).float()
+            replay_loss = (replay_weight * (replay_value - targets).square()).sum() / replay_weight.sum().clamp(min=1)
+            loss = loss + self.config.replay_value_scale * replay_loss
+            metrics.update({"replay_critic_loss": replay_loss.item(), "replay_value": replay_value.mean().item(),
+                            "replay_return": targets.mean().item()})
+        metrics["critic_loss"] = loss.item()
         metrics["critic_grad_norm"] = _step(self.critic_opt, self.critic, loss, self.config.grad_clip)
         return metrics, value.detach()
 
@@ -136,13 +166,15 @@ class Behavior(nn.Module):
         metrics["actor_grad_norm"] = _step(self.actor_opt, self.actor, loss, self.config.grad_clip)
         return metrics
 
-    def train_step(self, world_model, start, start_weight: torch.Tensor) -> dict[str, float]:
-        """One critic and one actor update from imagined trajectories of `world_model`."""
+    def train_step(self, world_model, start, start_weight: torch.Tensor,
+                   replay: ReplayedSequences | None = None) -> dict[str, float]:
+        """One critic and one actor update from imagined trajectories of `world_model` (and the
+        replayed sequences, for the critic; see `update_critic`)."""
         imagined, weight = self.imagine(world_model, start, start_weight)
         weight = weight.float()
         returns, slow = self.returns(imagined)
         self.return_norm.update(returns)
-        metrics, baseline = self.update_critic(imagined, returns, slow, weight)
+        metrics, baseline = self.update_critic(imagined, returns, slow, weight, replay)
         metrics.update(self.update_actor(imagined, returns, baseline, weight))
         self.update_slow_critic()  # after the actor: its returns' graph holds the slow critic's weights
         metrics["return_scale"] = self.return_norm.scale().item()
