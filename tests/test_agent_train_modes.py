@@ -177,3 +177,20 @@ def test_runs_saved_before_the_drills_resume_with_normal_games_only(tmp_path):
     assert trainer.config.mode_probabilities() == [1.0, 0.0, 0.0]
     assert Trainer.resume(run, ["train_modes=0,1,0"], tensorboard=False, progress=False).config_changes[-1][
         "changes"]["train_modes"][0] == {"normal": 1.0, "shooting": 0.0, "defense": 0.0}
+
+
+def test_runs_saved_before_the_replay_value_loss_and_scored_share_resume_with_their_defaults(tmp_path):
+    run = tmp_path / "run"
+    assert _train("--preset", "debug", "--run-dir", str(run), "--steps", "100", "--set", "train_start=100000") == 0
+    state = run / "state" / "trainer.json"
+    saved = json.loads(state.read_text())
+    del saved["config"]["replay_value_scale"], saved["config"]["scored_share"]
+    state.write_text(json.dumps(saved))
+    defaults = DreamerConfig()
+    trainer = Trainer.resume(run, tensorboard=False, progress=False)
+    assert (trainer.config.replay_value_scale, trainer.config.scored_share) == (0.3, 0.5)
+    assert (defaults.replay_value_scale, defaults.scored_share) == (0.3, 0.5)
+    assert not trainer.config_changes
+    changed = Trainer.resume(run, ["replay_value_scale=0.5", "scored_share=0.25"], tensorboard=False, progress=False)
+    assert changed.config_changes[-1]["changes"] == {"replay_value_scale": [0.3, 0.5], "scored_share": [0.5, 0.25]}
+    assert {"replay_value_scale", "scored_share"} <= RESUMABLE_FIELDS
