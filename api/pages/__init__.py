@@ -148,6 +148,15 @@ def _parse_id(raw: str, what: str) -> int:
     return int(raw)
 
 
+def _lookup(raw: str, what: str, fetch) -> tuple[int, dict]:
+    """Parse a path id and fetch its row with `fetch(id)`, or PageNotFound naming what is missing."""
+    ident = _parse_id(raw, what)
+    found = fetch(ident)
+    if found is None:
+        raise PageNotFound(f"there is no {what} {ident}")
+    return ident, found
+
+
 def _not_found(session, settings, message: str) -> HTMLResponse:
     return _render("error.html", status_code=404, status=_status(session, settings), active=None,
                    title="Not found", message=message)
@@ -210,10 +219,7 @@ def head_to_head_page(session: SessionDep, settings: SettingsDep) -> HTMLRespons
 @router.get("/opponents/{snapshot_id}", response_class=HTMLResponse)
 def opponent_page(snapshot_id: str, session: SessionDep, settings: SettingsDep) -> HTMLResponse:
     try:
-        ident = _parse_id(snapshot_id, "opponent")
-        opponent = queries.opponent(session, ident)
-        if opponent is None:
-            raise PageNotFound(f"there is no opponent {ident}")
+        ident, opponent = _lookup(snapshot_id, "opponent", lambda i: queries.opponent(session, i))
     except PageNotFound as error:
         return _not_found(session, settings, str(error))
     if opponent["sha256"]:
@@ -230,10 +236,7 @@ def opponent_page(snapshot_id: str, session: SessionDep, settings: SettingsDep) 
 @router.get("/matches/{match_id}", response_class=HTMLResponse)
 def match_page(match_id: str, session: SessionDep, settings: SettingsDep, game: str | None = None) -> HTMLResponse:
     try:
-        ident = _parse_id(match_id, "match")
-        found = queries.match(session, ident)
-        if found is None:
-            raise PageNotFound(f"there is no match {ident}")
+        ident, found = _lookup(match_id, "match", lambda i: queries.match(session, i))
         games = found["games"]
         if game is not None:
             wanted = int(game) if game.isdigit() and len(game) < 10 else None
@@ -253,10 +256,7 @@ def match_page(match_id: str, session: SessionDep, settings: SettingsDep, game: 
 @router.get("/agents/{agent_id}", response_class=HTMLResponse)
 def agent_page(agent_id: str, session: SessionDep, settings: SettingsDep) -> HTMLResponse:
     try:
-        ident = _parse_id(agent_id, "agent")
-        found = queries.agent(session, ident)
-        if found is None:
-            raise PageNotFound(f"there is no agent {ident}")
+        ident, found = _lookup(agent_id, "agent", lambda i: queries.agent(session, i))
     except PageNotFound as error:
         return _not_found(session, settings, str(error))
     metrics = {name: [[step, _finite(value)] for step, value in points] for name, points in found["metrics"].items()}
