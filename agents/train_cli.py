@@ -107,20 +107,13 @@ def _resume(args, options):
         run_dir = args.run_dir or source.parent.parent
         if (run_dir / "state" / "trainer.json").exists() and args.run_dir is None:
             return Trainer.resume(run_dir, args.overrides, **options)
-        _refuse_overrides(args)
-        return Trainer.from_checkpoint(source, run_dir, **options)
+        return Trainer.from_checkpoint(source, run_dir, args.overrides, **options)
     if not source.is_dir():
         raise CommandError(f"--resume {source}: no such run directory or checkpoint")
     if (source / "state" / "trainer.json").is_file():
         return Trainer.resume(source, args.overrides, **options)
-    _refuse_overrides(args)
     checkpoints = sorted((source / "checkpoints").glob("step_*.safetensors"))
     if not checkpoints:
         raise CommandError(f"--resume {source}: neither saved training state nor checkpoints found")
-    return Trainer.from_checkpoint(checkpoints[-1], source, **options)
+    return Trainer.from_checkpoint(checkpoints[-1], source, args.overrides, **options)
 
-
-def _refuse_overrides(args) -> None:
-    if args.overrides:
-        raise CommandError("--set with --resume needs a run directory with saved training state; "
-                           "a checkpoint alone restarts with its own configuration")

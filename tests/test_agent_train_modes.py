@@ -150,9 +150,27 @@ def test_resume_applies_allowed_settings_and_names_refused_ones(tmp_path, capsys
         assert message in capsys.readouterr().err
     assert _saved(run)["config"] == saved["config"]  # nothing was written
 
+
+
+def test_a_checkpoint_alone_resumes_with_allowed_settings(tmp_path, capsys):
+    run = tmp_path / "run"
+    assert _train("--preset", "debug", "--run-dir", str(run), "--steps", "300", "--set", "train_start=100000") == 0
     checkpoint = sorted((run / "checkpoints").glob("step_*.safetensors"))[-1]
-    assert _train("--resume", str(checkpoint), "--run-dir", str(tmp_path / "again"), "--set", "eval_games=3") == 1
-    assert "a checkpoint alone restarts with its own configuration" in capsys.readouterr().err
+    start = json.loads(checkpoint.with_suffix(".json").read_text())["env_steps"]
+    again = tmp_path / "again"
+    assert _train("--resume", str(checkpoint), "--run-dir", str(again), "--set", "horizon=3") == 1
+    assert "config field 'horizon' cannot change in a resumed run" in capsys.readouterr().err
+    assert not (again / "state").exists()  # nothing was written
+    capsys.readouterr()
+
+    assert _train("--resume", str(checkpoint), "--run-dir", str(again), "--steps", str(start + 100),
+                  "--set", "reward_shaping=0.1", "--set", "actor_lr=1e-4") == 0
+    assert "reward_shaping 0.0 -> 0.1" in capsys.readouterr().out
+    saved = _saved(again)
+    assert saved["config"]["reward_shaping"] == 0.1 and saved["config"]["actor_lr"] == 1e-4
+    (change,) = saved["config_changes"]
+    assert change == {"env_steps": start, "changes": {"reward_shaping": [0.0, 0.1], "actor_lr": [3e-5, 1e-4]}}
+    assert saved["counters"]["env_steps"] > start
 
 
 def test_the_resume_allow_list_changes_no_tensor_shape():

@@ -110,11 +110,16 @@ class Trainer:
         return trainer
 
     @classmethod
-    def from_checkpoint(cls, checkpoint: str | Path, run_dir: str | Path, **kwargs) -> Trainer:
+    def from_checkpoint(cls, checkpoint: str | Path, run_dir: str | Path, overrides: list[str] | None = None,
+                        **kwargs) -> Trainer:
+        """Start again from a policy checkpoint alone; `overrides` as in `resume` (RESUMABLE_FIELDS only)."""
         agent, meta = load_agent(checkpoint)
-        trainer = cls(agent.config, run_dir, **kwargs)
+        config, changes = apply_resume_overrides(agent.config, overrides or [])
+        trainer = cls(config, run_dir, **kwargs)
         trainer.agent.restore_state(agent.state())
         trainer.counters.update({k: int(meta.get(k, 0)) for k in ("env_steps", "games", "grad_steps")})
+        if changes:
+            trainer.config_changes.append({"env_steps": trainer.counters["env_steps"], "changes": changes})
         for key in ("last_log", "last_eval", "last_snapshot", "last_checkpoint"):
             trainer.counters[key] = trainer.counters["env_steps"]
         return trainer
