@@ -118,8 +118,8 @@ class DreamerConfig:
     # --- evaluation and checkpoints ---
     eval_every: int = 20_000
     """Environment steps between evaluations against the basic opponents."""
-    eval_games: int = 50
-    """Games per basic opponent in each evaluation."""
+    eval_games: int = 200
+    """Games per basic opponent in each evaluation (strength swings between checkpoints: 50 games hide it)."""
     checkpoint_every: int = 5_000
     """Environment steps between checkpoints (weights, optimisers, counters, buffer)."""
     log_every: int = 1_000

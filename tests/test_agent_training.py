@@ -42,6 +42,13 @@ def test_train_resume_and_evaluate_end_to_end(tmp_path, capsys):
     assert second["games"] > first["games"]
     saved = json.loads((run / "state" / "trainer.json").read_text())
     assert saved["evaluations"] and saved["evaluations"][-1]["weak"]["games"] == 4
+    # the best evaluated checkpoint so far is kept as checkpoints/best.*, whatever pruning removes
+    scores = {e["env_steps"]: e["weak"]["win_rate"] + e["strong"]["win_rate"] for e in saved["evaluations"]}
+    best_step = max(scores, key=lambda step: (scores[step], -step))  # the first of equal scores stays
+    assert saved["best"]["env_steps"] == best_step and saved["best"]["score"] == scores[best_step]
+    best_meta = json.loads((run / "checkpoints" / "best.json").read_text())
+    assert best_meta["env_steps"] == best_step and (run / "checkpoints" / "best.safetensors").is_file()
+    assert (run / saved["best"]["checkpoint"]).is_file()
 
     # the machine is gone, the buffer with it: start again from the last checkpoint alone
     latest = sorted((run / "checkpoints").glob("step_*.safetensors"))[-1]
@@ -150,3 +157,35 @@ def test_metrics_are_json_lines_and_tensorboard_events(tmp_path):
     assert line["model_loss"] == 3.0 and line["games"] == 3 and "actor_loss" not in line  # NaN is dropped
     assert json.loads((tmp_path / "metrics.jsonl").read_text()) == line
     assert list((tmp_path / "tensorboard").glob("events.out.tfevents.*"))
+
+
+def test_the_best_evaluated_checkpoint_is_kept_across_pruning_and_resume(tmp_path):
+    from agents.config import make_config
+    from agents.training.trainer import Trainer
+
+    def evaluation(step, weak, strong):
+        return {"env_steps": step, "games": 10, "weak": {"win_rate": weak}, "strong": {"win_rate": strong}}
+
+    run = tmp_path / "run"
+    trainer = Trainer(make_config("debug"), run, tensorboard=False, progress=False)
+    best_steps = []
+    for step, weak, strong in [(100, 0.2, 0.3), (200, 0.1, 0.1), (300, 0.4, 0.3), (400, 0.3, 0.4), (500, 0.0, 0.0)]:
+        trainer.counters["env_steps"] = step
+        trainer.save(evaluation(step, weak, strong))
+        best_steps.append(trainer.best["env_steps"])
+    assert best_steps == [100, 100, 300, 300, 300]  # a tie keeps the earlier one
+    assert json.loads((run / "checkpoints" / "best.json").read_text())["env_steps"] == 300
+    for step in (600, 700, 800):  # plain checkpoints are pruned; best.* stays
+        trainer.counters["env_steps"] = step
+        trainer.save()
+    assert json.loads((run / "checkpoints" / "best.json").read_text())["env_steps"] == 300
+
+    resumed = Trainer.resume(run, tensorboard=False, progress=False)
+    assert resumed.best == {"env_steps": 300, "score": pytest.approx(0.7), "checkpoint": "checkpoints/step_000000300.safetensors"}
+    resumed.counters["env_steps"] = 900
+    resumed.save(evaluation(900, 0.5, 0.1))  # 0.6 < 0.7
+    assert json.loads((run / "checkpoints" / "best.json").read_text())["env_steps"] == 300
+    resumed.counters["env_steps"] = 1000
+    resumed.save(evaluation(1000, 0.6, 0.2))
+    assert resumed.best["env_steps"] == 1000
+    assert json.loads((run / "checkpoints" / "best.json").read_text())["env_steps"] == 1000

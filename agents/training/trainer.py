@@ -8,6 +8,8 @@ A run directory holds everything needed to continue:
     state/pool/NAME.safetensors     the learner's snapshots in the self-play pool
     state/buffer.npz                the replay buffer
     checkpoints/step_N.safetensors  policy checkpoints (+ .json: config, step, games, evaluation)
+    checkpoints/best.safetensors    a copy of the evaluated checkpoint with the highest score so far
+                                    (win rate against the weak plus against the strong basic opponent)
     metrics.jsonl, tensorboard/     metrics
 
 Saving happens between rounds of games, every `checkpoint_every` environment steps and at the end;
@@ -23,6 +25,7 @@ buffer; the pool's statistics and `train_win_rate` count normal games only, each
 from __future__ import annotations
 
 import json
+import shutil
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
@@ -68,6 +71,7 @@ class Trainer:
         self.counters = dict.fromkeys(COUNTERS, 0)
         self.train_credit = 0.0
         self.evaluations: list[dict] = []
+        self.best: dict | None = None  # the best evaluated checkpoint: env_steps, score, checkpoint
         self.recent = {mode: deque(maxlen=100) for mode in GAME_MODES}  # winners of recent games, per mode
         self.config_changes: list[dict] = []  # {"env_steps", "changes": {field: [old, new]}} per resume with --set
         self.means = RunningMeans()
@@ -97,6 +101,7 @@ class Trainer:
         trainer.counters.update(saved["counters"])
         trainer.train_credit = saved["train_credit"]
         trainer.evaluations = saved["evaluations"]
+        trainer.best = saved.get("best")
         trainer.config_changes = saved.get("config_changes", [])
         if changes:
             trainer.config_changes.append({"env_steps": trainer.counters["env_steps"], "changes": changes})
@@ -259,6 +264,8 @@ class Trainer:
                 "games": c["games"], "grad_steps": c["grad_steps"],
                 "evaluation": evaluation or (self.evaluations[-1] if self.evaluations else None)}
         path = save_checkpoint(self.run_dir / "checkpoints" / f"step_{c['env_steps']:09d}", self.agent, meta)
+        if evaluation is not None:
+            self._keep_if_best(path, evaluation)
         self.buffer.save(self.state_dir / "buffer.npz")
         _save_tensors(self.state_dir / "agent.safetensors", self.agent.state())
         optim = self.agent.optimizer_tensors()
@@ -279,7 +286,7 @@ class Trainer:
                     old.unlink()
         saved = {"config": self.config.to_dict(), "counters": c, "train_credit": self.train_credit,
                  "numpy_rng": self.rng.bit_generator.state, "pool": pool, "evaluations": self.evaluations,
-                 "config_changes": self.config_changes,
+                 "config_changes": self.config_changes, "best": self.best,
                  "latest_checkpoint": str(path.relative_to(self.run_dir))}
         tmp = self.state_dir / "trainer.json.tmp"
         tmp.write_text(json.dumps(saved, indent=1))
@@ -288,6 +295,20 @@ class Trainer:
         if self.on_checkpoint is not None:
             self.on_checkpoint(path, meta)
         return path
+
+    def _keep_if_best(self, path: Path, evaluation: dict) -> None:
+        """Copy an evaluated checkpoint to checkpoints/best.* when its score (the win rates against the
+        basic opponents, added) beats every earlier evaluation of the run."""
+        score = sum(r["win_rate"] for r in evaluation.values() if isinstance(r, dict) and "win_rate" in r)
+        if self.best is not None and score <= self.best["score"]:
+            return
+        for suffix in (".safetensors", ".json"):
+            source, target = path.with_suffix(suffix), path.with_name("best" + suffix)
+            tmp = target.with_name(target.name + ".tmp")
+            shutil.copyfile(source, tmp)
+            tmp.replace(target)
+        self.best = {"env_steps": self.counters["env_steps"], "score": score,
+                     "checkpoint": str(path.relative_to(self.run_dir))}
 
     def _prune_checkpoints(self, latest: Path, keep_plain: int = 2) -> None:
         """Keep every evaluated checkpoint and the newest `keep_plain` others."""
