@@ -151,7 +151,6 @@ def test_resume_applies_allowed_settings_and_names_refused_ones(tmp_path, capsys
     assert _saved(run)["config"] == saved["config"]  # nothing was written
 
 
-
 def test_a_checkpoint_alone_resumes_with_allowed_settings(tmp_path, capsys):
     run = tmp_path / "run"
     assert _train("--preset", "debug", "--run-dir", str(run), "--steps", "300", "--set", "train_start=100000") == 0

@@ -103,8 +103,7 @@ class Trainer:
         trainer.evaluations = saved["evaluations"]
         trainer.best = saved.get("best")
         trainer.config_changes = saved.get("config_changes", [])
-        if changes:
-            trainer.config_changes.append({"env_steps": trainer.counters["env_steps"], "changes": changes})
+        trainer._record_changes(changes)
         trainer.rng.bit_generator.state = saved["numpy_rng"]
         if isinstance(trainer.opponents, SelfPlayManager):
             states = {p.stem: load_file(p) for p in (state_dir / "pool").glob("*.safetensors")}
@@ -123,11 +122,15 @@ class Trainer:
         trainer = cls(config, run_dir, **kwargs)
         trainer.agent.restore_state(agent.state())
         trainer.counters.update({k: int(meta.get(k, 0)) for k in ("env_steps", "games", "grad_steps")})
-        if changes:
-            trainer.config_changes.append({"env_steps": trainer.counters["env_steps"], "changes": changes})
+        trainer._record_changes(changes)
         for key in ("last_log", "last_eval", "last_snapshot", "last_checkpoint"):
             trainer.counters[key] = trainer.counters["env_steps"]
         return trainer
+
+    def _record_changes(self, changes: dict) -> None:
+        """Note the `--set` changes of this start ({field: [old, new]}) at the current step, if any."""
+        if changes:
+            self.config_changes.append({"env_steps": self.counters["env_steps"], "changes": changes})
 
     # ----- the loop -----
     def run(self, total_steps: int) -> dict:
@@ -299,7 +302,7 @@ class Trainer:
     def _keep_if_best(self, path: Path, evaluation: dict) -> None:
         """Copy an evaluated checkpoint to checkpoints/best.* when its score (the win rates against the
         basic opponents, added) beats every earlier evaluation of the run."""
-        score = sum(r["win_rate"] for r in evaluation.values() if isinstance(r, dict) and "win_rate" in r)
+        score = evaluation["weak"]["win_rate"] + evaluation["strong"]["win_rate"]
         if self.best is not None and score <= self.best["score"]:
             return
         for suffix in (".safetensors", ".json"):
