@@ -2,7 +2,7 @@
 
     python .ci/with_postgres.py pytest -q
 
-The server comes from the test suite's helper `tests/pg_server.py` (Debian's server binaries,
+The server comes from the test suite's helper `tests/support/pg_server.py` (Debian's server binaries,
 a temporary data folder, a free port on 127.0.0.1, everything deleted afterwards). With
 LEAGUE_TEST_POSTGRES_URL already set the command runs against that server; without PostgreSQL
 binaries it runs without one (the PostgreSQL variants of the tests are then skipped), saying so.
@@ -17,16 +17,16 @@ import sys
 import time
 from pathlib import Path
 
-TESTS = Path(__file__).resolve().parents[1] / "tests"
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _server() -> contextlib.AbstractContextManager[str | None]:
     if os.environ.get("LEAGUE_TEST_POSTGRES_URL"):
         return contextlib.nullcontext(os.environ["LEAGUE_TEST_POSTGRES_URL"])
-    if not (TESTS / "pg_server.py").exists():
+    if not (ROOT / "tests" / "support" / "pg_server.py").exists():
         return contextlib.nullcontext(None)
-    sys.path.insert(0, str(TESTS))
-    import pg_server
+    sys.path.insert(0, str(ROOT))
+    from tests.support import pg_server
 
     if pg_server.find_bin_dir() is None:
         return contextlib.nullcontext(None)

@@ -21,10 +21,11 @@ from api.body_limit import MULTIPART_OVERHEAD_BYTES, BodyLimitMiddleware
 from api.errors import install_error_handlers, patch_openapi_errors
 from api.read_cache import InvalidateOnWrite, ReadCache
 from api.routers import ROUTERS
-from league.db import make_engine, make_sessionmaker
-from league.errors import LeagueError
-from league.migrate import upgrade
-from league.settings import Settings
+from league.core.db import make_engine, make_sessionmaker
+from league.core.errors import LeagueError
+from league.core.game import GAME_VERSION
+from league.core.migrate import upgrade
+from league.core.settings import Settings
 
 READ_CACHE_TTL_S = 1.0  # bounds staleness when several server processes share one database
 GZIP_MINIMUM_BYTES = 1024  # smaller answers are sent as they are
@@ -51,8 +52,6 @@ def create_app(settings: Settings | None = None, *, upgrade_schema: bool = True)
     async def lifespan(app: FastAPI):
         yield
         engine.dispose()
-
-    from league.hockey import GAME_VERSION
 
     app = FastAPI(title="Hockey league", version=GAME_VERSION, description=DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings

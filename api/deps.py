@@ -1,7 +1,7 @@
 """Dependencies shared by the routers: settings, a database session, and bearer-token roles.
 
 `SessionDep` is a session from the app's session factory; write handlers commit inside the
-league core's service functions (`league.db.write_transaction`), so the commit has happened
+league core's service functions (`league.core.db.write_transaction`), so the commit has happened
 before the response is sent. Reads are public; `AdminDep`, `TrainerDep` and `WorkerDep`
 require a bearer token of that role (an admin token may do everything).
 """
@@ -16,9 +16,9 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from league.errors import InvalidToken
-from league.settings import Settings
-from league.tokens import verify_token
+from league.core.errors import InvalidToken
+from league.core.settings import Settings
+from league.core.tokens import verify_token
 
 
 def get_settings(request: Request) -> Settings:

@@ -28,8 +28,8 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from api.live_server import running_server  # noqa: E402
-from api.testing import debug_config, registration_files, synthetic_result, weights_for  # noqa: E402
+from tests.support.app_client import debug_config, registration_files, synthetic_result, weights_for  # noqa: E402
+from tests.support.live_server import running_server  # noqa: E402
 
 ADMIN = "benchmark-admin-token"
 

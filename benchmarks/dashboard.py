@@ -6,13 +6,13 @@ match listing (`/matches`, first, deep and filtered pages) and lineage listing (
 pages through the real app in process,
 each the median of several requests, against the 200 ms budget and as a ratio to the league
 core's leaderboard rows dumped as JSON (what the uncached REST API computes) in the same run.
-It also times the league core's head-to-head listing (`league.leaderboard.head_to_head`, one
+It also times the league core's head-to-head listing (`league.core.leaderboard.head_to_head`, one
 pydantic object per pair) against its light matrix read (`head_to_head_matrix`, raw tuples),
 which the heatmap page and `GET /api/head-to-head` use.
 
 Snapshots are registered with the core's `register_snapshot`; the game history (matches,
 games, rating changes, head-to-head counts, ratings) is written in bulk with real TrueSkill
-updates (`league.rating.rate_game`), since playing 50,000 games would take hours here.
+updates (`league.core.rating.rate_game`), since playing 50,000 games would take hours here.
 
     .venv/bin/python benchmarks/dashboard.py [--opponents 500] [--games 50000] [--db PATH]
 """
@@ -34,12 +34,12 @@ from tqdm import tqdm
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from league.db import make_engine, make_sessionmaker, write_transaction  # noqa: E402
-from league.metrics import record_metrics  # noqa: E402
-from league.migrate import upgrade  # noqa: E402
-from league.models import Agent, Game, Match, PairStats, Rating, RatingChange, Snapshot, TrainingMetric  # noqa: E402
-from league.rating import Skill, rate_game  # noqa: E402
-from league.snapshots import register_snapshot  # noqa: E402
+from league.core.db import make_engine, make_sessionmaker, write_transaction  # noqa: E402
+from league.core.metrics import record_metrics  # noqa: E402
+from league.core.migrate import upgrade  # noqa: E402
+from league.core.models import Agent, Game, Match, PairStats, Rating, RatingChange, Snapshot, TrainingMetric  # noqa: E402
+from league.core.rating import Skill, rate_game  # noqa: E402
+from league.core.snapshots import register_snapshot  # noqa: E402
 
 BUDGET_MS = 200.0
 GAMES_PER_MATCH = 4
@@ -162,11 +162,11 @@ def main(argv: list[str] | None = None) -> int:
     from pydantic import TypeAdapter
 
     from api.app import create_app
-    from league.leaderboard import head_to_head as core_head_to_head
-    from league.leaderboard import head_to_head_matrix
-    from league.leaderboard import leaderboard as core_leaderboard
-    from league.schemas import LeaderboardRow
-    from league.settings import Settings
+    from league.core.leaderboard import head_to_head as core_head_to_head
+    from league.core.leaderboard import head_to_head_matrix
+    from league.core.leaderboard import leaderboard as core_leaderboard
+    from league.core.schemas import LeaderboardRow
+    from league.core.settings import Settings
 
     url = f"sqlite:///{args.db.resolve()}"
     t0 = time.perf_counter()

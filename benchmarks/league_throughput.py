@@ -31,9 +31,9 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from api.live_server import start_server, stop_server  # noqa: E402
+from league.cli.up import LEAGUE  # noqa: E402
 from league.workers.client import LeagueClient  # noqa: E402
-from league.workers.up import LEAGUE  # noqa: E402
+from tests.support.live_server import start_server, stop_server  # noqa: E402
 
 ADMIN = "benchmark-admin-token"
 

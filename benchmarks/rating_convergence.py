@@ -5,7 +5,7 @@ matches of 4 games; each game's result is drawn from a known win/draw model, and
 updates the TrueSkill ratings with the league's own `rate_game`. After each round of matches
 the leaderboard order (by `mu - 3 sigma`) is compared with the true order by Kendall's tau.
 The figure is the number of games until tau first reaches 0.9, averaged over several runs.
-Ours plans rounds with `league.pairing.plan_pairings` (as the queue does: 8 matches ahead),
+Ours plans rounds with `league.core.pairing.plan_pairings` (as the queue does: 8 matches ahead),
 the baseline pairs two members uniformly at random. Target: ours needs at most half the games.
 
 Run: `python benchmarks/rating_convergence.py [--runs 32] [--seed 0]`. Exit 0 when the target holds.
@@ -21,9 +21,9 @@ import sys
 
 from tqdm import tqdm
 
-from league.pairing import Candidate, plan_pairings
-from league.rating import DRAW_PROBABILITY, initial_skill, rate_game
-from league.settings import Settings
+from league.core.pairing import Candidate, plan_pairings
+from league.core.rating import DRAW_PROBABILITY, initial_skill, rate_game
+from league.core.settings import Settings
 
 POOL = 16
 GAMES_PER_MATCH = Settings.model_fields["games_per_match"].default

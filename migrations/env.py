@@ -1,6 +1,6 @@
-"""Alembic environment of the league: models from `league.models`, batch mode on SQLite.
+"""Alembic environment of the league: models from `league.core.models`, batch mode on SQLite.
 
-The URL comes from `config.attributes["database_url"]` (set by `league.migrate`), else from
+The URL comes from `config.attributes["database_url"]` (set by `league.core.migrate`), else from
 the league's settings. The migration connection is a plain one: no foreign-key pragma, so
 SQLite batch operations can copy tables.
 """
@@ -8,8 +8,8 @@ SQLite batch operations can copy tables.
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-from league.models import Base
-from league.settings import Settings
+from league.core.models import Base
+from league.core.settings import Settings
 
 config = context.config
 database_url = config.attributes.get("database_url") or Settings().resolved_database_url()

@@ -1,7 +1,7 @@
 """Shared test fixtures.
 
 Databases: `database_url` is an empty database for one test: a fresh SQLite file, and, when
-`LEAGUE_TEST_POSTGRES_URL` names a PostgreSQL server (see `tests/pg_server.py`), also a
+`LEAGUE_TEST_POSTGRES_URL` names a PostgreSQL server (see `tests/support/pg_server.py`), also a
 fresh PostgreSQL database created for the test and dropped after it. `league_db` is the
 same, upgraded to the newest schema with the basic opponents seeded; `session` is a session
 on it.
@@ -41,7 +41,7 @@ def database_url(request, tmp_path):
 @pytest.fixture
 def league_db(database_url):
     """`database_url`, upgraded to the newest schema, basic opponents seeded."""
-    from league.migrate import upgrade
+    from league.core.migrate import upgrade
 
     upgrade(database_url)
     return database_url
@@ -49,7 +49,7 @@ def league_db(database_url):
 
 @pytest.fixture
 def engine(league_db):
-    from league.db import make_engine
+    from league.core.db import make_engine
 
     engine = make_engine(league_db)
     yield engine
@@ -58,7 +58,7 @@ def engine(league_db):
 
 @pytest.fixture
 def session_factory(engine):
-    from league.db import make_sessionmaker
+    from league.core.db import make_sessionmaker
 
     return make_sessionmaker(engine)
 

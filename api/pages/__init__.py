@@ -25,9 +25,10 @@ from markupsafe import Markup
 
 from api.deps import SessionDep, SettingsDep
 from api.pages import listings, queries
-from league.errors import InvalidInput, NotFound
-from league.matches import list_matches
-from league.rating import PROVISIONAL_SIGMA
+from league.core.errors import InvalidInput, NotFound
+from league.core.game import GAME_VERSION
+from league.core.matches import list_matches
+from league.core.rating import PROVISIONAL_SIGMA
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 TEMPLATES_DIR = ROOT / "templates"
@@ -106,10 +107,6 @@ def _versions() -> dict[str, str]:
         server = metadata.version("hockey-league")
     except metadata.PackageNotFoundError:
         server = "unknown"
-    try:
-        from league.hockey import GAME_VERSION
-    except ImportError:
-        GAME_VERSION = "unknown"
     return {"server_version": server, "game_version": GAME_VERSION}
 
 

@@ -1,6 +1,6 @@
 """Read-only queries behind the dashboard's two listings: every match, and every agent lineage.
 
-`matches_page` reads one page of matches through the league core's `league.matches.list_matches`
+`matches_page` reads one page of matches through the league core's `league.core.matches.list_matches`
 (a count, one page of matches, their scores and names: a fixed number of queries whatever the
 page size). `lineages` reads every agent lineage with its snapshot count, best rating and
 training progress in four grouped queries, never one per lineage.
@@ -13,10 +13,10 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from league.matches import list_matches
-from league.models import Agent, Rating, Snapshot, TrainingMetric
-from league.rating import MU, SIGMA
-from league.snapshots import BUILTIN_AGENT
+from league.core.matches import list_matches
+from league.core.models import Agent, Rating, Snapshot, TrainingMetric
+from league.core.rating import MU, SIGMA
+from league.core.snapshots import BUILTIN_AGENT
 
 # The dashboard's names for match states; the league core calls a running match "leased".
 STATE_NAMES = {"queued": "queued", "running": "leased", "done": "done", "failed": "failed"}

@@ -13,12 +13,12 @@ from typing import Any
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from league.jobs import job_counts, workers_seen
-from league.leaderboard import head_to_head_matrix
-from league.leaderboard import leaderboard as core_leaderboard
-from league.leaderboard import rating_history as core_rating_history
-from league.matches import decompress_record
-from league.models import (
+from league.core.jobs import job_counts, workers_seen
+from league.core.leaderboard import head_to_head_matrix
+from league.core.leaderboard import leaderboard as core_leaderboard
+from league.core.leaderboard import rating_history as core_rating_history
+from league.core.matches import decompress_record
+from league.core.models import (
     Agent,
     Game,
     GameRecord,
@@ -29,7 +29,7 @@ from league.models import (
     Snapshot,
     TrainingMetric,
 )
-from league.rating import MU, PROVISIONAL_SIGMA, SIGMA
+from league.core.rating import MU, PROVISIONAL_SIGMA, SIGMA
 
 MAX_CURVE_POINTS = 2000  # per training metric: longer curves are thinned evenly
 RECENT_MATCHES = 20
@@ -69,7 +69,7 @@ def _row_dict(row, rank: int) -> dict[str, Any]:
 def leaderboard(session: Session) -> list[dict[str, Any]]:
     """Active snapshots by conservative rating (`mu - 3 sigma`), best first, with bar positions.
 
-    Rows come from the league core's `league.leaderboard.leaderboard`. `bar` places
+    Rows come from the league core's `league.core.leaderboard.leaderboard`. `bar` places
     mu - 3 sigma (`lo`), mu and mu + 3 sigma on one 0-100 scale shared by all rows.
     """
     rows = []
@@ -123,7 +123,7 @@ def head_to_head(session: Session) -> dict[str, Any]:
     """The win matrix of active snapshots in rank order, pairs listed once from the better-ranked side.
 
     Returns `{"names", "ids", "cells": [[row, col, wins, draws, losses], ...]}` with row < col,
-    from the league core's `league.leaderboard.head_to_head_matrix`.
+    from the league core's `league.core.leaderboard.head_to_head_matrix`.
     """
     matrix = head_to_head_matrix(session)
     index = {snapshot_id: i for i, snapshot_id in enumerate(matrix.ids)}
@@ -151,7 +151,7 @@ def opponent(session: Session, snapshot_id: int) -> dict[str, Any] | None:
 def rating_history(session: Session, snapshot_id: int) -> dict[str, list]:
     """mu and sigma after each rated game (from the prior on), with game numbers, times and matches.
 
-    Rows come from the league core's `league.leaderboard.rating_history`.
+    Rows come from the league core's `league.core.leaderboard.rating_history`.
     """
     changes = core_rating_history(session, snapshot_id, limit=100_000)
     history: dict[str, list] = {"games": [], "time": [], "mu": [], "sigma": [], "match": []}
@@ -278,7 +278,7 @@ def match(session: Session, match_id: int) -> dict[str, Any] | None:
 
 
 def game_record(session: Session, game_id: int) -> dict[str, Any] | None:
-    """The stored replay record of a game (as `league.matches` stores it), or None."""
+    """The stored replay record of a game (as `league.core.matches` stores it), or None."""
     data = session.scalar(select(GameRecord.data).where(GameRecord.game_id == game_id))
     return None if data is None else decompress_record(data)
 

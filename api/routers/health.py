@@ -11,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from api.deps import SessionDep
 from api.errors import ErrorBody
+from league.core.game import GAME_VERSION
 
 router = APIRouter(prefix="/api", tags=["health"])
 
@@ -29,8 +30,6 @@ class Health(BaseModel):
 )
 def health(session: SessionDep):
     """Whether the server and its database are up, the schema revision and the game version."""
-    from league.hockey import GAME_VERSION
-
     try:
         session.execute(text("SELECT 1"))
         revision = MigrationContext.configure(session.connection()).get_current_revision()

@@ -18,9 +18,9 @@ from api.deps import SessionDep, SettingsDep, WorkerDep
 from api.errors import AUTH_RESPONSES, ERROR_RESPONSES
 from api.params import IdPath
 from api.read_cache import invalidates_reads
-from league import jobs
-from league.matches import get_match
-from league.schemas import (
+from league.core import jobs
+from league.core.matches import get_match
+from league.core.schemas import (
     MAX_GAMES_PER_MATCH,
     GameReport,
     JobAssignment,

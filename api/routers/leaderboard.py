@@ -11,9 +11,9 @@ from pydantic_core import to_json
 from api.deps import SessionDep
 from api.errors import ERROR_RESPONSES
 from api.params import MAX_ID
-from league import leaderboard as ratings
-from league.schemas import HeadToHead, LeaderboardRow
-from league.snapshots import get_snapshot
+from league.core import leaderboard as ratings
+from league.core.schemas import HeadToHead, LeaderboardRow
+from league.core.snapshots import get_snapshot
 
 router = APIRouter(prefix="/api", tags=["ratings"], responses=ERROR_RESPONSES)
 

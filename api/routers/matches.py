@@ -10,9 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.deps import AdminDep, SessionDep, SettingsDep
 from api.errors import AUTH_RESPONSES, ERROR_RESPONSES
 from api.params import MAX_ID, IdPath, Limit, Offset
-from league import matches
-from league.matchmaking import create_match
-from league.schemas import GameInfo, JobState, MatchDetail, MatchSummary, Page
+from league.core import matches
+from league.core.matchmaking import create_match
+from league.core.schemas import GameInfo, JobState, MatchDetail, MatchSummary, Page
 
 router = APIRouter(prefix="/api", tags=["matches"], responses=ERROR_RESPONSES)
 

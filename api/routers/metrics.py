@@ -10,8 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from api.deps import SessionDep, TrainerDep
 from api.errors import AUTH_RESPONSES, ERROR_RESPONSES
 from api.params import MAX_ID, NAME_PATTERN
-from league import metrics
-from league.schemas import MetricBatch, MetricPoint
+from league.core import metrics
+from league.core.schemas import MetricBatch, MetricPoint
 
 router = APIRouter(prefix="/api/agents", tags=["metrics"], responses=ERROR_RESPONSES)
 

@@ -18,10 +18,10 @@ from api.errors import AUTH_RESPONSES, ERROR_RESPONSES, UPLOAD_RESPONSES
 from api.params import MAX_ID, NAME_PATTERN, IdPath, Limit, NameQuery, Offset
 from api.read_cache import invalidates_reads
 from api.uploads import iter_upload, read_capped, validate_weights
-from league import leaderboard as ratings
-from league import snapshots
-from league.sampling import sample_opponents
-from league.schemas import OpponentChoice, Page, RatingChangeInfo, SnapshotInfo, SnapshotKind
+from league.core import leaderboard as ratings
+from league.core import snapshots
+from league.core.sampling import sample_opponents
+from league.core.schemas import OpponentChoice, Page, RatingChangeInfo, SnapshotInfo, SnapshotKind
 
 router = APIRouter(prefix="/api/opponents", tags=["opponents"], responses=ERROR_RESPONSES)
 

@@ -10,8 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.deps import AdminDep, SessionDep
 from api.errors import AUTH_RESPONSES, ERROR_RESPONSES
 from api.params import NAME_PATTERN, IdPath
-from league import tokens
-from league.schemas import NewToken, Role, TokenInfo
+from league.core import tokens
+from league.core.schemas import NewToken, Role, TokenInfo
 
 router = APIRouter(prefix="/api/tokens", tags=["tokens"], responses={**ERROR_RESPONSES, **AUTH_RESPONSES})
 

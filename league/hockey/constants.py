@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import operator
+from ctypes import c_float
 from enum import IntEnum
 
 
@@ -73,3 +74,8 @@ def parse_mode(mode: object) -> Mode:
             pass
     names = ", ".join(f"{m.name} ({m.value})" for m in Mode)
     raise ValueError(f"unknown hockey mode {mode!r}: expected one of {names}")
+
+
+def f32(value: float) -> float:
+    """`value` rounded to the nearest float32, as a Python float."""
+    return c_float(value).value

@@ -9,7 +9,6 @@ float64 operation followed by rounding to float32 gives the correctly rounded fl
 from __future__ import annotations
 
 import math
-from ctypes import c_float
 
 import Box2D
 
@@ -24,13 +23,8 @@ from .constants import (
     TORQUEMULTIPLIER,
     ZONE,
     H,
+    f32,
 )
-
-
-def f32(value: float) -> float:
-    """`value` rounded to the nearest float32, as a Python float."""
-    return c_float(value).value
-
 
 _TIME_STEP_F32 = f32(TIME_STEP)
 _LEFT_LIMIT = CENTER_X - 210 / SCALE

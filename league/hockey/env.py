@@ -35,9 +35,9 @@ from .constants import (
     H,
     Mode,
     W,
+    f32,
     parse_mode,
 )
-from .controls import f32
 from .world import ContactListener, create_player, create_puck, create_rink
 
 _CLOSENESS_MAX_DIST = 250.0 / SCALE

@@ -1,4 +1,4 @@
-"""Recorded games: a compact, versioned, JSON-serialisable record, and its exact replay.
+"""Recorded games: a compact, versioned, JSON-serialisable record (replayed by `league.hockey.replay`).
 
 A record holds the game's settings (mode, keep mode, seed, starting side), the actions as
 applied (clipped, float32) and, per frame, the positions and angles of both players and the
@@ -12,17 +12,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .constants import Mode, parse_mode
-from .controls import f32
+from .constants import f32, parse_mode
+from .version import GAME_VERSION
 
 RECORD_FORMAT = "hockey-game-record"
 RECORD_VERSION = 1
-
-
-def _game_version() -> str:
-    from . import GAME_VERSION
-
-    return GAME_VERSION
 
 
 def _short(values) -> list[float]:
@@ -37,7 +31,7 @@ class GameRecorder:
         self.header = {
             "format": RECORD_FORMAT,
             "version": RECORD_VERSION,
-            "game_version": _game_version(),
+            "game_version": GAME_VERSION,
             "mode": int(env.mode),
             "keep_mode": bool(env.keep_mode),
             "seed": int(seed),
@@ -70,94 +64,49 @@ class GameRecorder:
         }
 
 
-def record_game(policy_one, policy_two, seed: int, one_starting: bool = True, *,
-                mode: Mode | int | str = Mode.NORMAL) -> dict[str, Any]:
-    """Play one game between two batched policies and return its record."""
-    from .batch import play_games
-
-    return play_games(policy_one, policy_two, [seed], [one_starting], mode=mode, record=True)[0].record
-
-
-def _fail(message: str) -> None:
+def invalid_record(message: str) -> None:
     raise ValueError(f"invalid game record: {message}")
 
 
 def _check_rows(name: str, rows: Any, count: int, width: int) -> None:
     if not isinstance(rows, list) or len(rows) != count:
-        _fail(f"{name} must be a list of {count} entries, got {len(rows) if isinstance(rows, list) else type(rows).__name__}")
+        invalid_record(f"{name} must be a list of {count} entries, got {len(rows) if isinstance(rows, list) else type(rows).__name__}")
     for k, row in enumerate(rows):
         if (not isinstance(row, list) or len(row) != width
                 or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in row)):
-            _fail(f"{name}[{k}] must be {width} finite numbers, got {row!r}")
+            invalid_record(f"{name}[{k}] must be {width} finite numbers, got {row!r}")
 
 
 def validate_record(record: Any) -> None:
     """Raise ValueError with a clear message unless `record` is a well-formed record of this game."""
     if not isinstance(record, dict):
-        _fail(f"expected a JSON object, got {type(record).__name__}")
+        invalid_record(f"expected a JSON object, got {type(record).__name__}")
     if record.get("format") != RECORD_FORMAT:
-        _fail(f"format must be {RECORD_FORMAT!r}, got {record.get('format')!r}")
+        invalid_record(f"format must be {RECORD_FORMAT!r}, got {record.get('format')!r}")
     if record.get("version") != RECORD_VERSION:
-        _fail(f"record version {record.get('version')!r} is not supported (this code reads version {RECORD_VERSION})")
-    if record.get("game_version") != _game_version():
-        _fail(f"recorded with game version {record.get('game_version')!r}; this game is {_game_version()!r}"
+        invalid_record(f"record version {record.get('version')!r} is not supported (this code reads version {RECORD_VERSION})")
+    if record.get("game_version") != GAME_VERSION:
+        invalid_record(f"recorded with game version {record.get('game_version')!r}; this game is {GAME_VERSION!r}"
               " and would not replay it exactly")
     try:
         parse_mode(record.get("mode"))
     except ValueError as error:
-        _fail(str(error))
+        invalid_record(str(error))
     for key, kind in (("keep_mode", bool), ("one_starting", bool), ("seed", int), ("length", int), ("winner", int)):
         value = record.get(key)
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            _fail(f"{key} must be {kind.__name__}, got {value!r}")
+            invalid_record(f"{key} must be {kind.__name__}, got {value!r}")
     length = record["length"]
     if length < 1:
-        _fail(f"length must be at least 1, got {length}")
+        invalid_record(f"length must be at least 1, got {length}")
     if record["winner"] not in (-1, 0, 1):
-        _fail(f"winner must be -1, 0 or 1, got {record['winner']!r}")
+        invalid_record(f"winner must be -1, 0 or 1, got {record['winner']!r}")
     expected_reason = "goal" if record["winner"] != 0 else "time_limit"
     if record.get("end_reason") != expected_reason:
-        _fail(f"end_reason must be {expected_reason!r} for winner {record['winner']}, got {record.get('end_reason')!r}")
+        invalid_record(f"end_reason must be {expected_reason!r} for winner {record['winner']}, got {record.get('end_reason')!r}")
     _check_rows("actions", record.get("actions"), length, 8 if record["keep_mode"] else 6)
     frames = record.get("frames")
     if not isinstance(frames, dict):
-        _fail("frames must be an object with player_one, player_two, puck and keep")
+        invalid_record("frames must be an object with player_one, player_two, puck and keep")
     for name, width in (("player_one", 3), ("player_two", 3), ("puck", 2), ("keep", 2)):
         _check_rows(f"frames.{name}", frames.get(name), length + 1, width)
-
-
-def replay(record: dict[str, Any], *, check: bool = True) -> dict[str, Any]:
-    """Play a record's actions again from its seed; returns the replayed game's record.
-
-    With `check`, a replay that differs from the record in any frame, its length or its winner
-    raises ValueError naming the first difference.
-    """
-    from .env import HockeyEnv
-
-    validate_record(record)
-    env = HockeyEnv(keep_mode=record["keep_mode"], mode=record["mode"])
-    env.reset(one_starting=record["one_starting"], seed=record["seed"])
-    recorder = GameRecorder(env, seed=record["seed"], one_starting=record["one_starting"])
-    for step, action in enumerate(record["actions"]):
-        if env.done:
-            _fail(f"the game ended after {step} steps but the record has {record['length']}")
-        applied = [f32(value) for value in action]
-        env._advance(applied)
-        recorder.add_step(env, applied)
-    if not env.done:
-        _fail(f"the game has not ended after the record's {record['length']} actions")
-    replayed = recorder.finish(env)
-    env.close()
-    if check:
-        _compare(record, replayed)
-    return replayed
-
-
-def _compare(record: dict[str, Any], replayed: dict[str, Any]) -> None:
-    for name in ("player_one", "player_two", "puck", "keep"):
-        for k, (a, b) in enumerate(zip(record["frames"][name], replayed["frames"][name], strict=True)):
-            if [f32(v) for v in a] != [f32(v) for v in b]:
-                raise ValueError(f"record does not replay: frames.{name}[{k}] is {a}, replay gives {b}")
-    for key in ("length", "winner", "end_reason"):
-        if record[key] != replayed[key]:
-            raise ValueError(f"record does not replay: {key} is {record[key]!r}, replay gives {replayed[key]!r}")

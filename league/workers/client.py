@@ -26,6 +26,8 @@ from urllib.parse import quote
 
 import httpx
 
+from league.hockey.version import GAME_VERSION
+
 USER_AGENT = "hockey-league-worker/1"
 DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=30.0, write=60.0, pool=5.0)
 
@@ -249,7 +251,7 @@ class LeagueClient:
                 f"{self.base_url} has no /api/health: is it a league server?", status_code=404
             ) from None
         if game_version is None:
-            from league.hockey import GAME_VERSION as game_version
+            game_version = GAME_VERSION
         theirs = health.get("game_version")
         if theirs is None:
             raise IncompatibleServer(f"{self.base_url}/api/health names no game_version: not a league server?")

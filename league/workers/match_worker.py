@@ -1,4 +1,4 @@
-"""`league match-worker`: claim match jobs from a league server, play them, report the results.
+"""The match worker: claim match jobs from a league server, play them, report the results.
 
 The loop: claim a job; download both snapshots' weights (cached by sha256); play the job's games
 with the game's batched play while a background thread heartbeats the lease; post the result
@@ -16,36 +16,26 @@ with the game's batched play while a background thread heartbeats the lease; pos
 
 from __future__ import annotations
 
-import argparse
 import os
-import signal
-import socket
-import sys
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-from league.cli import CommandError
 from league.workers.client import (
-    AuthenticationError,
     Conflict,
-    IncompatibleServer,
     LeagueClient,
     LeagueClientError,
     NotFound,
     PermissionDenied,
     RequestRejected,
-    RetryPolicy,
     ServerError,
     ServerUnreachable,
 )
-from league.workers.display import ProgressLog
 from league.workers.policies import PolicyLoader
-from league.workers.weights_cache import WeightsCache, WeightsMismatch
+from league.workers.weights_cache import WeightsMismatch
 
 TRANSIENT = (ServerUnreachable, ServerError)
 
@@ -298,96 +288,3 @@ def _summary(games: list[dict], job: dict) -> str:
         forfeits += game.get("end_reason") == "forfeit"
     text = f"{len(games)} games, a's W-D-L {wins}-{draws}-{losses}"
     return text + (f", {forfeits} forfeited" if forfeits else "")
-
-
-# -- the command ---------------------------------------------------------------------------------
-
-
-def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--server", default=os.environ.get("LEAGUE_SERVER_URL"),
-                        help="league server URL, e.g. http://127.0.0.1:8000 (env LEAGUE_SERVER_URL)")
-    parser.add_argument("--token", default=os.environ.get("LEAGUE_TOKEN"),
-                        help="worker bearer token (env LEAGUE_TOKEN); `league token create --role worker`")
-    parser.add_argument("--name", default=f"{socket.gethostname()}-{os.getpid()}",
-                        help="worker name shown on the server (default: host-pid)")
-    parser.add_argument("--cache-dir", type=Path, default=None,
-                        help="weights cache directory (default: $LEAGUE_DATA_DIR/weights-cache)")
-    parser.add_argument("--poll-interval", type=float, default=2.0, help="seconds between claims when idle")
-    parser.add_argument("--connect-timeout", type=float, default=15.0,
-                        help="seconds to wait for the server at start-up before giving up")
-    parser.add_argument("--max-jobs", type=int, default=None, help="stop after this many jobs")
-    parser.add_argument("--idle-exit", type=float, default=None,
-                        help="stop after this many seconds without a job (default: never)")
-    parser.add_argument("--no-record", action="store_true", help="do not upload game records for replay")
-    parser.add_argument("--threads", type=int, default=1, help="torch threads for Dreamer policies")
-
-
-def _connect(client: LeagueClient, timeout: float) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return client.check_compatible()
-        except TRANSIENT as error:
-            if time.monotonic() >= deadline:
-                raise CommandError(f"cannot reach the league server: {error}") from None
-            time.sleep(1.0)
-
-
-def run(args: argparse.Namespace) -> int:
-    if not args.server:
-        raise CommandError("no server given: pass --server URL or set LEAGUE_SERVER_URL")
-    if not args.token:
-        raise CommandError("no token given: pass --token T or set LEAGUE_TOKEN "
-                           "(make one with `league token create --role worker`)")
-    for flag, value in (("--poll-interval", args.poll_interval), ("--connect-timeout", args.connect_timeout)):
-        if value < 0:
-            raise CommandError(f"{flag} must not be negative, got {value}")
-    if args.max_jobs is not None and args.max_jobs < 1:
-        raise CommandError(f"--max-jobs must be at least 1, got {args.max_jobs}")
-    try:
-        client = LeagueClient(args.server, args.token, retry=RetryPolicy(attempts=3))
-    except ValueError as error:
-        raise CommandError(str(error)) from None
-    cache = WeightsCache(args.cache_dir or default_cache_dir(), client.opponent_weights)
-    loader = PolicyLoader(cache, threads=args.threads)
-    progress = ProgressLog("games played", "game")  # a line per job off a terminal, a counter on one
-    worker = MatchWorker(client, args.name, loader, poll_interval=args.poll_interval,
-                         max_jobs=args.max_jobs, idle_exit=args.idle_exit, record=not args.no_record,
-                         log=progress.say, on_games=progress.advance)
-
-    def on_signal(signum: int, _frame: Any) -> None:
-        if worker.stop_requested.is_set():
-            raise KeyboardInterrupt  # second signal: abandon the job now
-        worker.log(f"{signal.Signals(signum).name}: finishing the current job, then stopping")
-        worker.stop_requested.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    try:
-        health = _connect(client, args.connect_timeout)
-        worker.log(f"server {client.base_url} answers (game {health.get('game_version')}); "
-                   f"claiming jobs as {args.name}, weights cache {cache.directory}")
-        stats = worker.run()
-    except IncompatibleServer as error:
-        raise CommandError(str(error)) from None
-    except (AuthenticationError, PermissionDenied) as error:
-        raise CommandError(f"the server refused this worker: {error}") from None
-    except RequestRejected as error:
-        raise CommandError(f"the server rejected a request: {error}") from None
-    except KeyboardInterrupt:
-        worker.log("stopped at once; the current job goes back to the queue and will be played again")
-        return 130
-    finally:
-        client.close()
-        progress.close()
-    elapsed = time.monotonic() - stats.started
-    worker.log(f"stopped: {stats.jobs} jobs, {stats.games} games in {elapsed:.0f} s"
-               + (f", {stats.lost_leases} leases lost" if stats.lost_leases else "")
-               + (f", {stats.abandoned} jobs given up" if stats.abandoned else ""))
-    return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    from league.cli import main
-
-    sys.exit(main(["match-worker", *sys.argv[1:]]))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any
 
-from league.schemas import JobAssignment, SnapshotRef
+from league.core.schemas import JobAssignment, SnapshotRef
 from league.workers.weights_cache import WeightsCache
 
 
@@ -26,7 +26,7 @@ class PolicyLoader:
         self._torch_ready = False
 
     def load(self, ref: SnapshotRef | dict) -> Any:
-        from league.runner import load_snapshot_policy
+        from league.workers.runner import load_snapshot_policy
 
         ref = ref if isinstance(ref, SnapshotRef) else SnapshotRef.model_validate(ref)
         if ref.kind != "dreamer":
@@ -51,7 +51,7 @@ class PolicyLoader:
 
     def play_job(self, job: dict, *, record: bool = True) -> dict:
         """Play a claimed job's games with the league's match runner; the JSON result to post."""
-        from league.runner import play_job
+        from league.workers.runner import play_job
 
         result = play_job(JobAssignment.model_validate(job), self.load, record=record)
         return result.model_dump(mode="json")

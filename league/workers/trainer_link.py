@@ -1,6 +1,6 @@
 """The training loop's connection to a league server (`league train --server URL --token T`).
 
-`connect(args, ...)` checks the server and the token and returns a `TrainerLink`;
+`league train --server` checks the server and the token and makes a `TrainerLink`;
 `link.attach(trainer)` connects an `agents.training.trainer.Trainer`:
 
 - its self-play pool becomes a `ServerOpponentSource`: opponents are drawn from
@@ -11,30 +11,22 @@
   passed since the last registration (identical weights are stored once by the server);
 - the lines of its `metrics.jsonl` are posted in batches to `/api/agents/{agent}/metrics`.
 
-Network trouble is logged and retried later; it never raises into the training loop. Expected
-failures at start-up (unreachable server, wrong token, other game version) raise `CommandError`.
+Network trouble is logged and retried later; it never raises into the training loop.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
-import os
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from agents.opponents.self_play import SelfPlayManager
-from league.cli import CommandError
 from league.workers.client import (
-    AuthenticationError,
-    IncompatibleServer,
     LeagueClient,
     LeagueClientError,
-    PermissionDenied,
-    RetryPolicy,
     ServerError,
     ServerUnreachable,
 )
@@ -42,22 +34,6 @@ from league.workers.policies import PolicyLoader
 from league.workers.weights_cache import WeightsCache
 
 TRANSIENT = (ServerUnreachable, ServerError)
-
-
-def add_server_arguments(parser: argparse.ArgumentParser) -> None:
-    """The `league train` options for a league server (all optional: without --server it trains alone)."""
-    group = parser.add_argument_group("league server (optional)")
-    group.add_argument("--server", default=os.environ.get("LEAGUE_SERVER_URL"),
-                       help="league server URL: register checkpoints, sample opponents, post metrics "
-                            "(env LEAGUE_SERVER_URL)")
-    group.add_argument("--token", default=os.environ.get("LEAGUE_TOKEN"),
-                       help="trainer bearer token (env LEAGUE_TOKEN); `league token create --role trainer`")
-    group.add_argument("--register-every", type=int, default=5000,
-                       help="register a checkpoint as a new opponent every N environment steps (default: 5000)")
-    group.add_argument("--agent-name", default=None,
-                       help="lineage name of this run's snapshots on the server (default: the run's name)")
-    group.add_argument("--sample-strategy", default="pfsp_hard", choices=["pfsp_hard", "pfsp_even", "uniform"],
-                       help="how the server picks opponents (default: pfsp_hard)")
 
 
 def _log(message: str) -> None:
@@ -257,39 +233,3 @@ class TrainerLink:
     def close(self) -> None:
         self.metrics.poll(force=True)
         self.client.close()
-
-
-def connect(args: argparse.Namespace, *, run_name: str, run_dir: Path) -> TrainerLink | None:
-    """A `TrainerLink` when `--server` was given (None otherwise), after checking the server.
-
-    Raises `CommandError` with a clear message for a bad URL, a missing or refused token, an
-    unreachable server or one that plays another game version.
-    """
-    if not getattr(args, "server", None):
-        return None
-    if not args.token:
-        raise CommandError("--server needs a token: pass --token T or set LEAGUE_TOKEN "
-                           "(make one with `league token create --role trainer`)")
-    if args.register_every < 1:
-        raise CommandError(f"--register-every must be at least 1, got {args.register_every}")
-    try:
-        client = LeagueClient(args.server, args.token, retry=RetryPolicy(attempts=3, max_delay=4.0))
-    except ValueError as error:
-        raise CommandError(str(error)) from None
-    try:
-        client.check_compatible()
-    except (ServerUnreachable, ServerError) as error:
-        raise CommandError(f"cannot reach the league server: {error}") from None
-    except IncompatibleServer as error:
-        raise CommandError(str(error)) from None
-    agent = args.agent_name or run_name
-    link = TrainerLink(client, agent, run_dir / "opponent-cache", register_every=args.register_every,
-                       strategy=args.sample_strategy)
-    try:  # a cheap authenticated call, so a wrong token fails now rather than at the first checkpoint
-        client.post_metrics(agent, [])
-    except (AuthenticationError, PermissionDenied) as error:
-        client.close()
-        raise CommandError(f"the server refused this trainer: {error}") from None
-    except LeagueClientError:
-        pass  # the metrics endpoint may refuse an empty batch: the token was accepted before that
-    return link

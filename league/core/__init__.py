@@ -1,0 +1,1 @@
+"""The league core: the only code that opens the database (models, jobs, ratings, reads)."""

@@ -1,0 +1,216 @@
+"""Match jobs: claim with a lease, heartbeat, report the result or release the job, re-queue
+expired leases.
+
+A job is a `Match` row: queued -> leased (to one worker, until a time) -> done, or failed
+after `max_attempts` leases ran out. Claiming first re-queues expired leases and tops the
+queue up by matchmaking, so the queue never runs dry while the pool has two members.
+Reporting is idempotent: the same result from the same worker counts once; a result for a
+job that is not leased to the reporting worker is refused, as is one that does not fit the
+job's games. A late result is accepted when its lease ran out and the job went back to the
+queue but nobody has claimed it since (a re-queued job keeps its last lease id and worker
+until the next claim), so finished work is not thrown away. Every refusal leaves the
+database unchanged.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from league.core.db import write_transaction
+from league.core.errors import Conflict, InvalidInput
+from league.core.matches import load_match, to_summary
+from league.core.matchmaking import top_up_queue
+from league.core.models import Game, Match, Snapshot, Worker, utcnow
+from league.core.results import check_games, parse_result, record_result, result_digest
+from league.core.schemas import (
+    JobAssignment,
+    MatchResult,
+    MatchSummary,
+    PlannedGame,
+    ReportOutcome,
+    SnapshotRef,
+    WorkerInfo,
+)
+from league.core.settings import Settings
+from league.core.snapshots import NAME_MAX
+
+
+def _check_worker(worker: str) -> str:
+    if not isinstance(worker, str) or not worker.strip() or len(worker) > NAME_MAX:
+        raise InvalidInput(f"worker name must be 1 to {NAME_MAX} characters")
+    return worker.strip()
+
+
+def touch_worker(session: Session, worker: str, now: datetime, *, jobs_done: int = 0) -> None:
+    """Note that `worker` was heard from (inside the caller's write transaction)."""
+    row = session.get(Worker, worker, with_for_update=True)
+    if row is None:
+        session.add(Worker(name=worker, first_seen_at=now, last_seen_at=now, jobs_done=jobs_done))
+    else:
+        row.last_seen_at = max(row.last_seen_at, now)
+        row.jobs_done += jobs_done
+
+
+def expire_leases(session: Session, now: datetime, max_attempts: int) -> int:
+    """Inside a write transaction: put jobs whose lease ran out back in the queue (or fail them).
+
+    A re-queued job keeps its last `lease_id` and `worker` (for a late result) until claimed again.
+    """
+    expired = list(session.scalars(
+        select(Match).where(Match.state == "leased", Match.lease_expires_at < now).with_for_update()))
+    for match in expired:
+        if match.attempts >= max_attempts:
+            match.state, match.finished_at = "failed", now
+            match.error = f"lease expired {match.attempts} times (last worker {match.worker!r})"
+            match.worker = match.lease_id = None
+        else:
+            match.state = "queued"
+        match.lease_expires_at = None
+    return len(expired)
+
+
+def requeue_expired(session: Session, settings: Settings | None = None, now: datetime | None = None) -> int:
+    """Re-queue every job whose lease has expired; returns how many."""
+    with write_transaction(session):
+        return expire_leases(session, now or utcnow(), (settings or Settings()).max_attempts)
+
+
+def _snapshot_ref(snapshot: Snapshot) -> SnapshotRef:
+    return SnapshotRef(id=snapshot.id, name=snapshot.name, kind=snapshot.kind, sha256=snapshot.weights_sha256,
+                       config=snapshot.config)
+
+
+def _assignment(session: Session, match: Match) -> JobAssignment:
+    games = session.scalars(select(Game).where(Game.match_id == match.id).order_by(Game.index))
+    return JobAssignment(
+        job_id=match.id, lease_id=match.lease_id, attempt=match.attempts, worker=match.worker,
+        lease_expires_at=match.lease_expires_at,
+        snapshot_a=_snapshot_ref(session.get(Snapshot, match.snapshot_a_id)),
+        snapshot_b=_snapshot_ref(session.get(Snapshot, match.snapshot_b_id)),
+        games=[PlannedGame(index=g.index, seed=g.seed, one_starting=g.one_starting,
+                           a_is_player_one=g.a_is_player_one) for g in games],
+    )
+
+
+def claim_job(session: Session, worker: str, *, settings: Settings | None = None, now: datetime | None = None,
+              rng: random.Random | None = None) -> JobAssignment | None:
+    """Lease the oldest queued job to `worker` for `settings.lease_seconds`; None if there is none.
+
+    Expired leases are re-queued and the queue is topped up by matchmaking first.
+    """
+    worker, settings, now = _check_worker(worker), settings or Settings(), now or utcnow()
+    with write_transaction(session):
+        touch_worker(session, worker, now)
+        expire_leases(session, now, settings.max_attempts)
+        top_up_queue(session, settings, rng)
+        match = session.scalar(select(Match).where(Match.state == "queued").order_by(Match.id).limit(1)
+                               .with_for_update(skip_locked=True))
+        if match is None:
+            return None
+        match.state, match.worker, match.lease_id = "leased", worker, uuid.uuid4().hex
+        match.attempts += 1
+        match.started_at, match.lease_expires_at = now, now + timedelta(seconds=settings.lease_seconds)
+        return _assignment(session, match)
+
+
+def _late_result(match: Match, worker: str, lease_id: str | None) -> bool:
+    """True for a result under the last lease of a job that was re-queued and not claimed since."""
+    return (match.state == "queued" and lease_id is not None and lease_id == match.lease_id
+            and match.worker == worker)
+
+
+def _leased_to(match: Match, worker: str, lease_id: str | None) -> None:
+    if match.state != "leased" or match.worker != worker:
+        holder = f"leased to {match.worker!r}" if match.state == "leased" else match.state
+        raise Conflict(f"job {match.id} is not leased to worker {worker!r} (it is {holder})")
+    if lease_id is not None and lease_id != match.lease_id:
+        raise Conflict(f"job {match.id}: lease {lease_id} has ended; the job was leased again")
+
+
+def heartbeat(session: Session, job_id: int, worker: str, *, lease_id: str | None = None,
+              settings: Settings | None = None, now: datetime | None = None) -> JobAssignment:
+    """Extend the lease of a job `worker` holds by `settings.lease_seconds` from now.
+
+    A lease that expired but has not been re-queued yet is extended too. Raises `NotFound`
+    for an unknown job, `Conflict` when the job is not (or no longer) leased to `worker`.
+    """
+    worker, settings, now = _check_worker(worker), settings or Settings(), now or utcnow()
+    with write_transaction(session):
+        match = load_match(session, job_id, for_update=True)
+        _leased_to(match, worker, lease_id)
+        touch_worker(session, worker, now)
+        match.lease_expires_at = now + timedelta(seconds=settings.lease_seconds)
+        return _assignment(session, match)
+
+
+def report_result(session: Session, job_id: int, worker: str, result: MatchResult | dict, *,
+                  lease_id: str | None = None, now: datetime | None = None) -> ReportOutcome:
+    """Record the result of a job leased to `worker` and rate its games.
+
+    The same result reported again by the same worker is not counted twice: the outcome says
+    `duplicate=True`. A late result (the lease ran out, the job was re-queued, nobody claimed
+    it since) is accepted when it carries that last `lease_id`. Raises `NotFound` for an
+    unknown job; `Conflict` when the job is not leased to `worker` (never was, or re-claimed
+    since by another worker) or was already finished with a different result; `InvalidInput` when the games
+    do not fit the job (wrong number, indices, inconsistent winner and end reason, a record
+    for another seed).
+    """
+    worker, now = _check_worker(worker), now or utcnow()
+    result = parse_result(result)
+    digest = result_digest(result)
+    with write_transaction(session):
+        match = load_match(session, job_id, for_update=True)
+        if match.state == "done" and match.worker == worker and match.result_digest == digest:
+            return ReportOutcome(job_id=match.id, duplicate=True, match=to_summary(session, match))
+        if match.state == "done":
+            raise Conflict(f"job {match.id} has been reported already (by {match.worker!r})")
+        if not _late_result(match, worker, lease_id):
+            _leased_to(match, worker, lease_id)
+        games = list(session.scalars(select(Game).where(Game.match_id == match.id).order_by(Game.index)))
+        reports = check_games(match, games, result)
+        record_result(session, match, reports, now)
+        match.state, match.result_digest, match.finished_at, match.lease_expires_at = "done", digest, now, None
+        match.error = "; ".join(f"game {r.index}: {r.error}" for r in reports if r.error)[:2000]
+        touch_worker(session, worker, now, jobs_done=1)
+        return ReportOutcome(job_id=match.id, duplicate=False, match=to_summary(session, match))
+
+
+def release_job(session: Session, job_id: int, worker: str, *, lease_id: str,
+                now: datetime | None = None) -> MatchSummary:
+    """Give a job `worker` holds back to the queue at once (the worker cannot play it).
+
+    The attempt does not count towards `max_attempts`, and the released lease accepts no late
+    result. Raises `NotFound` for an unknown job, `Conflict` when the job is not leased to
+    `worker` under `lease_id`.
+    """
+    worker, now = _check_worker(worker), now or utcnow()
+    if not isinstance(lease_id, str) or not lease_id:
+        raise InvalidInput("releasing a job needs the lease id its claim returned")
+    with write_transaction(session):
+        match = load_match(session, job_id, for_update=True)
+        _leased_to(match, worker, lease_id)
+        touch_worker(session, worker, now)
+        match.state, match.attempts = "queued", max(0, match.attempts - 1)
+        match.worker = match.lease_id = match.lease_expires_at = None
+        return to_summary(session, match)
+
+
+def job_counts(session: Session) -> dict[str, int]:
+    """Number of jobs in each state (every state present, zeros included)."""
+    counts = dict.fromkeys(("queued", "leased", "done", "failed"), 0)
+    counts.update(session.execute(select(Match.state, func.count()).group_by(Match.state)).all())
+    return counts
+
+
+def workers_seen(session: Session, *, within_seconds: float = 60.0, now: datetime | None = None
+                 ) -> list[WorkerInfo]:
+    """Workers heard from in the last `within_seconds`, most recent first."""
+    since = (now or utcnow()) - timedelta(seconds=within_seconds)
+    rows = session.scalars(select(Worker).where(Worker.last_seen_at >= since).order_by(Worker.last_seen_at.desc()))
+    return [WorkerInfo(name=w.name, first_seen_at=w.first_seen_at, last_seen_at=w.last_seen_at,
+                       jobs_done=w.jobs_done) for w in rows]

@@ -1,0 +1,107 @@
+"""Choosing who plays whom, as pure functions over ratings (no database).
+
+The planner adds one match at a time, counting the matches it has already planned:
+
+1. Placement first: a snapshot with fewer than `placement_games` games (played or planned)
+   plays the weak basic opponent, then the strong one, then its nearest neighbours by
+   TrueSkill match quality. A new snapshot gets a rough place quickly and from anchored games.
+2. Otherwise the snapshot whose rating says least (largest sigma, weighted up when it has
+   played fewer games than the pool's average, down for every match it already has waiting)
+   is the focus; its opponent is the one that maximises TrueSkill match quality times the
+   pair's combined uncertainty. Close, uncertain pairs teach the ranking the most; the
+   games-deficit weight keeps every snapshot playing, the top and bottom included.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+
+import numpy as np
+
+from league.core.rating import BETA
+
+
+@dataclass
+class Candidate:
+    """A pool member as matchmaking sees it; `pending` counts its queued or running matches."""
+
+    id: int
+    mu: float
+    sigma: float
+    games: int
+    pending: int = 0
+    kind: str = "dreamer"
+
+
+@dataclass(frozen=True)
+class Pairing:
+    a_id: int
+    b_id: int
+    reason: str  # "placement" or "rating"
+
+
+@dataclass(frozen=True)
+class GamePlan:
+    index: int
+    seed: int
+    one_starting: bool
+    a_is_player_one: bool
+
+
+def plan_pairings(candidates: list[Candidate], n: int, *, games_per_match: int, placement_games: int,
+                  rng: random.Random) -> list[Pairing]:
+    """Choose `n` pairings among `candidates` (their `pending` counts are updated as planned)."""
+    if len(candidates) < 2 or n <= 0:
+        return []
+    anchors = [i for i, c in enumerate(candidates) if c.kind in ("basic_weak", "basic_strong")]
+    mus = np.array([c.mu for c in candidates])
+    sigmas = np.array([c.sigma for c in candidates])
+    value = pair_values(mus, sigmas)
+    plans = []
+    for _ in range(n):
+        pending = np.array([c.pending for c in candidates], dtype=float)
+        games = np.array([c.games for c in candidates], dtype=float) + pending * games_per_match
+        jitter = np.array([rng.random() for _ in candidates]) * 1e-9
+        newcomers = [i for i, c in enumerate(candidates) if c.kind == "dreamer" and games[i] < placement_games]
+        if newcomers:
+            focus = min(newcomers, key=lambda i: games[i] + jitter[i])
+            opponents = [i for i in anchors if i != focus] if games[focus] < games_per_match else []
+            if not opponents:
+                opponents = [i for i in range(len(candidates)) if i != focus]
+            opponent = max(opponents, key=lambda i: value[focus, i] + jitter[i])
+            reason = "placement"
+        else:
+            coverage = np.sqrt((games.mean() + 1) / (games + 1)) / (1 + pending)
+            weighted = value * np.outer(coverage, coverage) + np.add.outer(jitter, jitter)
+            focus, opponent = np.unravel_index(int(np.argmax(weighted)), weighted.shape)
+            reason = "rating"
+        candidates[focus].pending += 1
+        candidates[opponent].pending += 1
+        plans.append(Pairing(candidates[focus].id, candidates[opponent].id, reason))
+    return plans
+
+
+def pair_values(mus: np.ndarray, sigmas: np.ndarray) -> np.ndarray:
+    """How much a game between each two members would teach: match quality times the pair's
+    combined variance (close, uncertain pairs first); the diagonal is -inf."""
+    variance = np.add.outer(sigmas**2, sigmas**2)
+    spread = 2 * BETA**2 + variance
+    quality = np.sqrt(2 * BETA**2 / spread) * np.exp(-(np.subtract.outer(mus, mus) ** 2) / (2 * spread))
+    value = quality * variance
+    np.fill_diagonal(value, -math.inf)
+    return value
+
+
+def plan_games(n_games: int, rng: random.Random) -> list[GamePlan]:
+    """An even number of games in mirrored pairs: each pair shares a seed and swaps sides, and
+    the starting side alternates from pair to pair."""
+    if n_games < 2 or n_games % 2:
+        raise ValueError(f"a match has an even number of games >= 2, not {n_games}")
+    plans = []
+    for pair in range(n_games // 2):
+        seed = rng.randrange(2**31)
+        for swap in (False, True):
+            plans.append(GamePlan(index=len(plans), seed=seed, one_starting=pair % 2 == 0, a_is_player_one=not swap))
+    return plans

@@ -1,0 +1,137 @@
+"""Recording a match result: validate the reported games, rate them, update every aggregate.
+
+Everything here runs inside the caller's write transaction with the match row locked, so a
+result is either recorded completely (games, records, ratings, history, head-to-head,
+worker counts) or not at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from league.core.db import is_sqlite
+from league.core.errors import InvalidInput
+from league.core.game import validate_record
+from league.core.matches import compress_record
+from league.core.models import Game, GameRecord, Match, PairStats, Rating, RatingChange
+from league.core.rating import Skill, rate_game
+from league.core.schemas import GameReport, MatchResult
+
+MAX_GAME_LENGTH = 10_000
+_EXPECTED_WINNER = {"goal": (1, -1), "time_limit": (0,)}
+_FORFEIT_WINNER = {1: -1, 2: 1, 0: 0}  # failing side -> winner (player one's view)
+
+
+def parse_result(result: MatchResult | dict) -> MatchResult:
+    if isinstance(result, MatchResult):
+        return result
+    try:
+        return MatchResult.model_validate(result)
+    except Exception as error:  # pydantic's message names the field
+        raise InvalidInput(f"malformed match result: {error}") from None
+
+
+def result_digest(result: MatchResult) -> str:
+    """A fingerprint of a result, to tell a repeated report from a different one."""
+    payload = json.dumps(result.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def check_games(match: Match, games: list[Game], result: MatchResult) -> list[GameReport]:
+    """The reports in game order, after checking they fit the planned games; `InvalidInput` if not."""
+    if len(result.games) != match.n_games:
+        raise InvalidInput(f"job {match.id} has {match.n_games} games, the result reports {len(result.games)}")
+    by_index = {report.index: report for report in result.games}
+    if sorted(by_index) != list(range(match.n_games)):
+        raise InvalidInput(f"game indices must be 0 to {match.n_games - 1}, each once; got "
+                           f"{sorted(r.index for r in result.games)}")
+    for game in games:
+        _check_report(game, by_index[game.index])
+    return [by_index[i] for i in range(match.n_games)]
+
+
+def _check_report(game: Game, report: GameReport) -> None:
+    where = f"game {report.index}"
+    if report.length > MAX_GAME_LENGTH:
+        raise InvalidInput(f"{where}: length {report.length} is over {MAX_GAME_LENGTH}")
+    if report.end_reason == "forfeit":
+        if report.forfeit_side is None:
+            raise InvalidInput(f"{where}: a forfeit names the failing side (forfeit_side 1, 2 or 0 for both)")
+        if report.winner != _FORFEIT_WINNER[report.forfeit_side]:
+            raise InvalidInput(f"{where}: side {report.forfeit_side} forfeited, so winner must be "
+                               f"{_FORFEIT_WINNER[report.forfeit_side]}, not {report.winner}")
+    else:
+        if report.forfeit_side is not None:
+            raise InvalidInput(f"{where}: forfeit_side is only for end_reason 'forfeit'")
+        if report.winner not in _EXPECTED_WINNER[report.end_reason]:
+            raise InvalidInput(f"{where}: end reason {report.end_reason!r} does not fit winner {report.winner}")
+    if report.record is not None:
+        _check_record(game, report)
+
+
+def _check_record(game: Game, report: GameReport) -> None:
+    record, where = report.record, f"game {report.index} record"
+    try:
+        validate_record(record)
+    except ValueError as error:
+        raise InvalidInput(f"{where}: {error}") from None
+    expected = {"seed": game.seed, "one_starting": game.one_starting, "winner": report.winner,
+                "length": report.length, "end_reason": report.end_reason}
+    for key, value in expected.items():
+        if record.get(key) != value:
+            raise InvalidInput(f"{where}: {key} is {record.get(key)!r}, expected {value!r}")
+
+
+def _pair_row(session: Session, a_id: int, b_id: int) -> PairStats:
+    low, high = sorted((a_id, b_id))
+    if is_sqlite(str(session.get_bind().url)):
+        from sqlalchemy.dialects.sqlite import insert
+    else:
+        from sqlalchemy.dialects.postgresql import insert
+    session.execute(insert(PairStats).values(low_id=low, high_id=high, games=0, low_wins=0, draws=0, high_wins=0)
+                    .on_conflict_do_nothing())
+    return session.scalar(select(PairStats).where(PairStats.low_id == low, PairStats.high_id == high)
+                          .with_for_update().execution_options(populate_existing=True))
+
+
+def record_result(session: Session, match: Match, reports: list[GameReport], now: datetime) -> None:
+    """Store and rate every game of `match` in order (inside the caller's write transaction)."""
+    games = list(session.scalars(select(Game).where(Game.match_id == match.id).order_by(Game.index)))
+    a_id, b_id = match.snapshot_a_id, match.snapshot_b_id
+    ratings = {r.snapshot_id: r for r in session.scalars(
+        select(Rating).where(Rating.snapshot_id.in_((a_id, b_id))).order_by(Rating.snapshot_id)
+        .with_for_update().execution_options(populate_existing=True))}
+    pair = _pair_row(session, a_id, b_id)
+    a_is_low = a_id < b_id
+    for game, report in zip(games, reports, strict=True):
+        game.winner, game.length, game.end_reason = report.winner, report.length, report.end_reason
+        game.forfeit_side, game.played_at = report.forfeit_side, now
+        if report.record is not None:
+            session.add(GameRecord(game_id=game.id, data=compress_record(report.record)))
+        outcome_a = report.winner if game.a_is_player_one else -report.winner
+        ra, rb = ratings[a_id], ratings[b_id]
+        new_a, new_b = rate_game(Skill(ra.mu, ra.sigma), Skill(rb.mu, rb.sigma), outcome_a)
+        for rating, new, outcome, side in ((ra, new_a, outcome_a, 1 if game.a_is_player_one else 2),
+                                           (rb, new_b, -outcome_a, 2 if game.a_is_player_one else 1)):
+            session.add(RatingChange(snapshot_id=rating.snapshot_id, match_id=match.id, game_id=game.id,
+                                     mu_before=rating.mu, sigma_before=rating.sigma, mu_after=new.mu,
+                                     sigma_after=new.sigma, created_at=now))
+            rating.mu, rating.sigma = new.mu, new.sigma
+            rating.games += 1
+            rating.wins += outcome == 1
+            rating.draws += outcome == 0
+            rating.losses += outcome == -1
+            rating.forfeits += report.end_reason == "forfeit" and report.forfeit_side in (0, side)
+            rating.last_played_at = now
+        pair.games += 1
+        pair.draws += outcome_a == 0
+        if outcome_a != 0:
+            low_won = (outcome_a == 1) == a_is_low
+            pair.low_wins += low_won
+            pair.high_wins += not low_won
+        pair.last_played_at = now

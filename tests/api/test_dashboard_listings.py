@@ -1,0 +1,239 @@
+"""The dashboard's listings over real HTTP: every match (`/matches`) and every lineage (`/agents`).
+
+The league is `test_dashboard_pages.build_league`'s (real recorded games, a snapshot and lineage
+whose names hold HTML), plus one match that failed (its lease ran out on its only attempt) and
+one still running, so every state the match filter offers is present.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import timedelta
+from urllib.parse import parse_qs, urlparse
+
+import httpx
+import pytest
+from markupsafe import escape
+
+from tests.api.test_dashboard_pages import (
+    ADMIN,
+    HOSTILE_AGENT,
+    HOSTILE_NAME,
+    SERVER_ENV,
+    _basic_id,
+    build_league,
+)
+from tests.support.live_server import running_server
+
+
+def _add_failed_and_running_matches(url: str, snapshot_id: int) -> dict[str, int]:
+    """Fail the oldest queued job, lease the next one (running) and queue one more: every state is present."""
+    from league.core.db import make_sessionmaker
+    from league.core.jobs import claim_job, requeue_expired
+    from league.core.matchmaking import create_match
+    from league.core.models import utcnow
+    from league.core.settings import Settings
+
+    settings = Settings(queue_target=1, games_per_match=2, placement_games=4, max_attempts=1)
+    with make_sessionmaker(url)() as session:
+        failed = claim_job(session, "listing-test", settings=settings)
+        requeue_expired(session, settings, now=utcnow() + timedelta(seconds=settings.lease_seconds + 60))
+        running = claim_job(session, "listing-test", settings=settings)
+        create_match(session, snapshot_id, _basic_id(session), settings=settings)
+    return {"failed": failed.job_id, "running": running.job_id}
+
+
+def _db_matches(url: str) -> list[tuple[int, str, int, int]]:
+    """(id, state, snapshot_a_id, snapshot_b_id) of every match, newest first, straight from the table."""
+    from sqlalchemy import select
+
+    from league.core.db import make_sessionmaker
+    from league.core.models import Match
+
+    with make_sessionmaker(url)() as session:
+        return [tuple(r) for r in session.execute(
+            select(Match.id, Match.state, Match.snapshot_a_id, Match.snapshot_b_id).order_by(Match.id.desc()))]
+
+
+@pytest.fixture(scope="module")
+def league(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("dashboard-listings")
+    built = build_league(data_dir, jobs=4, seed=2)
+    extra = _add_failed_and_running_matches(built["url"], built["snapshot_id"])
+    with running_server(data_dir, ADMIN, extra_env=SERVER_ENV) as server:
+        yield {**built, **extra, "client": httpx.Client(base_url=server.url, timeout=30)}
+
+
+def _rows(body: str) -> list[tuple[int, str]]:
+    return [(int(i), s) for i, s in re.findall(r'<tr data-id="(\d+)" data-state="(\w+)">', body)]
+
+
+def _row_html(body: str, match_id: int) -> str:
+    return re.search(rf'<tr data-id="{match_id}" .*?</tr>', body, re.S).group(0)
+
+
+def test_matches_lists_every_match_newest_first_with_links(league):
+    body = league["client"].get("/matches").text
+    shown = {"leased": "running"}
+    expected = [(m[0], shown.get(m[1], m[1])) for m in _db_matches(league["url"])]
+    assert _rows(body) == expected
+    assert {s for _, s in expected} == {"queued", "running", "done", "failed"}
+    for match_id, state, a, b in _db_matches(league["url"]):
+        row = _row_html(body, match_id)
+        assert f'href="/matches/{match_id}"' in row
+        assert f'href="/opponents/{a}"' in row and f'href="/opponents/{b}"' in row
+        assert (f'href="/matches/{match_id}#replay"' in row) == (state == "done")
+        assert ("<time" in row) == (state in ("done", "failed"))
+    assert f"1–{len(expected)} of {len(expected)} matches" in body
+    assert 'class="pager"' not in body  # one page holds them all
+
+
+def test_matches_scores_agree_with_the_core(league):
+    from league.core.db import make_sessionmaker
+    from league.core.matches import list_matches
+
+    body = league["client"].get("/matches", params={"state": "done"}).text
+    with make_sessionmaker(league["url"])() as session:
+        done = list_matches(session, state="done", limit=500).items
+    assert done and len(_rows(body)) == len(done)
+    for m in done:
+        score = f"{m.a_score:g} : {m.n_games - m.a_score:g}"
+        assert f'<td class="num">{score}</td>' in _row_html(body, m.id)
+
+
+def test_matches_pages_cover_every_match_once(league):
+    client, every = league["client"], [m[0] for m in _db_matches(league["url"])]
+    seen, url, pages = [], "/matches?limit=3", 0
+    while url:
+        body = client.get(url).text
+        assert 'class="pager"' in body
+        seen += [i for i, _ in _rows(body)]
+        pages += 1
+        older = re.search(r'<a href="([^"]+)" rel="next">', body)
+        url = html.unescape(older.group(1)) if older else None
+        if url:
+            assert parse_qs(urlparse(url).query)["limit"] == ["3"]
+    assert seen == every and pages == -(-len(every) // 3)
+    last = client.get("/matches?limit=3").text
+    oldest = html.unescape(re.search(r'<a href="([^"]+)" rel="last">', last).group(1))
+    assert [i for i, _ in _rows(client.get(oldest).text)] == every[(len(every) - 1) // 3 * 3:]
+    second = client.get("/matches?limit=3&offset=3").text
+    assert 'rel="prev"' in second and 'href="/matches?limit=3" rel="first"' in second
+
+
+def test_matches_filter_by_state_and_opponent(league):
+    client, every = league["client"], _db_matches(league["url"])
+    assert _rows(client.get("/matches?state=running").text) == [(league["running"], "running")]
+    assert _rows(client.get("/matches?state=failed").text) == [(league["failed"], "failed")]
+    queued = client.get("/matches", params={"state": "queued"}).text
+    assert [i for i, _ in _rows(queued)] == [m[0] for m in every if m[1] == "queued"]
+    assert '<option value="queued" selected>' in queued
+
+    sid = league["snapshot_id"]
+    mine = client.get("/matches", params={"opponent": sid, "state": "done"}).text
+    expected = [m[0] for m in every if sid in (m[2], m[3]) and m[1] == "done"]
+    assert expected and [i for i, _ in _rows(mine)] == expected
+    assert f'<option value="{sid}" selected>{escape(HOSTILE_NAME)}</option>' in mine
+
+
+def test_matches_filtered_to_nothing_and_paged_past_the_end_say_so(league):
+    client = league["client"]
+    failed = next(m for m in _db_matches(league["url"]) if m[1] == "failed")
+    board = [r["snapshot_id"] for r in client.get("/api/leaderboard").json()]
+    never_failed = next(i for i in board if i not in failed[2:])
+    empty = client.get("/matches", params={"opponent": never_failed, "state": "failed"})
+    assert empty.status_code == 200 and "No matches with these filters yet." in empty.text
+    past = client.get("/matches", params={"offset": 5000})
+    assert past.status_code == 200 and _rows(past.text) == []
+    assert "No matches this far back" in past.text and '<a href="/matches">Back to the newest</a>' in past.text
+
+
+@pytest.mark.parametrize(("query", "status", "message"), [
+    ({"offset": "-1"}, 400, "offset must be a whole number of 0 or more, got '-1'"),
+    ({"offset": "2.5"}, 400, "offset must be a whole number of 0 or more, got '2.5'"),
+    ({"limit": "0"}, 400, "limit must be between 1 and 500, got 0"),
+    ({"limit": "10000"}, 400, "limit must be between 1 and 500, got 10000"),
+    ({"limit": "ten"}, 400, "limit must be a whole number of 0 or more, got 'ten'"),
+    ({"state": "leased"}, 400, "state must be one of queued, running, done, failed, got 'leased'"),
+    ({"state": "<b>x</b>"}, 400, "state must be one of queued, running, done, failed, got '<b>x</b>'"),
+    ({"opponent": "abc"}, 400, "opponent must be an opponent's id (a positive whole number), got 'abc'"),
+    ({"opponent": "0"}, 400, "opponent must be an opponent's id (a positive whole number), got '0'"),
+    ({"opponent": "999999"}, 404, "there is no opponent 999999"),
+])
+def test_bad_match_listing_parameters_get_a_clear_html_error(league, query, status, message):
+    response = league["client"].get("/matches", params=query)
+    assert response.status_code == status
+    assert response.headers["content-type"].startswith("text/html")
+    assert message in html.unescape(response.text)
+    assert "<b>x</b>" not in response.text
+
+
+def _agent_rows(body: str) -> list[str]:
+    return [html.unescape(n) for n in re.findall(r'<tr data-id="\d+" data-name="([^"]*)">', body)]
+
+
+def test_agents_lists_every_lineage_with_its_facts(league):
+    from sqlalchemy import func, select
+
+    from league.core.db import make_sessionmaker
+    from league.core.models import Agent, Rating, Snapshot
+
+    body = league["client"].get("/agents").text
+    with make_sessionmaker(league["url"])() as session:
+        facts = session.execute(
+            select(Agent.id, Agent.name, func.count(Snapshot.id), func.max(Rating.mu - 3 * Rating.sigma),
+                   func.max(Snapshot.step))
+            .join(Snapshot, Snapshot.agent_id == Agent.id).join(Rating, Rating.snapshot_id == Snapshot.id)
+            .group_by(Agent.id, Agent.name)
+        ).all()
+    by_rating = sorted(facts, key=lambda f: -f[3])
+    assert _agent_rows(body) == [f[1] for f in by_rating]
+    for agent_id, name, count, best, step in facts:
+        row = re.search(rf'<tr data-id="{agent_id}" .*?</tr>', body, re.S).group(0)
+        assert f'href="/agents/{agent_id}"' in row
+        assert re.search(rf'<td class="num">{count}\b', row), (name, count)
+        assert '<td class="num" title="mu' in row and f">{best:.2f}</td>" in row
+        if name == HOSTILE_AGENT:
+            assert '<td class="num mono">1200</td>' in row  # metrics and the snapshot both reach step 1200
+            assert "<time datetime=" in row and f'href="/opponents/{league["snapshot_id"]}"' in row
+        else:
+            assert name == "builtin" and "built in" in row and ">never</td>" in row
+            assert f'<td class="num mono">{step}</td>' in row
+
+
+def test_listings_show_names_as_text_and_are_linked_from_the_nav(league):
+    client = league["client"]
+    for path in ("/matches", "/agents", f"/matches?opponent={league['snapshot_id']}"):
+        body = client.get(path).text
+        assert "<script>alert" not in body and "<img src=x" not in body and "<b>bold</b>" not in body, path
+    assert str(escape(HOSTILE_NAME)) in client.get("/matches").text
+    assert str(escape(HOSTILE_AGENT)) in client.get("/agents").text
+    board = client.get("/").text
+    assert '<a href="/matches" class="">Matches</a>' in board and '<a href="/agents" class="">Agents</a>' in board
+    assert '<a class="more" href="/matches">all matches</a>' in board
+    assert '<a href="/matches" class="active">Matches</a>' in client.get("/matches").text
+    assert '<a href="/agents" class="active">Agents</a>' in client.get("/agents").text
+    opponent = client.get(f"/opponents/{league['snapshot_id']}").text
+    assert f'href="/matches?opponent={league["snapshot_id"]}"' in opponent
+
+
+def test_listing_queries_on_every_backend(session):
+    """The listings' queries on SQLite (and PostgreSQL when the suite has one): window functions included."""
+    from api.pages import listings
+    from league.core.metrics import record_metrics
+    from league.core.snapshots import register_snapshot
+
+    register_snapshot(session, agent="run-a", config={}, step=300, weights=b"listing-test")
+    record_metrics(session, "run-a", [{"step": 900, "values": {"loss": 1.0}}])
+    record_metrics(session, "metrics-only", [{"step": 5, "values": {"loss": 2.0}}])
+    rows = {r["name"]: r for r in listings.lineages(session)}
+    assert rows["run-a"]["snapshots"] == 1 and rows["run-a"]["latest_step"] == 900
+    assert rows["run-a"]["metrics_posted_at"] is not None and rows["run-a"]["best"]["rating"] == pytest.approx(0.0)
+    assert rows["builtin"]["snapshots"] == 2 and rows["builtin"]["metrics_posted_at"] is None
+    assert rows["metrics-only"]["best"] is None and rows["metrics-only"]["latest_step"] == 5
+    assert list(rows)[-1] == "metrics-only"
+    page = listings.matches_page(session, snapshot_id=None, state="running", offset=0, limit=10)
+    assert page == {"items": [], "total": 0, "offset": 0, "limit": 10}
+    assert [c["name"] for c in listings.snapshot_choices(session)] == sorted(c["name"] for c in
+                                                                            listings.snapshot_choices(session))

@@ -1,0 +1,1 @@
+"""Helpers the tests (and benchmarks) share: app clients, live servers, fixtures data."""
