@@ -1,6 +1,7 @@
 # One image for every league service: the server, the trainer and the match workers.
-# CPU-only torch keeps the image small; the league's own code is installed editable so the server
-# finds templates/, static/ and migrations/ in the source tree.
+# CPU-only torch keeps the image small. The league's own code is installed editable from /app, so the
+# `league` command and `python -m league` run there use the same files (a wheel would also do: it
+# carries the migrations, templates and static files; see pyproject.toml).
 FROM python:3.11-slim
 
 ARG TORCH_VERSION=2.13.0

@@ -28,9 +28,12 @@ system-deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium postgresql >/dev/null; \
 	fi
 
-# The league-core and API tests also run on a throwaway PostgreSQL server (LEAGUE_TEST_POSTGRES_URL).
+# The import contract (pyproject.toml, [tool.importlinter]) is checked before the tests run; the
+# league-core and API tests also run on a throwaway PostgreSQL server (LEAGUE_TEST_POSTGRES_URL).
 test: setup system-deps
 	$(BIN)/ruff check league agents api tests benchmarks .ci/with_postgres.py
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/python .ci/with_postgres.py $(BIN)/pytest
 
 bench: setup

@@ -4,12 +4,6 @@
 `reset(n=1)` and `act(obs)`: (18,) -> (4,) or (n, 18) -> (n, 4), player-one view.
 """
 
-
-def load_policy(path):
-    """The policy of a checkpoint (path of its .safetensors file)."""
-    from agents.checkpoint import load_policy as _load
-
-    return _load(path)
-
+from agents.checkpoint import load_policy
 
 __all__ = ["load_policy"]

@@ -8,17 +8,17 @@ clients that accept it (weights excepted), and includes one router per resource 
 
 from __future__ import annotations
 
-import importlib.util
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 
+from api.assets import STATIC_DIR
 from api.body_limit import MULTIPART_OVERHEAD_BYTES, BodyLimitMiddleware
 from api.errors import install_error_handlers, patch_openapi_errors
+from api.pages import router as pages_router
 from api.read_cache import InvalidateOnWrite, ReadCache
 from api.routers import ROUTERS
 from league.core.db import make_engine, make_sessionmaker
@@ -31,7 +31,6 @@ READ_CACHE_TTL_S = 1.0  # bounds staleness when several server processes share o
 GZIP_MINIMUM_BYTES = 1024  # smaller answers are sent as they are
 # Weights are random-looking floats: compressing them costs CPU and saves little.
 GZIP_SKIPPED_TYPES = (*DEFAULT_EXCLUDED_CONTENT_TYPES, "application/octet-stream")
-STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 DESCRIPTION = """\
 The hockey league's REST API: register opponents (safetensors weights), fetch them, rate their
@@ -65,10 +64,7 @@ def create_app(settings: Settings | None = None, *, upgrade_schema: bool = True)
                        exclude_content_types=GZIP_SKIPPED_TYPES)
     for router in ROUTERS:
         app.include_router(router)
-    if importlib.util.find_spec("api.pages") is not None:
-        from api.pages import router as pages_router
-
-        app.include_router(pages_router)
+    app.include_router(pages_router)
     if STATIC_DIR.is_dir():
         app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     _document_errors(app)

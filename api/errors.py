@@ -1,8 +1,9 @@
 """JSON errors: every error response is `{"detail": "a clear message", ...}`.
 
 Handlers for HTTP errors, request validation (422, with the individual problems under
-`errors`), upload refusals, the league core's domain exceptions, and a last-resort 500 that
-hides internals. `ERROR_RESPONSES` documents the shared error body in OpenAPI.
+`errors`), the league core's domain exceptions (upload refusals among them: the core's
+`InvalidWeights` carries 413, 415 or 422), and a last-resort 500 that hides internals.
+`ERROR_RESPONSES` documents the shared error body in OpenAPI.
 """
 
 from __future__ import annotations
@@ -17,8 +18,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
-
-from api.uploads import UploadError
 
 log = logging.getLogger("league.api")
 
@@ -108,10 +107,6 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
     return _json_error(422, detail, errors=problems)
 
 
-async def _upload_error(request: Request, exc: UploadError) -> JSONResponse:
-    return _json_error(exc.status_code, exc.message)
-
-
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return _json_error(500, "internal server error; the server log has the details")
@@ -119,10 +114,10 @@ async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
 
 def install_error_handlers(app: FastAPI, domain_error: type[Exception] | None = None) -> None:
     """Register every handler on `app`; `domain_error` is the league core's base exception, whose
-    `status_code` (404 not found, 409 conflict, 422 invalid input, 403 forbidden) is the answer's."""
+    `status_code` (404 not found, 409 conflict, 422 invalid input, 403 forbidden, 413 or 415 for
+    refused uploads) is the answer's."""
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(UploadError, _upload_error)
     if domain_error is not None:
 
         async def _domain_error(request: Request, exc: Exception) -> JSONResponse:

@@ -10,7 +10,9 @@ Prints p50/p99 leaderboard latency and results per second for both, the ratios l
 and checks that no result was lost: every accepted result is a done job, and the leaderboard's
 game counts add up to the games reported.
 
-    python benchmarks/api_load.py [--readers 50] [--workers 8] [--seconds 15]
+    python benchmarks/api_load.py [--readers 50] [--workers 8] [--seconds 15] [--smoke]
+
+`--smoke` (the tests use it): 2 readers, 1 worker, 1 opponent, 3 s under load.
 """
 
 from __future__ import annotations
@@ -140,7 +142,10 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=15.0, help="length of each timed phase")
     parser.add_argument("--opponents", type=int, default=6, help="opponents registered besides the basic ones")
+    parser.add_argument("--smoke", action="store_true", help="a few seconds: 2 readers, 1 worker, 1 opponent, 3 s")
     args = parser.parse_args()
+    if args.smoke:
+        args.readers, args.workers, args.seconds, args.opponents = 2, 1, 3.0, 1
 
     with tempfile.TemporaryDirectory() as tmp, running_server(
         Path(tmp), ADMIN, extra_env={"LEAGUE_QUEUE_TARGET": str(2 * args.workers)}

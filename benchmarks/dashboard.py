@@ -7,39 +7,60 @@ pages through the real app in process,
 each the median of several requests, against the 200 ms budget and as a ratio to the league
 core's leaderboard rows dumped as JSON (what the uncached REST API computes) in the same run.
 It also times the league core's head-to-head listing (`league.core.leaderboard.head_to_head`, one
-pydantic object per pair) against its light matrix read (`head_to_head_matrix`, raw tuples),
-which the heatmap page and `GET /api/head-to-head` use.
+pydantic object per pair) against its light matrix read (`head_to_head_matrix`, one tuple per pair,
+what the heatmap page shows), and the core reads behind the other pages on their own (the
+busiest snapshot's standing, rating series, recent matches and results against others; every
+lineage; one lineage's curves and snapshots), so a slow page shows whether its read or its
+template is slow.
 
-Snapshots are registered with the core's `register_snapshot`; the game history (matches,
+Snapshots are registered with the core's `register_snapshot` (valid weights of the smallest
+agent config, a few KiB each); the game history (matches,
 games, rating changes, head-to-head counts, ratings) is written in bulk with real TrueSkill
 updates (`league.core.rating.rate_game`), since playing 50,000 games would take hours here.
 
-    .venv/bin/python benchmarks/dashboard.py [--opponents 500] [--games 50000] [--db PATH]
+    .venv/bin/python benchmarks/dashboard.py [--opponents 500] [--games 50000] [--db PATH] [--smoke]
+
+`--smoke` (the tests use it): 4 opponents, 40 games, one request per page, a throwaway database.
 """
 
 from __future__ import annotations
 
 import argparse
+import atexit
 import math
 import random
+import shutil
 import statistics
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from fastapi.testclient import TestClient
+from pydantic import TypeAdapter
 from sqlalchemy import func, insert, select, update
 from tqdm import tqdm
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from api.app import create_app  # noqa: E402
 from league.core.db import make_engine, make_sessionmaker, write_transaction  # noqa: E402
+from league.core.leaderboard import head_to_head as core_head_to_head  # noqa: E402
+from league.core.leaderboard import head_to_head_matrix  # noqa: E402
+from league.core.leaderboard import leaderboard as core_leaderboard  # noqa: E402
+from league.core.lineages import lineage_detail  # noqa: E402
+from league.core.lineages import lineages as every_lineage  # noqa: E402
 from league.core.metrics import record_metrics  # noqa: E402
 from league.core.migrate import upgrade  # noqa: E402
 from league.core.models import Agent, Game, Match, PairStats, Rating, RatingChange, Snapshot, TrainingMetric  # noqa: E402
 from league.core.rating import Skill, rate_game  # noqa: E402
-from league.core.snapshots import register_snapshot  # noqa: E402
+from league.core.registration import register_snapshot  # noqa: E402
+from league.core.schemas import LeaderboardRow  # noqa: E402
+from league.core.settings import Settings  # noqa: E402
+from league.core.standings import opponent_detail, rating_series, recent_matches, versus  # noqa: E402
+from tests.support.league_helpers import TINY_CONFIG, tiny_weights  # noqa: E402
 
 BUDGET_MS = 200.0
 GAMES_PER_MATCH = 4
@@ -72,8 +93,8 @@ def populate(database_url: str, n_opponents: int, n_games: int, seed: int = 0) -
         have = session.scalar(select(func.count()).select_from(Snapshot).where(Snapshot.kind == "dreamer")) or 0
         for k in tqdm(range(have, n_opponents), desc="register snapshots", disable=None, initial=have,
                       total=n_opponents):
-            register_snapshot(session, agent=lineages[k % len(lineages)], config={"preset": "bench", "k": k},
-                              step=1000 * (k // len(lineages) + 1), weights=f"bench-weights-{k}".encode())
+            register_snapshot(session, agent=lineages[k % len(lineages)], config=TINY_CONFIG,
+                              step=1000 * (k // len(lineages) + 1), weights=tiny_weights(seed=k))
         if session.scalar(select(func.count()).select_from(Game)):
             return  # the history is written in one transaction: present means complete
         ids = list(session.scalars(select(Snapshot.id).order_by(Snapshot.id)))
@@ -151,22 +172,22 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--opponents", type=int, default=500, help="dreamer snapshots in the league (default 500)")
     parser.add_argument("--games", type=int, default=50_000, help="rated games (default 50000)")
-    parser.add_argument("--db", type=Path, default=ROOT / "test-artifacts" / "bench-dashboard" / "league.sqlite",
-                        help="SQLite file, reused when it exists (delete it to rebuild)")
+    parser.add_argument("--db", type=Path, default=None,
+                        help="SQLite file, reused when it exists (delete it to rebuild; default "
+                             "test-artifacts/bench-dashboard/league.sqlite)")
     parser.add_argument("--repeat", type=int, default=15, help="requests per page (median reported)")
+    parser.add_argument("--smoke", action="store_true",
+                        help="a few seconds: 4 opponents, 40 games, 1 request per page, a throwaway database")
     args = parser.parse_args(argv)
+    if args.smoke:
+        args.opponents, args.games, args.repeat = 4, 40, 1
+        if args.db is None:
+            scratch = tempfile.mkdtemp(prefix="bench-dashboard-")
+            atexit.register(shutil.rmtree, scratch, True)
+            args.db = Path(scratch) / "league.sqlite"
+    args.db = args.db or ROOT / "test-artifacts" / "bench-dashboard" / "league.sqlite"
     if args.opponents < 2 or args.games < GAMES_PER_MATCH:
         parser.error("--opponents must be at least 2 and --games at least 4")
-
-    from fastapi.testclient import TestClient
-    from pydantic import TypeAdapter
-
-    from api.app import create_app
-    from league.core.leaderboard import head_to_head as core_head_to_head
-    from league.core.leaderboard import head_to_head_matrix
-    from league.core.leaderboard import leaderboard as core_leaderboard
-    from league.core.schemas import LeaderboardRow
-    from league.core.settings import Settings
 
     url = f"sqlite:///{args.db.resolve()}"
     t0 = time.perf_counter()
@@ -220,6 +241,18 @@ def main(argv: list[str] | None = None) -> int:
         matrix_ms = _median_ms(lambda: head_to_head_matrix(session), args.repeat)
         print(f"\nhead-to-head data: core listing {core_ms:.1f} ms, core matrix read {matrix_ms:.1f} ms "
               f"(ratio {core_ms / matrix_ms:.1f}x)")
+
+        def opponent_reads():
+            series = rating_series(session, busiest)
+            return opponent_detail(session, busiest), recent_matches(session, busiest, series), versus(session, busiest)
+
+        trained = session.scalar(select(Snapshot.agent_id).where(Snapshot.id == busiest))
+        reads = [
+            (f"opponent {busiest}: standing, series, matches, versus", _median_ms(opponent_reads, args.repeat)),
+            ("every lineage", _median_ms(lambda: every_lineage(session), args.repeat)),
+            (f"lineage {trained}: curves and snapshots", _median_ms(lambda: lineage_detail(session, trained), args.repeat)),
+        ]
+        print("core reads behind the pages: " + ", ".join(f"{name} {ms:.1f} ms" for name, ms in reads))
         over = [name for name, ms in rows[1:] if ms > BUDGET_MS]
         print("all pages within budget" if not over else f"over the {BUDGET_MS:.0f} ms budget: {', '.join(over)}")
     return 0

@@ -8,7 +8,9 @@
 2. 64 games with both sides a small torch MLP (2 x 256): batched play (`play_games`, one policy
    call per step for all games) against the same 64 games played one at a time.
 
-    python benchmarks/game_speed.py [--steps 10000] [--games 64] [--repeats 3]
+    python benchmarks/game_speed.py [--steps 10000] [--games 64] [--repeats 3] [--smoke]
+
+`--smoke` (the tests use it): 300 steps, 4 games, one repeat.
 """
 
 from __future__ import annotations
@@ -216,7 +218,10 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=10000, help="steps of the basic-opponent loop per repeat")
     parser.add_argument("--games", type=int, default=64, help="games of the MLP comparison")
     parser.add_argument("--repeats", type=int, default=3, help="interleaved repeats; the best of each is shown")
+    parser.add_argument("--smoke", action="store_true", help="a few seconds: 300 steps, 4 games, one repeat")
     args = parser.parse_args()
+    if args.smoke:
+        args.steps, args.games, args.repeats = 300, 4, 1
     torch.set_num_threads(1)
 
     _, ours_obs = basic_opponents_loop(HockeyEnv, BasicOpponent, args.steps)

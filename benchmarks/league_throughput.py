@@ -11,7 +11,9 @@ Each worker count runs real `league match-worker` processes (game records upload
 for a warm-up and then a measured window; rated games are read from the server's head-to-head count.
 Printed: games per minute and the ratio to one worker (the baseline, measured in the same run).
 
-    python benchmarks/league_throughput.py [--seconds 40] [--workers 1 2 4]
+    python benchmarks/league_throughput.py [--seconds 40] [--workers 1 2 4] [--smoke]
+
+`--smoke` (the tests use it): one worker, basic vs Dreamer only, a 2 s window after the warm-up.
 """
 
 from __future__ import annotations
@@ -64,13 +66,13 @@ def prepare_pool(client: LeagueClient, pairing: str, snapshots: list[tuple[bytes
     for i, (weights, meta) in enumerate(snapshots[:wanted]):
         answer = client.register_opponent({"agent": f"bench-{i}", "kind": "dreamer", "config": meta["config"],
                                            "step": int(meta.get("step", 0))}, weights)
-        ids.append(answer["id"])
+        ids.append(answer.id)
     keep = "basic_strong" if pairing == "basic-vs-dreamer" else None
-    for item in client.list_opponents(limit=500)["items"]:
-        if item["kind"] == keep:
-            ids.insert(0, item["id"])
-        elif item["id"] not in ids:
-            client.request("PATCH", f"/api/opponents/{item['id']}", json={"active": False})
+    for item in client.list_opponents(limit=500).items:
+        if item.kind == keep:
+            ids.insert(0, item.id)
+        elif item.id not in ids:
+            client.set_opponent_active(item.id, False)
     return ids[0], ids[1]
 
 
@@ -114,7 +116,10 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=40.0, help="measured window per worker count")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument("--pairings", nargs="+", default=["dreamer-vs-dreamer", "basic-vs-dreamer"])
+    parser.add_argument("--smoke", action="store_true", help="one worker, basic vs Dreamer only, a 2 s window")
     args = parser.parse_args()
+    if args.smoke:
+        args.seconds, args.workers, args.pairings = 2.0, [1], ["basic-vs-dreamer"]
     results: dict[str, dict[int, float]] = {}
     with tempfile.TemporaryDirectory(prefix="league-throughput-") as tmp:
         tmp_path = Path(tmp)

@@ -12,7 +12,10 @@ Variants are timed in the same run, interleaved, so that they share the machine'
 - `default, reinforce`: the same with the score-function actor gradient (no backward pass through
   imagination); the ratio of the two is printed at the end.
 
-Usage: python benchmarks/train_speed.py [--threads 2] [--steps 8] [--device cpu|cuda]
+Usage: python benchmarks/train_speed.py [--threads 2] [--steps 8] [--device cpu|cuda] [--smoke]
+
+`--smoke` (the tests use it): the small `debug` preset, batch 4 x 10, one timed step, one thread,
+1 s of collection.
 """
 
 from __future__ import annotations
@@ -26,8 +29,11 @@ import torch
 from agents.config import make_config
 from agents.hockey_dreamer import HockeyDreamer
 from agents.models.sequence_model import Gaussian, SequenceModel, State
+from agents.policy import DreamerPolicy
+from agents.training.games import collect_games
 from agents.utils.buffer import EpisodeBuffer
 from agents.utils.precision import resolve_precision
+from league.hockey.batch import basic_opponent_policy
 
 
 def straightforward_observe(self, embeds, actions, firsts, state=None):
@@ -52,25 +58,26 @@ def random_games(buffer: EpisodeBuffer, rng: np.random.Generator, games: int = 6
                            rng.choice([0.0, 1.0, -1.0], steps, p=[0.98, 0.01, 0.01]), bool(rng.integers(2)))
 
 
-def time_variants(variants: dict, steps: int, device: str) -> dict[str, float]:
+def time_variants(variants: dict, steps: int, device: str, preset: str = "default",
+                  batch: tuple[int, int] = (16, 50)) -> dict[str, float]:
     rng = np.random.default_rng(0)
     buffer = EpisodeBuffer(100_000)
     random_games(buffer, rng)
     agents = {}
     for name, (overrides, precision, plain) in variants.items():
         torch.manual_seed(0)
-        agent = HockeyDreamer(make_config("default", overrides), device=device, precision=precision)
+        agent = HockeyDreamer(make_config(preset, overrides), device=device, precision=precision)
         agents[name] = (agent, plain)
     times = {name: [] for name in variants}
     original = SequenceModel.observe
     for i in range(steps + 2):  # two warm-up rounds
         for name, (agent, plain) in agents.items():
-            batch = buffer.sample(16, 50, rng)
+            sample = buffer.sample(*batch, rng)
             SequenceModel.observe = straightforward_observe if plain else original
             if device.startswith("cuda"):
                 torch.cuda.synchronize()
             start = time.perf_counter()
-            agent.train_step(batch)
+            agent.train_step(sample)
             if device.startswith("cuda"):
                 torch.cuda.synchronize()
             if i >= 2:
@@ -79,22 +86,17 @@ def time_variants(variants: dict, steps: int, device: str) -> dict[str, float]:
     return {name: (float(np.min(t)), float(np.median(t))) for name, t in times.items()}
 
 
-def collection_speed(device: str, seconds: float = 8.0) -> float:
+def collection_speed(device: str, seconds: float = 8.0, preset: str = "default") -> float:
     """Environment steps per second of `league train`'s collection (8 games in lock step against the
     weak basic opponent, the learner sampling actions), without training."""
-    from agents.opponents.basic import basic_policy
-    from agents.policy import DreamerPolicy
-    from agents.training.games import LockstepGames
-
-    config = make_config("default")
+    config = make_config(preset)
     learner = DreamerPolicy(HockeyDreamer(config, device=device), deterministic=False)
-    runner = LockstepGames(config.num_envs)
     counted = [0]
     start = time.perf_counter()
     seed = 0
     while time.perf_counter() - start < seconds:
-        runner.play(learner, basic_policy(True, seed), list(range(seed, seed + config.num_envs)),
-                    on_step=lambda n: counted.__setitem__(0, counted[0] + n))
+        collect_games(learner, basic_opponent_policy(True, seed), list(range(seed, seed + config.num_envs)),
+                      on_step=lambda n: counted.__setitem__(0, counted[0] + n))
         seed += config.num_envs
     return counted[0] / (time.perf_counter() - start)
 
@@ -104,7 +106,12 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--steps", type=int, default=8, help="timed gradient steps per variant")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--smoke", action="store_true",
+                        help="a few seconds: the debug preset, batch 4 x 10, 1 timed step, 1 thread, 1 s of collection")
     args = parser.parse_args()
+    preset, batch, collect_s = ("debug", (4, 10), 1.0) if args.smoke else ("default", (16, 50), 8.0)
+    if args.smoke:
+        args.steps, args.threads = 1, 1
     torch.set_num_threads(args.threads)
     fast = resolve_precision("auto", args.device)
     variants = {
@@ -114,9 +121,10 @@ def main() -> None:
         f"default ({fast}, stride 2)": ([], fast, False),
         "default, reinforce": (["actor_gradient=reinforce"], fast, False),
     }
-    print(f"default preset (hidden 256, latent 64, recurrent 256, batch 16 x 50, horizon 15), "
-          f"device {args.device}, {args.threads} threads, {args.steps} timed steps per variant")
-    timings = time_variants(variants, args.steps, args.device)
+    sizes = ("smoke run: debug preset, batch 4 x 10" if args.smoke
+             else "default preset (hidden 256, latent 64, recurrent 256, batch 16 x 50, horizon 15)")
+    print(f"{sizes}, device {args.device}, {args.threads} threads, {args.steps} timed steps per variant")
+    timings = time_variants(variants, args.steps, args.device, preset, batch)
     base = timings["straightforward"][0]
     print("(the machine is shared: the fastest step shows the code, the median the load)")
     print(f"{'variant':<28}{'fastest s':>10}{'median s':>10}{'steps/s':>9}{'speed-up':>10}")
@@ -126,7 +134,7 @@ def main() -> None:
     print(f"actor gradient through the dynamics vs reinforce: step time x{dynamics[0] / reinforce[0]:.2f} "
           f"(fastest), x{dynamics[1] / reinforce[1]:.2f} (median)")
     torch.set_num_threads(1)
-    print(f"collection: {collection_speed(args.device):.0f} environment steps/s "
+    print(f"collection: {collection_speed(args.device, collect_s, preset):.0f} environment steps/s "
           f"(8 games in lock step vs the weak basic opponent, 1 thread, no training)")
 
 

@@ -1,8 +1,9 @@
 """Alembic environment of the league: models from `league.core.models`, batch mode on SQLite.
 
-The URL comes from `config.attributes["database_url"]` (set by `league.core.migrate`), else from
-the league's settings. The migration connection is a plain one: no foreign-key pragma, so
-SQLite batch operations can copy tables.
+Installed as `league.core.migrations` (see pyproject.toml) and run by `league.core.migrate`. The URL
+comes from `config.attributes["database_url"]` (set there), else, for the Alembic command line of
+a source checkout (alembic.ini), from the league's settings. The migration connection is a plain
+one: no foreign-key pragma, so SQLite batch operations can copy tables.
 """
 
 from alembic import context

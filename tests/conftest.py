@@ -15,6 +15,9 @@ import uuid
 import pytest
 from sqlalchemy.engine import make_url
 
+from league.core.db import make_engine, make_sessionmaker
+from league.core.migrate import upgrade
+
 POSTGRES_URL = os.environ.get("LEAGUE_TEST_POSTGRES_URL")
 
 
@@ -40,17 +43,13 @@ def database_url(request, tmp_path):
 
 @pytest.fixture
 def league_db(database_url):
-    """`database_url`, upgraded to the newest schema, basic opponents seeded."""
-    from league.core.migrate import upgrade
-
+    """`database_url`, upgraded to the newest schema, basic opponents seeded (the one upgrade path)."""
     upgrade(database_url)
     return database_url
 
 
 @pytest.fixture
 def engine(league_db):
-    from league.core.db import make_engine
-
     engine = make_engine(league_db)
     yield engine
     engine.dispose()
@@ -58,8 +57,6 @@ def engine(league_db):
 
 @pytest.fixture
 def session_factory(engine):
-    from league.core.db import make_sessionmaker
-
     return make_sessionmaker(engine)
 
 

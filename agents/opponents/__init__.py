@@ -1,1 +1,2 @@
-"""Opponents for training: the self-play pool of the learner's snapshots and the basic opponents."""
+"""Opponents for training: what the trainer needs of an opponent source, and the self-play pool
+(the learner's snapshots and the game's basic opponents)."""

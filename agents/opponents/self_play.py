@@ -8,8 +8,9 @@ Sampling rule (documented, deterministic given the generator):
    half a win), with a floor of 0.05: opponents the learner cannot beat yet are played more, and
    none is forgotten.
 
-The pool is an opponent source: `sample() -> (name, policy)` and `add_snapshot(state, step)`, so a
-league server can supply a different source with the same two methods.
+The pool is an opponent source (`agents.opponents.source.OpponentSource`): `sample() -> (name,
+policy)`, `record_result`, `add_snapshot(state, step)` and its saved state, so a league server's
+link can stand in front of it with the same methods.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from agents.opponents.basic import basic_policy
+from league.hockey.batch import Policy, basic_opponent_policy
 
 BASIC = {"basic_weak": True, "basic_strong": False}
 MIN_WEIGHT = 0.05
@@ -45,7 +46,7 @@ class PoolEntry:
 
 
 class SelfPlayManager:
-    def __init__(self, make_policy: Callable[[dict], object], rng: np.random.Generator,
+    def __init__(self, make_policy: Callable[[dict], Policy], rng: np.random.Generator,
                  pool_size: int = 20, basic_share: float = 0.5):
         """`make_policy(state)` builds a policy from a snapshot's tensors."""
         self.make_policy = make_policy
@@ -53,23 +54,21 @@ class SelfPlayManager:
         self.pool_size = pool_size
         self.basic_share = basic_share
         self.entries: dict[str, PoolEntry] = {name: PoolEntry(name, name) for name in BASIC}
-        self._policies: dict[str, object] = {}
+        self._policies: dict[str, Policy] = {}
 
     @property
     def snapshots(self) -> list[PoolEntry]:
         return [e for e in self.entries.values() if e.kind == "dreamer"]
 
-    def add_opponent(self, state: dict, episode: int) -> str:
-        """Add a snapshot of the learner (its `state()`), taken at step/episode `episode`."""
-        name = f"self-{episode:09d}"
-        self.entries[name] = PoolEntry(name, "dreamer", step=episode, state=state)
+    def add_snapshot(self, state: dict, step: int) -> str:
+        """Add a snapshot of the learner (its `state()`), taken at `step`; the oldest leave beyond `pool_size`."""
+        name = f"self-{step:09d}"
+        self.entries[name] = PoolEntry(name, "dreamer", step=step, state=state)
         while len(self.snapshots) > self.pool_size:
             oldest = min(self.snapshots, key=lambda e: e.step)
             del self.entries[oldest.name]
             self._policies.pop(oldest.name, None)
         return name
-
-    add_snapshot = add_opponent
 
     def choose(self) -> PoolEntry:
         snapshots = self.snapshots
@@ -79,20 +78,18 @@ class SelfPlayManager:
         weights = np.array([e.weight() for e in group])
         return group[int(self.rng.choice(len(group), p=weights / weights.sum()))]
 
-    def policy(self, name: str):
+    def policy(self, name: str) -> Policy:
         entry = self.entries[name]
         if entry.kind in BASIC:
-            return basic_policy(weak=BASIC[entry.kind], seed=int(self.rng.integers(2**31)))
+            return basic_opponent_policy(weak=BASIC[entry.kind], seed=int(self.rng.integers(2**31)))
         if name not in self._policies:
             self._policies[name] = self.make_policy(entry.state)
         return self._policies[name]
 
-    def get_opponent(self):
+    def sample(self) -> tuple[str, Policy]:
         """(name, policy) of the next opponent, by the sampling rule above."""
         entry = self.choose()
         return entry.name, self.policy(entry.name)
-
-    sample = get_opponent
 
     def record_result(self, name: str, winner: int) -> None:
         """Count a finished game against `name` (winner +1: the learner won, 0 draw, -1 lost)."""
@@ -104,6 +101,10 @@ class SelfPlayManager:
 
     def to_json(self) -> list[dict]:
         return [e.record() for e in self.entries.values()]
+
+    def snapshot_tensors(self) -> dict[str, dict]:
+        """The tensors of the learner's snapshots in the pool, by name."""
+        return {e.name: e.state for e in self.snapshots if e.state is not None}
 
     def load_json(self, records: list[dict], states: dict[str, dict]) -> None:
         """Restore the pool from `to_json()` and the snapshots' tensors by name."""

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from tqdm import tqdm
 
-from agents.opponents.basic import basic_policy
-from league.hockey.batch import play_games
+from league.hockey.batch import basic_opponent_policy, play_games
 
 EVAL_SEED_BASE = 1_000_000_000  # evaluation games use their own seeds, never the training ones
 
@@ -18,7 +17,7 @@ def evaluate(policy, games: int, weak: bool, parallel: int = 50, progress: bool 
     if games < 1:
         raise ValueError(f"games must be at least 1, got {games}")
     counts = {1: 0, 0: 0, -1: 0}
-    opponent = basic_policy(weak=weak, seed=seed_base)
+    opponent = basic_opponent_policy(weak=weak, seed=seed_base)
     with tqdm(total=games, desc=f"vs {'weak' if weak else 'strong'}", disable=None if progress else True) as bar:
         for start in range(0, games, parallel):
             seeds = list(range(seed_base + start, seed_base + min(games, start + parallel)))

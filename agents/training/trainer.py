@@ -20,6 +20,11 @@ optimisers, empty buffer: it plays `train_start` steps before training again).
 Collected games are normal games or training drills (`config.train_modes`), all into the same
 buffer; the pool's statistics and `train_win_rate` count normal games only, each drill has its own
 `train_MODE_win_rate` / `train_MODE_loss_rate`.
+
+Opponents come from an opponent source (`agents.opponents.source.OpponentSource`): the self-play
+pool, or whatever `opponent_source(pool)` builds around it (a league server's link does). The
+trainer reports through callbacks: `on_checkpoint(path, metadata)` after each policy checkpoint,
+`on_metrics(line)` after each line of metrics.jsonl.
 """
 
 from __future__ import annotations
@@ -39,9 +44,10 @@ from agents.checkpoint import agent_from_tensors, load_agent, save_checkpoint
 from agents.config import GAME_MODES, DreamerConfig, apply_resume_overrides
 from agents.hockey_dreamer import HockeyDreamer
 from agents.opponents.self_play import SelfPlayManager
+from agents.opponents.source import OpponentSource
 from agents.policy import DreamerPolicy
 from agents.training.evaluation import evaluate_both
-from agents.training.games import LockstepGames
+from agents.training.games import collect_games
 from agents.training.metrics import MetricsLogger, RunningMeans
 from agents.utils.buffer import EpisodeBuffer
 from league.hockey import GAME_VERSION
@@ -51,10 +57,14 @@ COUNTERS = ("env_steps", "games", "grad_steps", "last_log", "last_eval", "last_s
 
 class Trainer:
     def __init__(self, config: DreamerConfig, run_dir: str | Path, *, seed: int = 0, device: str = "cpu",
-                 precision: str = "fp32", opponents=None, on_checkpoint: Callable[[Path, dict], None] | None = None,
+                 precision: str = "fp32",
+                 opponent_source: Callable[[SelfPlayManager], OpponentSource] | None = None,
+                 on_checkpoint: Callable[[Path, dict], None] | None = None,
+                 on_metrics: Callable[[dict], None] | None = None,
                  tensorboard: bool = True, wandb: bool = False, progress: bool = True):
-        """`opponents`: an opponent source with `sample() -> (name, policy)` and `add_snapshot(state, step)`
-        (default: the self-play pool); `on_checkpoint(path, metadata)` runs after each policy checkpoint."""
+        """`opponent_source(pool)` builds the opponent source around the trainer's self-play pool
+        (default: the pool itself); `on_checkpoint(path, metadata)` runs after each policy
+        checkpoint, `on_metrics(line)` after each metrics line is written."""
         self.config = config
         self.run_dir = Path(run_dir)
         self.state_dir = self.run_dir / "state"
@@ -64,10 +74,10 @@ class Trainer:
         torch.manual_seed(seed)
         self.agent = HockeyDreamer(config, device=device, precision=precision)
         self.buffer = EpisodeBuffer(config.buffer_capacity, config.obs_dim, config.action_dim)
-        self.opponents = opponents or SelfPlayManager(self._snapshot_policy, self.rng, config.pool_size,
-                                                      config.basic_share)
+        pool = SelfPlayManager(self._snapshot_policy, self.rng, config.pool_size, config.basic_share)
+        self.opponents: OpponentSource = pool if opponent_source is None else opponent_source(pool)
         self.on_checkpoint = on_checkpoint
-        self.games_runner = LockstepGames(config.num_envs, config.reward_shaping)
+        self.on_metrics = on_metrics
         self.counters = dict.fromkeys(COUNTERS, 0)
         self.train_credit = 0.0
         self.evaluations: list[dict] = []
@@ -105,9 +115,8 @@ class Trainer:
         trainer.config_changes = saved.get("config_changes", [])
         trainer._record_changes(changes)
         trainer.rng.bit_generator.state = saved["numpy_rng"]
-        if isinstance(trainer.opponents, SelfPlayManager):
-            states = {p.stem: load_file(p) for p in (state_dir / "pool").glob("*.safetensors")}
-            trainer.opponents.load_json(saved["pool"], states)
+        states = {p.stem: load_file(p) for p in (state_dir / "pool").glob("*.safetensors")}
+        trainer.opponents.load_json(saved["pool"], states)
         buffer_path = state_dir / "buffer.npz"
         if buffer_path.is_file():
             trainer.buffer = EpisodeBuffer.load(buffer_path, trainer.config.buffer_capacity)
@@ -155,12 +164,12 @@ class Trainer:
                 firsts = (self.rng.random(self.config.num_envs) < 0.5).tolist()
                 modes = self.draw_modes(self.config.num_envs)
                 before = c["env_steps"]
-                games = self.games_runner.play(learner, opponent, seeds, on_step=self._after_step,
-                                               one_starting=firsts, modes=modes)
+                games = collect_games(learner, opponent, seeds, one_starting=firsts, modes=modes,
+                                      reward_shaping=self.config.reward_shaping, on_step=self._after_step)
                 for game in games:
                     self.buffer.add_episode(game.obs, game.actions, game.rewards, game.terminated)
                     mode = GAME_MODES[int(game.mode)]
-                    if mode == "normal" and hasattr(self.opponents, "record_result"):
+                    if mode == "normal":
                         self.opponents.record_result(name, game.winner)
                     self.recent[mode].append(game.winner)
                     c["games"] += 1
@@ -219,7 +228,7 @@ class Trainer:
         step = c["env_steps"]
         if step - c["last_log"] >= cfg.log_every:
             c["last_log"] = step
-            line = self.logger.log(step, {
+            line = self._log(step, {
                 **self.means.pop(), "games": c["games"], "grad_steps": c["grad_steps"],
                 **{f"games_{m}": c.get(f"games_{m}", 0) for m in GAME_MODES},
                 "buffer_steps": len(self.buffer), **self.recent_rates()})
@@ -250,10 +259,17 @@ class Trainer:
         result = evaluate_both(policy, games)
         record = {"env_steps": self.counters["env_steps"], "games": games, **result}
         self.evaluations.append(record)
-        self.logger.log(self.counters["env_steps"], {
+        self._log(self.counters["env_steps"], {
             f"eval_{name}_{key}": value for name, r in result.items() for key, value in r.items()
             if key in ("win_rate", "loss_rate")})
         return record
+
+    def _log(self, step: int, metrics: dict) -> dict:
+        """Write a metrics line (metrics.jsonl, TensorBoard, W&B) and hand it to `on_metrics`."""
+        line = self.logger.log(step, metrics)
+        if self.on_metrics is not None:
+            self.on_metrics(line)
+        return line
 
     def _snapshot_policy(self, state: dict) -> DreamerPolicy:
         return DreamerPolicy(agent_from_tensors(state, self.config), name="snapshot")
@@ -276,17 +292,16 @@ class Trainer:
         _save_tensors(self.state_dir / "optim.safetensors", optim)
         pool_dir = self.state_dir / "pool"
         pool_dir.mkdir(exist_ok=True)
-        pool = []
-        if isinstance(self.opponents, SelfPlayManager):
-            pool = self.opponents.to_json()
-            for entry in self.opponents.snapshots:
-                target = pool_dir / f"{entry.name}.safetensors"
-                if not target.exists():
-                    _save_tensors(target, entry.state)
-            keep = {f"{e.name}.safetensors" for e in self.opponents.snapshots}
-            for old in pool_dir.glob("*.safetensors"):
-                if old.name not in keep:
-                    old.unlink()
+        pool = self.opponents.to_json()
+        snapshots = self.opponents.snapshot_tensors()
+        for name, state in snapshots.items():
+            target = pool_dir / f"{name}.safetensors"
+            if not target.exists():
+                _save_tensors(target, state)
+        keep = {f"{name}.safetensors" for name in snapshots}
+        for old in pool_dir.glob("*.safetensors"):
+            if old.name not in keep:
+                old.unlink()
         saved = {"config": self.config.to_dict(), "counters": c, "train_credit": self.train_credit,
                  "numpy_rng": self.rng.bit_generator.state, "pool": pool, "evaluations": self.evaluations,
                  "config_changes": self.config_changes, "best": self.best,

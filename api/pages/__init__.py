@@ -10,29 +10,35 @@ malformed query parameters an HTML 400 page naming the parameter.
 
 from __future__ import annotations
 
-import math
-from datetime import UTC, datetime
 from functools import lru_cache
 from importlib import metadata
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from markupsafe import Markup
 
+from api.assets import STATIC_DIR, TEMPLATES_DIR
 from api.deps import SessionDep, SettingsDep
-from api.pages import listings, queries
+from api.pages.display import (
+    SHOWN_STATE,
+    STATE_NAMES,
+    ago,
+    checkpoint_ratings,
+    filesize,
+    leaderboard_rows,
+    match_view,
+    training_curves,
+)
 from league.core.errors import InvalidInput, NotFound
 from league.core.game import GAME_VERSION
-from league.core.matches import list_matches
+from league.core.leaderboard import head_to_head_matrix, leaderboard, leaderboard_token
+from league.core.lineages import lineage_detail, lineages
+from league.core.matches import get_game_record, get_match, list_matches
 from league.core.rating import PROVISIONAL_SIGMA
-
-ROOT = Path(__file__).resolve().parent.parent.parent
-TEMPLATES_DIR = ROOT / "templates"
-STATIC_DIR = ROOT / "static"
+from league.core.standings import opponent_detail, rating_series, recent_matches, snapshot_names, versus
+from league.core.status import league_status
 
 LATEST_MATCHES = 8  # finished matches listed under the leaderboard
 MATCHES_PER_PAGE = 50  # default page size of /matches
@@ -46,33 +52,6 @@ class PageNotFound(Exception):
 
 class BadRequest(Exception):
     """A malformed query parameter: rendered as an HTML 400 with this message."""
-
-
-def ago(moment: datetime | None, now: datetime | None = None) -> str:
-    """'12 s ago', '5 min ago', '3 h ago', '2 d ago', or the date for older moments."""
-    if moment is None:
-        return ""
-    now = now or datetime.now(UTC)
-    seconds = max(0.0, (now - moment).total_seconds())
-    if seconds < 60:
-        return f"{seconds:.0f} s ago"
-    if seconds < 3600:
-        return f"{seconds / 60:.0f} min ago"
-    if seconds < 86400:
-        return f"{seconds / 3600:.0f} h ago"
-    if seconds < 30 * 86400:
-        return f"{seconds / 86400:.0f} d ago"
-    return moment.strftime("%Y-%m-%d")
-
-
-def filesize(size: int | None) -> str:
-    """A byte count for people: '812 B', '4.2 KiB', '1.3 MiB'."""
-    size = int(size or 0)
-    for unit in ("B", "KiB", "MiB"):
-        if size < 1024 or unit == "MiB":
-            return f"{size} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} GiB"
 
 
 @lru_cache(maxsize=128)
@@ -111,26 +90,8 @@ def _versions() -> dict[str, str]:
 
 
 def _status(session, settings) -> dict[str, Any]:
-    return {**_versions(), **queries.status(session, settings.worker_seen_seconds)}
-
-
-def _leaderboard_rows(session) -> list[dict[str, Any]]:
-    """The leaderboard with its numbers formatted once here (the table is the heaviest template)."""
-    now = datetime.now(UTC)
-    rows = queries.leaderboard(session)
-    for row in rows:
-        bar, last = row["bar"], row["last_played"]
-        row["rating_key"] = f"{row['rating']:.4f}"
-        row["rating_text"] = f"{row['rating']:.1f}"
-        row["rating_title"] = f"mu {row['mu']:.2f}, sigma {row['sigma']:.2f}: rating = mu - 3 sigma"
-        row["bar_html"] = Markup(
-            f'<span class="range" style="left: {bar["lo"]}%; width: {bar["width"]}%"></span>'
-            f'<span class="lo" style="left: {bar["lo"]}%"></span><span class="mu" style="left: {bar["mu"]}%"></span>'
-        )
-        row["last_key"] = row["last_played_ts"] if last else ""
-        row["last_iso"] = last.isoformat() if last else ""
-        row["last_ago"] = ago(last, now) if last else ""
-    return rows
+    status = league_status(session, worker_seen_seconds=settings.worker_seen_seconds)
+    return {**_versions(), **status.model_dump()}
 
 
 def _render(name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
@@ -145,13 +106,13 @@ def _parse_id(raw: str, what: str) -> int:
     return int(raw)
 
 
-def _lookup(raw: str, what: str, fetch) -> tuple[int, dict]:
-    """Parse a path id and fetch its row with `fetch(id)`, or PageNotFound naming what is missing."""
+def _lookup(raw: str, what: str, fetch):
+    """Parse a path id and read it with `fetch(id)`, or PageNotFound naming what is missing."""
     ident = _parse_id(raw, what)
-    found = fetch(ident)
-    if found is None:
-        raise PageNotFound(f"there is no {what} {ident}")
-    return ident, found
+    try:
+        return ident, fetch(ident)
+    except NotFound:
+        raise PageNotFound(f"there is no {what} {ident}") from None
 
 
 def _not_found(session, settings, message: str) -> HTMLResponse:
@@ -173,14 +134,10 @@ def _whole_number(raw: str | None, name: str, default: int) -> int:
     return int(raw)
 
 
-def _finite(value: float) -> float | None:
-    return value if math.isfinite(value) else None
-
-
 @router.get("/", response_class=HTMLResponse)
 def leaderboard_page(session: SessionDep, settings: SettingsDep) -> HTMLResponse:
-    token = queries.leaderboard_token(session)
-    rows = _leaderboard_rows(session)
+    token = leaderboard_token(session)
+    rows = leaderboard_rows(leaderboard(session))
     latest = list_matches(session, state="done", limit=LATEST_MATCHES).items
     return _render(
         "leaderboard.html", status=_status(session, settings), active="leaderboard", rows=rows, token=token,
@@ -193,10 +150,10 @@ def leaderboard_page(session: SessionDep, settings: SettingsDep) -> HTMLResponse
 @router.get("/fragments/leaderboard", response_class=HTMLResponse)
 def leaderboard_fragment(session: SessionDep, since: str | None = None) -> Response:
     """The leaderboard's rows; 204 when nothing changed since the page's token `since`."""
-    token = queries.leaderboard_token(session)
+    token = leaderboard_token(session)
     if since == token:
         return Response(status_code=204, headers={"Cache-Control": "no-store"})
-    return _render("fragment_leaderboard.html", rows=_leaderboard_rows(session), token=token)
+    return _render("fragment_leaderboard.html", rows=leaderboard_rows(leaderboard(session)), token=token)
 
 
 @router.get("/fragments/status", response_class=HTMLResponse)
@@ -206,35 +163,34 @@ def status_fragment(session: SessionDep, settings: SettingsDep) -> HTMLResponse:
 
 @router.get("/head-to-head", response_class=HTMLResponse)
 def head_to_head_page(session: SessionDep, settings: SettingsDep) -> HTMLResponse:
-    matrix = queries.head_to_head(session)
+    matrix = head_to_head_matrix(session)
     return _render(
-        "head_to_head.html", status=_status(session, settings), active="head-to-head", matrix=matrix,
-        pairs=len(matrix["cells"]), total_games=sum(c[2] + c[3] + c[4] for c in matrix["cells"]),
+        "head_to_head.html", status=_status(session, settings), active="head-to-head",
+        matrix={"names": matrix.names, "ids": matrix.ids, "cells": matrix.cells},
+        pairs=len(matrix.cells), total_games=sum(c[2] + c[3] + c[4] for c in matrix.cells),
     )
 
 
 @router.get("/opponents/{snapshot_id}", response_class=HTMLResponse)
 def opponent_page(snapshot_id: str, session: SessionDep, settings: SettingsDep) -> HTMLResponse:
     try:
-        ident, opponent = _lookup(snapshot_id, "opponent", lambda i: queries.opponent(session, i))
+        ident, opponent = _lookup(snapshot_id, "opponent", lambda i: opponent_detail(session, i))
     except PageNotFound as error:
         return _not_found(session, settings, str(error))
-    if opponent["sha256"]:
-        opponent["weights_url"] = f"/api/opponents/{ident}/weights"
-    history = queries.rating_history(session, ident)
-    ranks = queries.rank_by_id(session)
+    series = rating_series(session, ident)
     return _render(
         "opponent.html", status=_status(session, settings), active=None, opponent=opponent,
-        history={k: history[k] for k in ("games", "time", "mu", "sigma")},
-        matches=queries.recent_matches(session, ident, history), versus=queries.versus(session, ident, ranks),
+        weights_url=f"/api/opponents/{ident}/weights" if opponent.sha256 else None,
+        history={"games": series.games, "time": series.time, "mu": series.mu, "sigma": series.sigma},
+        matches=recent_matches(session, ident, series), versus=versus(session, ident),
     )
 
 
 @router.get("/matches/{match_id}", response_class=HTMLResponse)
 def match_page(match_id: str, session: SessionDep, settings: SettingsDep, game: str | None = None) -> HTMLResponse:
     try:
-        ident, found = _lookup(match_id, "match", lambda i: queries.match(session, i))
-        games = found["games"]
+        ident, detail = _lookup(match_id, "match", lambda i: get_match(session, i))
+        heading, games = match_view(detail)
         if game is not None:
             wanted = int(game) if game.isdigit() and len(game) < 10 else None
             selected = next((g for g in games if g["index"] == wanted), None)
@@ -245,23 +201,20 @@ def match_page(match_id: str, session: SessionDep, settings: SettingsDep, game: 
             selected = next((g for g in games if g["has_record"]), None)
     except PageNotFound as error:
         return _not_found(session, settings, str(error))
-    record = queries.game_record(session, selected["id"]) if selected and selected["has_record"] else None
-    return _render("match.html", status=_status(session, settings), active=None, match=found["match"],
+    record = get_game_record(session, selected["id"]) if selected and selected["has_record"] else None
+    return _render("match.html", status=_status(session, settings), active=None, match=heading,
                    games=games, selected=selected, record=record)
 
 
 @router.get("/agents/{agent_id}", response_class=HTMLResponse)
 def agent_page(agent_id: str, session: SessionDep, settings: SettingsDep) -> HTMLResponse:
     try:
-        ident, found = _lookup(agent_id, "agent", lambda i: queries.agent(session, i))
+        _, lineage = _lookup(agent_id, "agent", lambda i: lineage_detail(session, i))
     except PageNotFound as error:
         return _not_found(session, settings, str(error))
-    metrics = {name: [[step, _finite(value)] for step, value in points] for name, points in found["metrics"].items()}
-    by_step = sorted(found["checkpoints"], key=lambda c: (c["step"], c["id"]))
-    checkpoint_ratings = {"step": [c["step"] for c in by_step], "mu": [c["mu"] for c in by_step],
-                          "sigma": [c["sigma"] for c in by_step]}
-    return _render("agent.html", status=_status(session, settings), active=None, agent=found["agent"],
-                   metrics=metrics, checkpoints=found["checkpoints"], checkpoint_ratings=checkpoint_ratings)
+    return _render("agent.html", status=_status(session, settings), active=None, agent=lineage,
+                   metrics=training_curves(lineage), checkpoints=lineage.checkpoints,
+                   checkpoint_ratings=checkpoint_ratings(lineage))
 
 
 @router.get("/matches", response_class=HTMLResponse)
@@ -273,13 +226,14 @@ def matches_page(session: SessionDep, settings: SettingsDep, opponent: str | Non
         start = _whole_number(offset, "offset", 0)
         size = _whole_number(limit, "limit", MATCHES_PER_PAGE)
         state = state or None
-        if state is not None and state not in listings.STATE_NAMES:
-            raise BadRequest(f"state must be one of {', '.join(listings.STATE_NAMES)}, got {state!r}")
+        if state is not None and state not in STATE_NAMES:
+            raise BadRequest(f"state must be one of {', '.join(STATE_NAMES)}, got {state!r}")
         if opponent:
             if not opponent.isdigit() or len(opponent) > 18 or int(opponent) < 1:
                 raise BadRequest(f"opponent must be an opponent's id (a positive whole number), got {opponent!r}")
             snapshot_id = int(opponent)
-        page = listings.matches_page(session, snapshot_id=snapshot_id, state=state, offset=start, limit=size)
+        page = list_matches(session, snapshot_id=snapshot_id, state=STATE_NAMES[state] if state else None,
+                            offset=start, limit=size)
     except (BadRequest, InvalidInput) as error:
         return _bad_request(session, settings, str(error))
     except NotFound:
@@ -292,21 +246,21 @@ def matches_page(session: SessionDep, settings: SettingsDep, opponent: str | Non
             query["limit"] = size
         return "/matches" + (f"?{urlencode(query)}" if query else "")
 
-    total = page["total"]
+    total = page.total
     last = max(0, (total - 1) // size * size)
     pager = {
         "first": link(0) if start > 0 else None, "newer": link(max(0, start - size)) if start > 0 else None,
         "older": link(start + size) if start + size < total else None,
         "oldest": link(last) if start + size < total else None,
-        "from": start + 1 if page["items"] else 0, "to": start + len(page["items"]), "total": total,
+        "from": start + 1 if page.items else 0, "to": start + len(page.items), "total": total,
     }
     return _render("matches.html", status=_status(session, settings), active="matches", page=page, pager=pager,
-                   opponent=snapshot_id, state=state, states=list(listings.STATE_NAMES),
-                   choices=listings.snapshot_choices(session), limit=size, default_limit=MATCHES_PER_PAGE)
+                   shown_state=SHOWN_STATE, opponent=snapshot_id, state=state, states=list(STATE_NAMES),
+                   choices=snapshot_names(session), limit=size, default_limit=MATCHES_PER_PAGE)
 
 
 @router.get("/agents", response_class=HTMLResponse)
 def agents_page(session: SessionDep, settings: SettingsDep) -> HTMLResponse:
     """Every agent lineage: snapshots, best rating, latest training step, when metrics last came."""
     return _render("agents.html", status=_status(session, settings), active="agents",
-                   lineages=listings.lineages(session))
+                   lineages=lineages(session))

@@ -5,22 +5,15 @@ from __future__ import annotations
 from alembic.runtime.migration import MigrationContext
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from api.deps import SessionDep
 from api.errors import ErrorBody
 from league.core.game import GAME_VERSION
+from league.core.schemas import Health
 
 router = APIRouter(prefix="/api", tags=["health"])
-
-
-class Health(BaseModel):
-    status: str = Field(description='"ok" when the server and its database answer')
-    database: str = Field(description='"ok", or why the database cannot be reached')
-    schema_version: str | None = Field(description="the Alembic revision the database is at")
-    game_version: str = Field(description="the version of the hockey game this server rates games of")
 
 
 @router.get(

@@ -22,11 +22,12 @@ from league.core import jobs
 from league.core.matches import get_match
 from league.core.schemas import (
     MAX_GAMES_PER_MATCH,
+    Claim,
     GameReport,
     JobAssignment,
+    JobStats,
     MatchSummary,
     ReportOutcome,
-    WorkerInfo,
 )
 
 router = APIRouter(prefix="/api/jobs", tags=["jobs"], responses={**ERROR_RESPONSES, **AUTH_RESPONSES})
@@ -39,12 +40,6 @@ class ClaimRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     worker: WorkerName
-
-
-class Claim(BaseModel):
-    """The leased job, or `job: null` when nothing is queued."""
-
-    job: JobAssignment | None
 
 
 class HeartbeatRequest(BaseModel):
@@ -69,13 +64,6 @@ class ResultRequest(BaseModel):
     lease_id: LeaseId
     worker: WorkerName | None = Field(None, description="defaults to the lease holder")
     games: list[GameReport] = Field(max_length=MAX_GAMES_PER_MATCH)
-
-
-class JobStats(BaseModel):
-    """Jobs per state and the workers heard from recently."""
-
-    counts: dict[str, int]
-    workers: list[WorkerInfo]
 
 
 @router.post("/claim", response_model=Claim)

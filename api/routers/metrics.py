@@ -11,7 +11,7 @@ from api.deps import SessionDep, TrainerDep
 from api.errors import AUTH_RESPONSES, ERROR_RESPONSES
 from api.params import MAX_ID, NAME_PATTERN
 from league.core import metrics
-from league.core.schemas import MetricBatch, MetricPoint
+from league.core.schemas import MetricBatch, MetricPoint, MetricsStored
 
 router = APIRouter(prefix="/api/agents", tags=["metrics"], responses=ERROR_RESPONSES)
 
@@ -33,10 +33,6 @@ class MetricsUpload(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     metrics: list[MetricBatchIn] = Field(max_length=10_000, description="batches of {step, values: {name: value}}")
-
-
-class MetricsStored(BaseModel):
-    stored: int = Field(description="how many values were stored")
 
 
 @router.post("/{agent}/metrics", response_model=MetricsStored, status_code=201, responses=AUTH_RESPONSES)

@@ -1,7 +1,8 @@
 """The opponent pool: register snapshots (safetensors weights), list, fetch, retire, sample.
 
-An opponent is a league snapshot. Registration validates the upload completely (see
-`api.uploads`) before anything is stored; identical weights return the existing opponent.
+An opponent is a league snapshot. The upload is read with its size capped; the league core
+checks the bytes by their kind (`league.core.kinds`) before anything is stored; identical
+weights return the existing opponent.
 """
 
 from __future__ import annotations
@@ -17,11 +18,21 @@ from api.deps import SessionDep, SettingsDep, TrainerDep
 from api.errors import AUTH_RESPONSES, ERROR_RESPONSES, UPLOAD_RESPONSES
 from api.params import MAX_ID, NAME_PATTERN, IdPath, Limit, NameQuery, Offset
 from api.read_cache import invalidates_reads
-from api.uploads import iter_upload, read_capped, validate_weights
+from api.uploads import iter_upload, read_capped
 from league.core import leaderboard as ratings
 from league.core import snapshots
+from league.core.kinds import registrable_kinds
+from league.core.registration import register_snapshot
 from league.core.sampling import sample_opponents
-from league.core.schemas import OpponentChoice, Page, RatingChangeInfo, SnapshotInfo, SnapshotKind
+from league.core.schemas import (
+    Opponent,
+    OpponentChoice,
+    Page,
+    RatingChangeInfo,
+    Registered,
+    SnapshotInfo,
+    SnapshotKind,
+)
 
 router = APIRouter(prefix="/api/opponents", tags=["opponents"], responses=ERROR_RESPONSES)
 
@@ -32,35 +43,12 @@ class RegisterMeta(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     agent: str = Field(pattern=NAME_PATTERN, description="lineage name, e.g. the training run")
-    kind: Literal["dreamer"] = Field("dreamer", description="snapshot kind (built-in kinds are not registered)")
-    config: dict[str, Any] = Field(description="the agent config the weights were built with")
+    kind: str = Field("dreamer", max_length=40, description=(
+        f"snapshot kind, one of {', '.join(registrable_kinds())} (built-in kinds are not registered)"))
+    config: dict[str, Any] = Field(default_factory=dict, description="the config the weights were built with (none for onnx)")
     step: int = Field(ge=0, le=MAX_ID, description="training step of the snapshot")
     notes: str = Field("", max_length=10_000)
     name: str | None = Field(None, pattern=NAME_PATTERN, description='default "{agent}@{step}"')
-
-
-class Registered(BaseModel):
-    """A registration's outcome: `created` is False when identical weights were registered before."""
-
-    id: int
-    sha256: str
-    created: bool
-    opponent: SnapshotInfo
-
-
-class Opponent(SnapshotInfo):
-    """An opponent with its rating and results."""
-
-    rank: int | None = Field(description="place on the leaderboard of active opponents (None when retired)")
-    mu: float
-    sigma: float
-    score: float = Field(description="mu - 3*sigma")
-    provisional: bool
-    games: int
-    wins: int
-    draws: int
-    losses: int
-    forfeits: int
 
 
 class OpponentPatch(BaseModel):
@@ -75,15 +63,6 @@ def _parse_meta(raw: str) -> RegisterMeta:
     except ValidationError as error:
         problems = [{**e, "loc": ("body", "meta", *e["loc"])} for e in error.errors(include_url=False)]
         raise RequestValidationError(problems) from None
-
-
-def _specs_for(config: dict[str, Any]):
-    def specs():
-        from agents.checkpoint import expected_tensor_specs
-
-        return expected_tensor_specs(config)
-
-    return specs
 
 
 def _standing(session, info: SnapshotInfo) -> Opponent:
@@ -111,21 +90,21 @@ async def register_opponent(
     meta: Annotated[str, Form(description="JSON: agent, kind, config, step, notes (and optionally name)")],
     weights: Annotated[UploadFile, File(description="the weights, a .safetensors file")],
 ):
-    """Register an opponent: validated safetensors weights plus JSON metadata (needs a trainer token).
+    """Register an opponent: weights (checked by their kind) plus JSON metadata (needs a trainer token).
 
     Returns 201 with its id and sha256, or 200 with the existing opponent for identical weights.
     """
     parsed = _parse_meta(meta)
     data = await read_capped(iter_upload(weights), settings.upload_max_bytes)
-    checked = await run_in_threadpool(validate_weights, data, _specs_for(parsed.config))
     registration = await run_in_threadpool(
-        snapshots.register_snapshot, session, agent=parsed.agent, kind=parsed.kind, config=parsed.config,
-        step=parsed.step, weights=checked.data, notes=parsed.notes, name=parsed.name, placement_settings=settings,
+        register_snapshot, session, agent=parsed.agent, kind=parsed.kind, config=parsed.config,
+        step=parsed.step, weights=data, notes=parsed.notes, name=parsed.name, placement_settings=settings,
     )
     info = registration.snapshot
     if not registration.created:
         response.status_code = 200
-    return Registered(id=info.id, sha256=info.sha256 or checked.sha256, created=registration.created, opponent=info)
+    # a registered kind carries weights, so the snapshot has their sha256
+    return Registered(id=info.id, sha256=info.sha256 or "", created=registration.created, opponent=info)
 
 
 @router.get("", response_model=Page[SnapshotInfo])

@@ -14,7 +14,7 @@ import argparse
 import sys
 from types import ModuleType
 
-from league.cli import db, eval, match_worker, play, serve, token, train, up
+from league.cli import db, eval, export_onnx, match_worker, play, register, serve, token, train, up
 from league.cli.errors import CommandError
 
 # name -> (module, one-line help)
@@ -27,6 +27,8 @@ COMMANDS: dict[str, tuple[ModuleType, str]] = {
     "serve": (serve, "start the league server (REST API and dashboard)"),
     "token": (token, "create, list, revoke and rotate API tokens"),
     "match-worker": (match_worker, "claim match jobs from a server and play them"),
+    "export-onnx": (export_onnx, "export a Dreamer checkpoint as an ONNX policy (its RSSM memory as the state)"),
+    "register": (register, "upload a policy (.onnx, or a Dreamer .safetensors with its .json) to a league server"),
 }
 
 __all__ = ["COMMANDS", "CommandError", "main"]
@@ -51,9 +53,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     module, help_ = COMMANDS[name]
     parser = argparse.ArgumentParser(prog=f"league {name}", description=help_)
-    module.configure(parser)
-    args = parser.parse_args(rest)
     try:
+        module.configure(parser)  # option defaults may come from settings read from the environment
+        args = parser.parse_args(rest)
         return int(module.run(args) or 0)
     except CommandError as error:
         print(f"league {name}: error: {error}", file=sys.stderr)

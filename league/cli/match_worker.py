@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from league.cli.errors import CommandError
+from league.cli.settings import read_settings
+from league.core.schemas import Health
 from league.workers.client import (
     AuthenticationError,
     IncompatibleServer,
@@ -20,20 +22,23 @@ from league.workers.client import (
     RetryPolicy,
 )
 from league.workers.display import ProgressLog
-from league.workers.match_worker import TRANSIENT, MatchWorker, default_cache_dir
+from league.workers.match_worker import TRANSIENT, MatchWorker
 from league.workers.policies import PolicyLoader
+from league.workers.settings import WorkerSettings
 from league.workers.weights_cache import WeightsCache
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--server", default=os.environ.get("LEAGUE_SERVER_URL"),
+    settings = read_settings(WorkerSettings)
+    parser.add_argument("--server", default=settings.server_url,
                         help="league server URL, e.g. http://127.0.0.1:8000 (env LEAGUE_SERVER_URL)")
-    parser.add_argument("--token", default=os.environ.get("LEAGUE_TOKEN"),
+    parser.add_argument("--token", default=settings.token,
                         help="worker bearer token (env LEAGUE_TOKEN); `league token create --role worker`")
     parser.add_argument("--name", default=f"{socket.gethostname()}-{os.getpid()}",
                         help="worker name shown on the server (default: host-pid)")
-    parser.add_argument("--cache-dir", type=Path, default=None,
-                        help="weights cache directory (default: $LEAGUE_DATA_DIR/weights-cache)")
+    parser.add_argument("--cache-dir", type=Path, default=settings.weights_cache_dir(),
+                        help="weights cache directory (default: $LEAGUE_CACHE_DIR, else weights-cache under "
+                             "$LEAGUE_DATA_DIR, ./league-data by default)")
     parser.add_argument("--poll-interval", type=float, default=2.0, help="seconds between claims when idle")
     parser.add_argument("--connect-timeout", type=float, default=15.0,
                         help="seconds to wait for the server at start-up before giving up")
@@ -44,7 +49,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, default=1, help="torch threads for Dreamer policies")
 
 
-def _connect(client: LeagueClient, timeout: float) -> dict:
+def _connect(client: LeagueClient, timeout: float) -> Health:
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -70,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
         client = LeagueClient(args.server, args.token, retry=RetryPolicy(attempts=3))
     except ValueError as error:
         raise CommandError(str(error)) from None
-    cache = WeightsCache(args.cache_dir or default_cache_dir(), client.opponent_weights)
+    cache = WeightsCache(args.cache_dir, client.opponent_weights)
     loader = PolicyLoader(cache, threads=args.threads)
     progress = ProgressLog("games played", "game")  # a line per job off a terminal, a counter on one
     worker = MatchWorker(client, args.name, loader, poll_interval=args.poll_interval,
@@ -87,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, on_signal)
     try:
         health = _connect(client, args.connect_timeout)
-        worker.log(f"server {client.base_url} answers (game {health.get('game_version')}); "
+        worker.log(f"server {client.base_url} answers (game {health.game_version}); "
                    f"claiming jobs as {args.name}, weights cache {cache.directory}")
         stats = worker.run()
     except IncompatibleServer as error:

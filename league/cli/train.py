@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from league.cli.errors import CommandError
+from league.cli.settings import read_settings
 from league.workers.client import (
     AuthenticationError,
     IncompatibleServer,
@@ -19,6 +21,7 @@ from league.workers.client import (
     ServerError,
     ServerUnreachable,
 )
+from league.workers.settings import WorkerSettings
 from league.workers.trainer_link import TrainerLink
 
 
@@ -64,35 +67,38 @@ def run(args: argparse.Namespace) -> int:
                "wandb": args.wandb, "tensorboard": not args.no_tensorboard}
     try:
         if args.resume is not None:
-            trainer = _resume(args, options)
-            if trainer.config_changes and args.overrides:
-                latest = trainer.config_changes[-1]
-                print(f"changed at step {latest['env_steps']}: " + ", ".join(
-                    f"{name} {old} -> {new}" for name, (old, new) in latest["changes"].items()), flush=True)
+            run_dir, build = _resume(args)
         else:
             config = make_config(args.preset, args.overrides)
             run_dir = args.run_dir or Path("runs") / f"dreamer-{args.preset}-{time.strftime('%Y%m%d-%H%M%S')}"
             if (run_dir / "state" / "trainer.json").exists():
                 raise CommandError(f"{run_dir} already holds a run; continue it with --resume {run_dir}")
-            trainer = Trainer(config, run_dir, **options)
+            build = partial(Trainer, config, run_dir)
     except (ValueError, FileNotFoundError) as error:
         raise CommandError(str(error)) from error
-    print(f"run directory: {trainer.run_dir}  (continue with: league train --resume {trainer.run_dir})")
-    link = connect(args, run_name=trainer.run_dir.name, run_dir=trainer.run_dir)
-    if link is not None:
-        link.attach(trainer)
-    for signum in (signal.SIGTERM, signal.SIGINT):  # a machine taken away saves like Ctrl-C (also in background)
-        signal.signal(signum, _interrupt)
+    link = connect(args, run_name=run_dir.name, run_dir=run_dir)
     try:
-        counters = trainer.run(args.steps)
-    except RuntimeError as error:
-        if "wandb" in str(error):
+        try:  # with a server, the trainer draws opponents through it and reports checkpoints and metrics to it
+            trainer = build(**options, **(link.trainer_options() if link is not None else {}))
+        except (ValueError, FileNotFoundError) as error:
             raise CommandError(str(error)) from error
-        raise
-    except KeyboardInterrupt:
-        trainer.save()
-        print(f"interrupted; saved. Continue with: league train --resume {trainer.run_dir}")
-        return 130
+        if args.resume is not None and trainer.config_changes and args.overrides:
+            latest = trainer.config_changes[-1]
+            print(f"changed at step {latest['env_steps']}: " + ", ".join(
+                f"{name} {old} -> {new}" for name, (old, new) in latest["changes"].items()), flush=True)
+        print(f"run directory: {trainer.run_dir}  (continue with: league train --resume {trainer.run_dir})")
+        for signum in (signal.SIGTERM, signal.SIGINT):  # a machine taken away saves like Ctrl-C (also in background)
+            signal.signal(signum, _interrupt)
+        try:
+            counters = trainer.run(args.steps)
+        except RuntimeError as error:
+            if "wandb" in str(error):
+                raise CommandError(str(error)) from error
+            raise
+        except KeyboardInterrupt:
+            trainer.save()
+            print(f"interrupted; saved. Continue with: league train --resume {trainer.run_dir}")
+            return 130
     finally:
         if link is not None:
             link.close()
@@ -105,7 +111,9 @@ def _interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
-def _resume(args, options):
+def _resume(args) -> tuple[Path, Callable]:
+    """The run directory `--resume` continues, and how to build its trainer (from the saved state,
+    or from a checkpoint alone); the builder takes the `Trainer` keywords."""
     from agents.training.trainer import Trainer
 
     source = args.resume
@@ -114,25 +122,26 @@ def _resume(args, options):
             raise CommandError(f"--resume {source}: no such checkpoint")
         run_dir = args.run_dir or source.parent.parent
         if (run_dir / "state" / "trainer.json").exists() and args.run_dir is None:
-            return Trainer.resume(run_dir, args.overrides, **options)
-        return Trainer.from_checkpoint(source, run_dir, args.overrides, **options)
+            return run_dir, partial(Trainer.resume, run_dir, args.overrides)
+        return run_dir, partial(Trainer.from_checkpoint, source, run_dir, args.overrides)
     if not source.is_dir():
         raise CommandError(f"--resume {source}: no such run directory or checkpoint")
     if (source / "state" / "trainer.json").is_file():
-        return Trainer.resume(source, args.overrides, **options)
+        return source, partial(Trainer.resume, source, args.overrides)
     checkpoints = sorted((source / "checkpoints").glob("step_*.safetensors"))
     if not checkpoints:
         raise CommandError(f"--resume {source}: neither saved training state nor checkpoints found")
-    return Trainer.from_checkpoint(checkpoints[-1], source, args.overrides, **options)
+    return source, partial(Trainer.from_checkpoint, checkpoints[-1], source, args.overrides)
 
 
 def add_server_arguments(parser: argparse.ArgumentParser) -> None:
     """The `league train` options for a league server (all optional: without --server it trains alone)."""
+    settings = read_settings(WorkerSettings)
     group = parser.add_argument_group("league server (optional)")
-    group.add_argument("--server", default=os.environ.get("LEAGUE_SERVER_URL"),
+    group.add_argument("--server", default=settings.server_url,
                        help="league server URL: register checkpoints, sample opponents, post metrics "
                             "(env LEAGUE_SERVER_URL)")
-    group.add_argument("--token", default=os.environ.get("LEAGUE_TOKEN"),
+    group.add_argument("--token", default=settings.token,
                        help="trainer bearer token (env LEAGUE_TOKEN); `league token create --role trainer`")
     group.add_argument("--register-every", type=int, default=5000,
                        help="register a checkpoint as a new opponent every N environment steps (default: 5000)")

@@ -28,7 +28,10 @@ from pathlib import Path
 from typing import Any
 
 from league.cli.errors import CommandError
+from league.cli.settings import read_settings
 from league.cli.supervisor import ChildSpec, Supervisor
+from league.core.schemas import Health, Registered
+from league.core.settings import Settings
 from league.workers.client import LeagueClient, LeagueClientError, RetryPolicy
 from league.workers.display import ProgressLog
 
@@ -86,10 +89,10 @@ def _check_args(args: argparse.Namespace) -> None:
             ) from None
 
 
-def _admin_token(data_dir: Path) -> str:
+def _admin_token(settings: Settings, data_dir: Path) -> str:
     """`$LEAGUE_ADMIN_TOKEN`, else the one kept in `<data dir>/admin-token` (made on first use)."""
-    if os.environ.get("LEAGUE_ADMIN_TOKEN"):
-        return os.environ["LEAGUE_ADMIN_TOKEN"]
+    if settings.admin_token:
+        return settings.admin_token
     path = data_dir / "admin-token"
     if path.exists():
         return path.read_text().strip()
@@ -110,7 +113,7 @@ def _migrate(env: dict[str, str], log_dir: Path) -> None:
 
 
 def _wait_for_server(client: LeagueClient, supervisor: Supervisor, timeout: float,
-                     stop: threading.Event) -> dict | None:
+                     stop: threading.Event) -> Health | None:
     """The server's health once it answers; None if `stop` is set first."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and not stop.is_set():
@@ -127,7 +130,7 @@ def _wait_for_server(client: LeagueClient, supervisor: Supervisor, timeout: floa
     raise CommandError(f"the server did not answer within {timeout:.0f} s (log: {supervisor.log_path('server')})")
 
 
-def register_checkpoints(client: LeagueClient, directory: Path, say=print) -> list[dict]:
+def register_checkpoints(client: LeagueClient, directory: Path, say=print) -> list[Registered]:
     """Register every `NAME.safetensors` + `NAME.json` in `directory` (identical ones only once)."""
     registered = []
     for weights_path in sorted(directory.glob("*.safetensors")) if directory.is_dir() else []:
@@ -146,8 +149,8 @@ def register_checkpoints(client: LeagueClient, directory: Path, say=print) -> li
             say(f"  could not register {weights_path.name}: {error}")
             continue
         registered.append(answer)
-        say(f"  {'registered' if answer.get('created') else 'already registered'}: {weights_path.name} "
-            f"(opponent {answer.get('id')})")
+        say(f"  {'registered' if answer.created else 'already registered'}: {weights_path.name} "
+            f"(opponent {answer.id})")
     return registered
 
 
@@ -157,10 +160,11 @@ def role_tokens(client: LeagueClient, admin_token: str) -> tuple[dict[str, str],
     for role in ("trainer", "worker"):
         try:
             made = client.create_token(f"league up {role} {time.strftime('%Y-%m-%d %H:%M:%S')}", role)
-            tokens[role] = made["plaintext"]
-            ids.append(int(made["token"]["id"]))
-        except (LeagueClientError, KeyError, TypeError, ValueError):
+        except LeagueClientError:
             tokens[role] = admin_token
+            continue
+        tokens[role] = made.plaintext
+        ids.append(made.token.id)
     return tokens, ids
 
 
@@ -201,14 +205,14 @@ def _children(args: argparse.Namespace, url: str, env: dict[str, str], data_dir:
 def status_line(client: LeagueClient) -> tuple[int, str]:
     """(rated games, one line about the league) from the leaderboard."""
     rows = client.leaderboard()
-    games = sum(int(row.get("games", 0)) for row in rows) // 2
-    trained = sum(1 for row in rows if row.get("kind") == "dreamer")
-    top = ", ".join(f"{row.get('name')} {row.get('score', 0):.1f}" for row in rows[:3])
+    games = sum(row.games for row in rows) // 2
+    trained = sum(1 for row in rows if row.kind == "dreamer")
+    top = ", ".join(f"{row.name} {row.score:.1f}" for row in rows[:3])
     try:
         stats = client.job_stats()
-        counts = stats.get("counts", {})
+        counts = stats.counts
         jobs = (f"jobs {counts.get('queued', 0)} queued / {counts.get('leased', 0)} playing / "
-                f"{counts.get('done', 0)} done, {len(stats.get('workers', []))} workers live; ")
+                f"{counts.get('done', 0)} done, {len(stats.workers)} workers live; ")
     except LeagueClientError:
         jobs = ""
     return games, f"{len(rows)} in the pool ({trained} trained), {games} games rated; {jobs}top: {top}"
@@ -234,11 +238,12 @@ class StatusDisplay(ProgressLog):
 
 def run(args: argparse.Namespace) -> int:
     _check_args(args)
-    data_dir = (args.data_dir or Path(os.environ.get("LEAGUE_DATA_DIR", "./league-data"))).resolve()
+    settings = read_settings(Settings)
+    data_dir = (args.data_dir or settings.data_dir).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     log_dir = data_dir / "logs"
     log_dir.mkdir(exist_ok=True)
-    token = _admin_token(data_dir)
+    token = _admin_token(settings, data_dir)
     env = {**os.environ, "LEAGUE_DATA_DIR": str(data_dir), "LEAGUE_ADMIN_TOKEN": token,
            "PYTHONUNBUFFERED": "1"}
     url = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else args.host}:{args.port}"
@@ -264,13 +269,13 @@ def run(args: argparse.Namespace) -> int:
         health = _wait_for_server(client, supervisor, 120.0, stop)
         if health is None:  # stopped while the server was starting
             return 0
-        display.say(f"server up: game {health.get('game_version')}, schema {health.get('schema_version')}")
+        display.say(f"server up: game {health.game_version}, schema {health.schema_version}")
         register_checkpoints(client, args.checkpoints, say=display.say)
         tokens, token_ids = role_tokens(client, token)
         for spec in _children(args, url, env, data_dir, tokens):
             supervisor.start(spec)
         display.say(f"{args.trainers} trainer(s), {args.match_workers} match worker(s) started")
-        where = "$LEAGUE_ADMIN_TOKEN" if os.environ.get("LEAGUE_ADMIN_TOKEN") else data_dir / "admin-token"
+        where = "$LEAGUE_ADMIN_TOKEN" if settings.admin_token else data_dir / "admin-token"
         display.say(f"dashboard: {url}/   (admin token: {where}; Ctrl-C stops)")
         _watch(args, client, supervisor, display, stop)
     finally:

@@ -1,8 +1,8 @@
 """Domain errors raised by the league's service functions.
 
-The HTTP layer maps them one to one: `NotFound` -> 404, `Conflict` -> 409,
-`InvalidInput` -> 422, `InvalidToken` -> 401, `Forbidden` -> 403. Every message is meant
-to be shown to the user as it is.
+The HTTP layer answers with each error's `status_code`: `NotFound` -> 404, `Conflict` -> 409,
+`InvalidInput` -> 422, `InvalidToken` -> 401, `Forbidden` -> 403, and `InvalidWeights` -> 422,
+415 or 413 as the refusal says. Every message is meant to be shown to the user as it is.
 """
 
 from __future__ import annotations
@@ -42,3 +42,13 @@ class Forbidden(LeagueError):
     """The caller is known but may not do this."""
 
     status_code = 403
+
+
+class InvalidWeights(InvalidInput):
+    """Uploaded weights refused: 422 malformed or not what the config builds, 415 a format that is
+    never accepted (a pickle or zip, what `torch.save` writes), 413 larger than the upload cap."""
+
+    def __init__(self, message: str, status_code: int = 422) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status_code = status_code

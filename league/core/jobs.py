@@ -90,8 +90,8 @@ def _assignment(session: Session, match: Match) -> JobAssignment:
     return JobAssignment(
         job_id=match.id, lease_id=match.lease_id, attempt=match.attempts, worker=match.worker,
         lease_expires_at=match.lease_expires_at,
-        snapshot_a=_snapshot_ref(session.get(Snapshot, match.snapshot_a_id)),
-        snapshot_b=_snapshot_ref(session.get(Snapshot, match.snapshot_b_id)),
+        snapshot_a=_snapshot_ref(session.get_one(Snapshot, match.snapshot_a_id)),
+        snapshot_b=_snapshot_ref(session.get_one(Snapshot, match.snapshot_b_id)),
         games=[PlannedGame(index=g.index, seed=g.seed, one_starting=g.one_starting,
                            a_is_player_one=g.a_is_player_one) for g in games],
     )

@@ -1,24 +1,33 @@
-"""Reading ratings: the leaderboard, a snapshot's rating history and head-to-head counts.
+"""Reading ratings: the leaderboard and its ranks, a snapshot's rating history, head-to-head counts.
 
 All of it reads aggregates that are kept up to date when results are recorded (`ratings`,
-`rating_changes`, `pair_stats`), so no query here scans the games.
+`rating_changes`, `pair_stats`), so no query here scans the games. A snapshot's rank is its
+place among the active snapshots in `RANK_ORDER` (best `conservative_score` first, ties by id);
+every rank the league shows comes from here.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import NamedTuple
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from league.core.errors import InvalidInput, NotFound
 from league.core.models import Agent, PairStats, Rating, RatingChange, Snapshot
-from league.core.rating import PROVISIONAL_SIGMA
+from league.core.rating import PROVISIONAL_SIGMA, conservative_score
+from league.core.read_schemas import HeadToHeadMatrix
 from league.core.schemas import HeadToHead, LeaderboardRow, RatingChangeInfo
 from league.core.snapshots import load_snapshot
 
-SCORE = Rating.mu - 3 * Rating.sigma
+SCORE = conservative_score(Rating.mu, Rating.sigma)
+RANK_ORDER = (SCORE.desc(), Snapshot.id)
+"""The leaderboard's order: best score first, ties by snapshot id."""
+
+
+def _ahead_of(score, snapshot_id: int):
+    """Snapshots that come before one with `score` and `snapshot_id` in `RANK_ORDER`."""
+    return or_(SCORE > score, and_(SCORE == score, Snapshot.id < snapshot_id))
 
 
 def _board_query(include_retired: bool):
@@ -34,15 +43,16 @@ def _row(rank: int, columns) -> LeaderboardRow:
     snapshot_id, name, agent, agent_id, kind, active, rating = columns
     return LeaderboardRow(
         rank=rank, snapshot_id=snapshot_id, name=name, agent=agent, agent_id=agent_id, kind=kind, mu=rating.mu,
-        sigma=rating.sigma, score=rating.mu - 3 * rating.sigma, games=rating.games, wins=rating.wins,
+        sigma=rating.sigma, score=conservative_score(rating.mu, rating.sigma), games=rating.games, wins=rating.wins,
         draws=rating.draws, losses=rating.losses, forfeits=rating.forfeits,
         provisional=rating.sigma > PROVISIONAL_SIGMA, active=active, last_played_at=rating.last_played_at,
     )
 
 
 def leaderboard(session: Session, *, include_retired: bool = False) -> list[LeaderboardRow]:
-    """Every (active) pool member ranked by `mu - 3 * sigma`, best first; ties by id."""
-    query = _board_query(include_retired).order_by(SCORE.desc(), Snapshot.id)
+    """The active pool members in `RANK_ORDER`, ranked from 1 (with `include_retired`, retired ones
+    are listed and numbered among them)."""
+    query = _board_query(include_retired).order_by(*RANK_ORDER)
     return [_row(rank, columns) for rank, columns in enumerate(session.execute(query), start=1)]
 
 
@@ -58,10 +68,27 @@ def leaderboard_row(session: Session, snapshot_id: int) -> LeaderboardRow:
     score = select(SCORE).where(Rating.snapshot_id == snapshot_id).scalar_subquery()
     ahead = session.scalar(
         select(func.count()).select_from(Snapshot).join(Rating, Rating.snapshot_id == Snapshot.id)
-        .where(Snapshot.active, Snapshot.id != snapshot_id,
-               or_(SCORE > score, and_(SCORE == score, Snapshot.id < snapshot_id)))
+        .where(Snapshot.active, Snapshot.id != snapshot_id, _ahead_of(score, snapshot_id))
     )
-    return _row(ahead + 1, columns)
+    return _row((ahead or 0) + 1, columns)
+
+
+def rank_by_id(session: Session) -> dict[int, int]:
+    """The leaderboard rank of every active snapshot, by id (one narrow query); retired ones have none."""
+    ids = session.scalars(
+        select(Snapshot.id).join(Rating, Rating.snapshot_id == Snapshot.id).where(Snapshot.active)
+        .order_by(*RANK_ORDER)
+    )
+    return {snapshot_id: rank for rank, snapshot_id in enumerate(ids, start=1)}
+
+
+def leaderboard_token(session: Session) -> str:
+    """A short token that changes whenever the leaderboard can have changed (ratings or the pool)."""
+    last_change = session.scalar(select(func.max(RatingChange.id))) or 0
+    pool = session.execute(
+        select(func.count(), func.max(Snapshot.id)).select_from(Snapshot).where(Snapshot.active.is_(True))
+    ).one()
+    return f"{last_change}-{pool[0]}-{pool[1] or 0}"
 
 
 def rating_history(session: Session, snapshot_id: int, *, since_id: int = 0, limit: int = 10_000
@@ -94,15 +121,6 @@ PairCounts = tuple[int, int, int, int, int, int, datetime | None]
 """One `pair_stats` row as it is stored: (low_id, high_id, games, low_wins, draws, high_wins, last_played_at)."""
 
 
-class HeadToHeadMatrix(NamedTuple):
-    """Active snapshots in leaderboard order (`ids`, `names`) and the raw counts of the pairs among
-    them that have played: `pairs` holds (low_id, high_id, low_wins, draws, high_wins) tuples."""
-
-    ids: list[int]
-    names: list[str]
-    pairs: list[tuple[int, int, int, int, int]]
-
-
 def pair_counts(session: Session, snapshot_id: int | None = None) -> list[PairCounts]:
     """Raw head-to-head rows of every pair that has played (or only the pairs with `snapshot_id`).
 
@@ -115,28 +133,36 @@ def pair_counts(session: Session, snapshot_id: int | None = None) -> list[PairCo
     if snapshot_id is not None:
         load_snapshot(session, snapshot_id)
         query = query.where(or_(PairStats.low_id == snapshot_id, PairStats.high_id == snapshot_id))
-    return [tuple(row) for row in session.execute(query)]
+    return list(session.execute(query).tuples())
 
 
 def head_to_head_matrix(session: Session) -> HeadToHeadMatrix:
-    """The head-to-head matrix of the active pool: snapshots in rank order and their pairs' raw counts."""
+    """The head-to-head matrix of the active pool: snapshots in `RANK_ORDER` and the counts of the pairs
+    among them that have played, each pair once, from its better-ranked side (two queries)."""
     board = session.execute(
         select(Snapshot.id, Snapshot.name).join(Rating, Rating.snapshot_id == Snapshot.id)
-        .where(Snapshot.active).order_by(SCORE.desc(), Snapshot.id)
+        .where(Snapshot.active).order_by(*RANK_ORDER)
     ).all()
-    active = {snapshot_id for snapshot_id, _ in board}
+    index = {snapshot_id: i for i, (snapshot_id, _) in enumerate(board)}
     counts = session.execute(select(PairStats.low_id, PairStats.high_id, PairStats.low_wins, PairStats.draws,
                                     PairStats.high_wins).where(PairStats.games > 0))
-    pairs = [tuple(row) for row in counts if row[0] in active and row[1] in active]
-    return HeadToHeadMatrix(ids=[row[0] for row in board], names=[row[1] for row in board], pairs=pairs)
+    cells = []
+    for low, high, low_wins, draws, high_wins in counts:
+        i, j = index.get(low), index.get(high)
+        if i is None or j is None:
+            continue
+        cells.append((i, j, low_wins, draws, high_wins) if i < j else (j, i, high_wins, draws, low_wins))
+    # Trusted values straight from the tables: no validation per cell (a large league has thousands).
+    return HeadToHeadMatrix.model_construct(ids=[row[0] for row in board], names=[row[1] for row in board],
+                                            cells=cells)
 
 
 def head_to_head(session: Session, snapshot_id: int | None = None) -> list[HeadToHead]:
     """Head-to-head counts of every pair that has played (or only the pairs with `snapshot_id`)."""
-    fields = ("snapshot_a_id", "snapshot_b_id", "games", "a_wins", "draws", "b_wins", "last_played_at")
     # Trusted values straight from the table: skip per-row validation (thousands of pairs).
-    return [HeadToHead.model_construct(**dict(zip(fields, row, strict=True)))
-            for row in pair_counts(session, snapshot_id)]
+    return [HeadToHead.model_construct(snapshot_a_id=a, snapshot_b_id=b, games=games, a_wins=a_wins, draws=draws,
+                                       b_wins=b_wins, last_played_at=last)
+            for a, b, games, a_wins, draws, b_wins, last in pair_counts(session, snapshot_id)]
 
 
 def pair_record(session: Session, a_id: int, b_id: int) -> HeadToHead:

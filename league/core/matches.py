@@ -33,7 +33,7 @@ def _a_score_column():
 
 def _summaries(session: Session, matches: list[Match]) -> list[MatchSummary]:
     ids = [m.id for m in matches]
-    scores = dict(session.execute(
+    scores: dict[int, float | None] = dict(session.execute(
         select(Game.match_id, _a_score_column()).where(Game.match_id.in_(ids)).group_by(Game.match_id)
     ).all()) if ids else {}
     snapshot_ids = {m.snapshot_a_id for m in matches} | {m.snapshot_b_id for m in matches}
@@ -110,7 +110,7 @@ def get_game(session: Session, game_id: int) -> GameInfo:
     if game is None:
         raise NotFound(f"no game with id {game_id}")
     has_record = session.scalar(select(GameRecord.game_id).where(GameRecord.game_id == game_id)) is not None
-    return to_game_info(game, session.get(Match, game.match_id), has_record)
+    return to_game_info(game, session.get_one(Match, game.match_id), has_record)
 
 
 def get_game_record(session: Session, game_id: int) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from league.core.db import write_transaction
 from league.core.errors import Conflict, InvalidInput
+from league.core.matches import to_summary
 from league.core.models import Game, Match, Rating, Snapshot
 from league.core.pairing import Candidate, plan_games, plan_pairings
 from league.core.schemas import MAX_GAMES_PER_MATCH, MatchSummary
@@ -48,8 +49,6 @@ def create_match(session: Session, a_id: int, b_id: int, *, n_games: int | None 
     Raises `NotFound` for an unknown snapshot, `InvalidInput` for a self-match or an odd or
     too small number of games, `Conflict` for a retired snapshot.
     """
-    from league.core.matches import to_summary
-
     n_games = n_games if n_games is not None else (settings or Settings()).games_per_match
     if a_id == b_id:
         raise InvalidInput(f"a snapshot cannot play itself (snapshot {a_id})")
@@ -70,7 +69,7 @@ def pool_candidates(session: Session) -> list[Candidate]:
         select(Match.snapshot_a_id.label("sid")).where(Match.state.in_(OPEN_STATES)),
         select(Match.snapshot_b_id.label("sid")).where(Match.state.in_(OPEN_STATES)),
     ).subquery()
-    pending = dict(session.execute(select(sides.c.sid, func.count()).group_by(sides.c.sid)).all())
+    pending: dict[int, int] = dict(session.execute(select(sides.c.sid, func.count()).group_by(sides.c.sid)).all())
     rows = session.execute(
         select(Snapshot.id, Snapshot.kind, Rating.mu, Rating.sigma, Rating.games)
         .join(Rating, Rating.snapshot_id == Snapshot.id).where(Snapshot.active).order_by(Snapshot.id)
@@ -80,7 +79,7 @@ def pool_candidates(session: Session) -> list[Candidate]:
 
 
 def queued_count(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(Match).where(Match.state == "queued"))
+    return session.scalar(select(func.count()).select_from(Match).where(Match.state == "queued")) or 0
 
 
 def top_up_queue(session: Session, settings: Settings, rng: random.Random | None = None) -> list[int]:

@@ -1,29 +1,44 @@
 """Schema migrations run from Python: `upgrade(database_url)` and `check(database_url)`.
 
-`migrations/` is not part of a wheel, so it is located from the source tree (beside the
-`league` package). After upgrading, the built-in basic opponents are seeded, so every new
-league starts with anchored ratings.
+`upgrade` is the one way the schema is brought up to date: `league db upgrade` (and with it
+`league up` and the compose file's `migrate` service), `league token`, the server's `create_app`
+and the tests' fixtures all call it. After upgrading, the built-in basic opponents are seeded, so
+every new league starts with anchored ratings.
+
+The Alembic scripts are the package `league.core.migrations`: the folder `migrations/` of the
+source tree, which pyproject.toml maps into the package, so the import system finds it in an
+editable install and in a wheel alike.
 """
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 
 from league.core.db import make_engine, make_sessionmaker
+from league.core.snapshots import seed_builtin_snapshots
 
-SOURCE_ROOT = Path(__file__).resolve().parents[2]
-MIGRATIONS_DIR = SOURCE_ROOT / "migrations"
+MIGRATIONS_PACKAGE = "league.core.migrations"
+
+
+def migrations_dir() -> Path:
+    """The folder of the Alembic scripts (`env.py`, `versions/`), wherever the package is installed."""
+    try:
+        return Path(str(resources.files(MIGRATIONS_PACKAGE)))
+    except ModuleNotFoundError:
+        raise FileNotFoundError(
+            f"no package {MIGRATIONS_PACKAGE}: install the project (`make setup` or `pip install .`)"
+        ) from None
 
 
 def alembic_config(database_url: str) -> Config:
-    """An Alembic configuration for `database_url` using the source tree's `migrations/`."""
-    if not (MIGRATIONS_DIR / "env.py").exists():
-        raise FileNotFoundError(f"no migrations at {MIGRATIONS_DIR}: run from a source checkout")
+    """An Alembic configuration for `database_url` using the installed `league.core.migrations`."""
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("script_location", str(migrations_dir()))
     config.attributes["database_url"] = database_url
     return config
 
@@ -34,8 +49,6 @@ def upgrade(database_url: str, revision: str = "head", *, seed: bool = True) -> 
         make_engine(database_url).dispose()  # creates the file's folder
     command.upgrade(alembic_config(database_url), revision)
     if seed:
-        from league.core.snapshots import seed_builtin_snapshots
-
         engine = make_engine(database_url)
         try:
             with make_sessionmaker(engine)() as session:
@@ -51,8 +64,6 @@ def check(database_url: str) -> None:
 
 def current_revision(database_url: str) -> str | None:
     """The revision the database is at (None for an empty database)."""
-    from alembic.runtime.migration import MigrationContext
-
     engine = make_engine(database_url)
     try:
         with engine.connect() as connection:

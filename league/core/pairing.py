@@ -75,7 +75,8 @@ def plan_pairings(candidates: list[Candidate], n: int, *, games_per_match: int, 
         else:
             coverage = np.sqrt((games.mean() + 1) / (games + 1)) / (1 + pending)
             weighted = value * np.outer(coverage, coverage) + np.add.outer(jitter, jitter)
-            focus, opponent = np.unravel_index(int(np.argmax(weighted)), weighted.shape)
+            row, column = np.unravel_index(int(np.argmax(weighted)), weighted.shape)
+            focus, opponent = int(row), int(column)
             reason = "rating"
         candidates[focus].pending += 1
         candidates[opponent].pending += 1
@@ -99,7 +100,7 @@ def plan_games(n_games: int, rng: random.Random) -> list[GamePlan]:
     the starting side alternates from pair to pair."""
     if n_games < 2 or n_games % 2:
         raise ValueError(f"a match has an even number of games >= 2, not {n_games}")
-    plans = []
+    plans: list[GamePlan] = []
     for pair in range(n_games // 2):
         seed = rng.randrange(2**31)
         for swap in (False, True):

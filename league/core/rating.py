@@ -2,15 +2,20 @@
 
 Every game is rated on its own (a match of n games is n updates), draws included. The
 environment's draw probability is set from the draw rate hockey actually has (see
-`DRAW_PROBABILITY`); the leaderboard score is `mu - 3 * sigma`, and a snapshot is provisional
-while its sigma is above `PROVISIONAL_SIGMA`.
+`DRAW_PROBABILITY`); the leaderboard score is `conservative_score(mu, sigma)`, `mu - 3 * sigma`,
+the one place that formula is written (Python values and SQL expressions alike), and a snapshot
+is provisional while its sigma is above `PROVISIONAL_SIGMA`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, overload
 
 import trueskill
+
+if TYPE_CHECKING:
+    from sqlalchemy import ColumnElement, SQLColumnExpression
 
 MU = 25.0
 SIGMA = MU / 3
@@ -27,8 +32,20 @@ DRAW_PROBABILITY = 0.35
 # Sigma falls from 8.33 to below 2.5 after about 20-30 informative games.
 PROVISIONAL_SIGMA = 2.5
 
+# The leaderboard score sits this many sigmas below mu: a skill the snapshot very probably has.
+SCORE_SIGMAS = 3
+
 ENV = trueskill.TrueSkill(mu=MU, sigma=SIGMA, beta=BETA, tau=TAU, draw_probability=DRAW_PROBABILITY,
                           backend=None)
+
+
+@overload
+def conservative_score(mu: float, sigma: float) -> float: ...
+@overload
+def conservative_score(mu: SQLColumnExpression[float], sigma: SQLColumnExpression[float]) -> ColumnElement[float]: ...
+def conservative_score(mu: Any, sigma: Any) -> Any:
+    """The leaderboard score, `mu - 3 * sigma`: of two numbers, or of two SQL columns (for ordering in a query)."""
+    return mu - SCORE_SIGMAS * sigma
 
 
 @dataclass(frozen=True)
@@ -41,7 +58,7 @@ class Skill:
     @property
     def score(self) -> float:
         """The conservative leaderboard score, `mu - 3 * sigma`."""
-        return self.mu - 3 * self.sigma
+        return conservative_score(self.mu, self.sigma)
 
     @property
     def provisional(self) -> bool:

@@ -10,8 +10,10 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from league.core.db import is_sqlite
@@ -71,11 +73,11 @@ def _check_report(game: Game, report: GameReport) -> None:
         if report.winner not in _EXPECTED_WINNER[report.end_reason]:
             raise InvalidInput(f"{where}: end reason {report.end_reason!r} does not fit winner {report.winner}")
     if report.record is not None:
-        _check_record(game, report)
+        _check_record(game, report, report.record)
 
 
-def _check_record(game: Game, report: GameReport) -> None:
-    record, where = report.record, f"game {report.index} record"
+def _check_record(game: Game, report: GameReport, record: dict[str, Any]) -> None:
+    where = f"game {report.index} record"
     try:
         validate_record(record)
     except ValueError as error:
@@ -89,14 +91,11 @@ def _check_record(game: Game, report: GameReport) -> None:
 
 def _pair_row(session: Session, a_id: int, b_id: int) -> PairStats:
     low, high = sorted((a_id, b_id))
-    if is_sqlite(str(session.get_bind().url)):
-        from sqlalchemy.dialects.sqlite import insert
-    else:
-        from sqlalchemy.dialects.postgresql import insert
+    insert = sqlite.insert if is_sqlite(str(session.get_bind().engine.url)) else postgresql.insert
     session.execute(insert(PairStats).values(low_id=low, high_id=high, games=0, low_wins=0, draws=0, high_wins=0)
                     .on_conflict_do_nothing())
-    return session.scalar(select(PairStats).where(PairStats.low_id == low, PairStats.high_id == high)
-                          .with_for_update().execution_options(populate_existing=True))
+    return session.scalars(select(PairStats).where(PairStats.low_id == low, PairStats.high_id == high)
+                           .with_for_update().execution_options(populate_existing=True)).one()
 
 
 def record_result(session: Session, match: Match, reports: list[GameReport], now: datetime) -> None:

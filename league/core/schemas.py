@@ -1,19 +1,22 @@
 """The typed values the league's service functions take and return (pydantic models).
 
-They are plain data, safe to serialise as JSON, and the HTTP layer can use them directly as
-request and response models.
+They are plain data, safe to serialise as JSON, and they are the wire models: the server declares
+them as its response models and the workers' client validates every answer with the same class
+(pydantic only, no database, so both sides import this module).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, Field
 
 T = TypeVar("T")
 
-SnapshotKind = Literal["dreamer", "basic_weak", "basic_strong"]
+# A kind of the registry in `league.core.kinds` (basic_weak, basic_strong, dreamer, ...); the core
+# checks it, so a new kind needs no change here.
+SnapshotKind = Annotated[str, Field(min_length=1, max_length=40, description="the snapshot's policy kind")]
 EndReason = Literal["goal", "time_limit", "forfeit"]
 JobState = Literal["queued", "leased", "done", "failed"]
 Role = Literal["admin", "trainer", "worker"]
@@ -46,6 +49,20 @@ class SnapshotInfo(BaseModel):
     game_version: str
     active: bool
     created_at: datetime
+
+    def ref(self) -> SnapshotRef:
+        """The reference a worker loads this snapshot's policy from."""
+        return SnapshotRef(id=self.id, name=self.name, kind=self.kind, sha256=self.sha256, config=self.config)
+
+
+class SnapshotRef(BaseModel):
+    """What a worker needs to load a snapshot's policy (weights are fetched by id, cached by sha256)."""
+
+    id: int
+    name: str
+    kind: SnapshotKind
+    sha256: str | None
+    config: dict[str, Any]
 
 
 class Registration(BaseModel):
@@ -151,14 +168,6 @@ class MatchDetail(MatchSummary):
     games: list[GameInfo]
 
 
-class SnapshotRef(BaseModel):
-    """What a worker needs to load a snapshot's policy (weights are fetched by id, cached by sha256)."""
-
-    id: int
-    name: str
-    kind: SnapshotKind
-    sha256: str | None
-    config: dict[str, Any]
 
 
 class PlannedGame(BaseModel):
@@ -259,3 +268,58 @@ class OpponentChoice(BaseModel):
     source: Literal["pfsp", "latest_self", "basic"]
     win_rate: float | None
     weight: float | None
+
+
+# -- answers only the HTTP API gives (the service functions return the models above) ----------------
+
+
+class Health(BaseModel):
+    """`GET /api/health`: whether the server and its database answer, and what they run."""
+
+    status: str = Field(description='"ok" when the server and its database answer')
+    database: str = Field(description='"ok", or why the database cannot be reached')
+    schema_version: str | None = Field(description="the Alembic revision the database is at")
+    game_version: str = Field(description="the version of the hockey game this server rates games of")
+
+
+class Claim(BaseModel):
+    """The leased job, or `job: null` when nothing is queued."""
+
+    job: JobAssignment | None
+
+
+class JobStats(BaseModel):
+    """Jobs per state and the workers heard from recently."""
+
+    counts: dict[str, int]
+    workers: list[WorkerInfo]
+
+
+class Registered(BaseModel):
+    """A registration's outcome: `created` is False when identical weights were registered before."""
+
+    id: int
+    sha256: str
+    created: bool
+    opponent: SnapshotInfo
+
+
+class Opponent(SnapshotInfo):
+    """An opponent with its rating and results."""
+
+    rank: int | None = Field(description="place on the leaderboard of active opponents (None when retired)")
+    mu: float
+    sigma: float
+    score: float = Field(description="mu - 3*sigma")
+    provisional: bool
+    games: int
+    wins: int
+    draws: int
+    losses: int
+    forfeits: int
+
+
+class MetricsStored(BaseModel):
+    """How many metric values a batch upload stored."""
+
+    stored: int = Field(description="how many values were stored")

@@ -1,31 +1,23 @@
-"""Agents and snapshots: register, look up, list, retire and re-activate pool members.
+"""Agents and snapshots: look up, list, retire and re-activate pool members.
 
-A snapshot is immutable once registered. Weights are stored by content: registering bytes
-whose sha256 is already stored returns the existing snapshot with `created=False`. Weights
-are stored as given; checking them against the config is the caller's job. The built-in
-basic opponents are seeded into every league (see `seed_builtin_snapshots`).
+A snapshot is immutable once registered (`league.core.registration`). The built-in basic
+opponents are seeded into every league (see `seed_builtin_snapshots`).
 """
 
 from __future__ import annotations
 
-import hashlib
-from typing import Any
-
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from league.core.db import write_transaction
-from league.core.errors import Conflict, InvalidInput, NotFound
+from league.core.errors import InvalidInput, NotFound
 from league.core.game import GAME_VERSION
+from league.core.kinds import BUILTIN_KINDS, ValidatedWeights, get_kind
 from league.core.models import Agent, Rating, Snapshot, SnapshotWeights
 from league.core.rating import initial_skill
-from league.core.schemas import Page, Registration, SnapshotInfo
-from league.core.settings import Settings
+from league.core.schemas import Page, SnapshotInfo
 
 BUILTIN_AGENT = "builtin"
-BUILTIN_KINDS = ("basic_weak", "basic_strong")
-WEIGHTED_KINDS = ("dreamer",)
 MAX_PAGE = 500
 NAME_MAX = 100
 
@@ -49,7 +41,7 @@ def check_page(offset: int, limit: int) -> None:
         raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}, got {limit}")
 
 
-def _check_name(what: str, name: str) -> str:
+def check_name(what: str, name: str) -> str:
     name = name.strip() if isinstance(name, str) else ""
     if not name or len(name) > NAME_MAX or any(c in name for c in "\n\r\t"):
         raise InvalidInput(f"{what} must be 1 to {NAME_MAX} printable characters on one line")
@@ -58,7 +50,7 @@ def _check_name(what: str, name: str) -> str:
 
 def get_or_create_agent(session: Session, name: str) -> Agent:
     """The agent lineage called `name`, created if new (inside the caller's transaction)."""
-    name = _check_name("agent name", name)
+    name = check_name("agent name", name)
     agent = session.scalar(select(Agent).where(Agent.name == name))
     if agent is None:
         agent = Agent(name=name)
@@ -82,94 +74,21 @@ def load_snapshot(session: Session, snapshot_id: int, *, for_update: bool = Fals
     return snapshot
 
 
-def _add_snapshot(session: Session, agent: Agent, *, name: str, kind: str, step: int, config: dict,
-                  notes: str, weights: bytes | None, game_version: str) -> Snapshot:
+def add_snapshot_row(session: Session, agent: Agent, *, name: str, kind: str, step: int, config: dict,
+                  notes: str, weights: ValidatedWeights | None, game_version: str) -> Snapshot:
     snapshot = Snapshot(
         name=name, agent_id=agent.id, kind=kind, step=step, config=config, notes=notes,
-        weights_sha256=hashlib.sha256(weights).hexdigest() if weights is not None else None,
-        weights_size=len(weights) if weights is not None else 0, game_version=game_version,
+        weights_sha256=weights.sha256 if weights is not None else None,
+        weights_size=len(weights.data) if weights is not None else 0, game_version=game_version,
     )
     snapshot.agent = agent
     session.add(snapshot)
     session.flush()
     if weights is not None:
-        session.add(SnapshotWeights(snapshot_id=snapshot.id, data=weights))
+        session.add(SnapshotWeights(snapshot_id=snapshot.id, data=weights.data))
     skill = initial_skill()
     session.add(Rating(snapshot_id=snapshot.id, mu=skill.mu, sigma=skill.sigma))
     return snapshot
-
-
-def register_snapshot(
-    session: Session,
-    *,
-    agent: str,
-    kind: str = "dreamer",
-    config: dict[str, Any],
-    step: int,
-    weights: bytes,
-    notes: str = "",
-    name: str | None = None,
-    game_version: str | None = None,
-    placement_settings: Settings | None = None,
-) -> Registration:
-    """Add a snapshot of lineage `agent` to the pool (the agent is created if new).
-
-    With `placement_settings`, a placement match against each active basic opponent
-    (`games_per_match` games, none when `placement_games` is 0) is queued in the same
-    transaction: the snapshot is never stored without them.
-
-    `name` defaults to `"{agent}@{step}"` (with a piece of the sha256 appended if that is
-    taken). Identical weights are stored once: if a snapshot with the same sha256 exists, it
-    is returned with `created=False` and nothing changes. Raises `InvalidInput` for a bad
-    kind, step, config or empty weights, `Conflict` for an explicit `name` that is taken.
-    """
-    if kind not in WEIGHTED_KINDS:
-        hint = " (built-in opponents are seeded, not registered)" if kind in BUILTIN_KINDS else ""
-        raise InvalidInput(f"kind must be one of {', '.join(WEIGHTED_KINDS)}, got {kind!r}{hint}")
-    if not isinstance(step, int) or isinstance(step, bool) or step < 0:
-        raise InvalidInput(f"step must be an integer >= 0, got {step!r}")
-    if not isinstance(config, dict):
-        raise InvalidInput("config must be a JSON object")
-    if not isinstance(weights, bytes | bytearray) or not weights:
-        raise InvalidInput("weights must be non-empty bytes")
-    if not isinstance(notes, str) or len(notes) > 10_000:
-        raise InvalidInput("notes must be text of at most 10000 characters")
-    weights = bytes(weights)
-    agent = _check_name("agent name", agent)
-    sha256 = hashlib.sha256(weights).hexdigest()
-    version = game_version or current_game_version()
-    with write_transaction(session):
-        existing = session.scalar(select(Snapshot).where(Snapshot.weights_sha256 == sha256))
-        if existing is not None:
-            return Registration(snapshot=to_info(existing), created=False)
-        if name is not None:
-            name = _check_name("snapshot name", name)
-            if session.scalar(select(Snapshot.id).where(Snapshot.name == name)) is not None:
-                raise Conflict(f"a snapshot named {name!r} exists already")
-        else:
-            name = f"{agent}@{step}"
-            if session.scalar(select(Snapshot.id).where(Snapshot.name == name)) is not None:
-                name = f"{name}-{sha256[:8]}"
-        try:
-            snapshot = _add_snapshot(session, get_or_create_agent(session, agent), name=name, kind=kind,
-                                     step=step, config=config, notes=notes, weights=weights,
-                                     game_version=version)
-        except IntegrityError as error:  # a concurrent registration of the same weights or name
-            raise Conflict(f"snapshot {name!r} was registered concurrently; try again") from error
-        placement = _queue_placement(session, snapshot, placement_settings) if placement_settings else []
-        return Registration(snapshot=to_info(snapshot), created=True, placement_match_ids=placement)
-
-
-def _queue_placement(session: Session, snapshot: Snapshot, settings: Settings) -> list[int]:
-    """Inside the registration's transaction: a placement match against each active basic opponent."""
-    from league.core.matchmaking import insert_match, placement_rng
-
-    if settings.placement_games <= 0:
-        return []
-    basics = session.scalars(select(Snapshot).where(Snapshot.kind.in_(BUILTIN_KINDS), Snapshot.active)
-                             .order_by(Snapshot.id))
-    return [insert_match(session, snapshot, basic, settings.games_per_match, "placement", placement_rng()).id
-            for basic in basics]
 
 
 def seed_builtin_snapshots(session: Session, game_version: str | None = None) -> list[SnapshotInfo]:
@@ -181,7 +100,7 @@ def seed_builtin_snapshots(session: Session, game_version: str | None = None) ->
         for kind in BUILTIN_KINDS:
             snapshot = session.scalar(select(Snapshot).where(Snapshot.kind == kind))
             if snapshot is None:
-                snapshot = _add_snapshot(session, agent, name=kind, kind=kind, step=0, config={},
+                snapshot = add_snapshot_row(session, agent, name=kind, kind=kind, step=0, config={},
                                          notes=f"built-in {kind.replace('_', ' ')} opponent", weights=None,
                                          game_version=version)
             found.append(to_info(snapshot))
@@ -211,6 +130,8 @@ def list_snapshots(
 ) -> Page[SnapshotInfo]:
     """Snapshots, newest first, filtered by agent name, kind and active flag."""
     check_page(offset, limit)
+    if kind is not None:
+        get_kind(kind)  # an unknown kind is a mistake (InvalidInput), not an empty page
     query = select(Snapshot)
     if agent is not None:
         query = query.where(Snapshot.agent_id == find_agent(session, agent).id)
@@ -218,7 +139,7 @@ def list_snapshots(
         query = query.where(Snapshot.kind == kind)
     if active is not None:
         query = query.where(Snapshot.active == active)
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.scalars(query.order_by(Snapshot.id.desc()).offset(offset).limit(limit)).all()
     return Page(items=[to_info(s) for s in rows], total=total, offset=offset, limit=limit)
 

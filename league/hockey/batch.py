@@ -6,12 +6,16 @@ A policy follows one small protocol (`Policy`): `reset(n)` when n games start, t
 out of the batch, so `m` is the number of unfinished games, in their original order. A policy
 that keeps per-game state may define `drop(rows)` (told the rows of its last batch that ended)
 or `keep_rows(rows)` (told the rows still running); either is called before the next `act`.
+
+Training collects its games with the same loop: games may each have their own mode, and an
+`on_step` hook sees every lock step (`LockStep`: player one's views before and after, its
+actions as answered, whether each game ended, and its info for reward shaping).
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -43,6 +47,20 @@ class GameResult:
     length: int  # steps played
     end_reason: str  # "goal" or "time_limit"
     record: dict | None = None  # the game record, when asked for
+    mode: Mode = Mode.NORMAL  # the game's mode (a normal game or a training drill)
+
+
+@dataclass(frozen=True)
+class LockStep:
+    """One lock step of `play_games`, as its `on_step` hook sees it: a row per game that took the
+    step (those unfinished before it, in seed order), from player one's side."""
+
+    games: list[int]  # the games that stepped, as indices into the seeds
+    obs: np.ndarray  # (m, 18) player one's views the actions answered
+    actions: np.ndarray  # (m, 4) player one's actions as its policy answered them (before clipping)
+    next_obs: np.ndarray  # (m, 18) player one's views after the step
+    done: list[bool]  # whether the game ended with this step
+    infos: list[dict]  # player one's info after the step: winner and the game's dense reward terms
 
 
 class PolicyError(Exception):
@@ -90,6 +108,15 @@ def _starting_sides(one_starting, n: int) -> list[bool]:
     return sides
 
 
+def _game_modes(mode, n: int) -> list[Mode]:
+    if isinstance(mode, (Mode, str, int, np.integer)):
+        return [parse_mode(mode)] * n
+    modes = [parse_mode(m) for m in mode]
+    if len(modes) != n:
+        raise ValueError(f"mode has {len(modes)} entries for {n} seeds")
+    return modes
+
+
 def _call(policy, side: int, method: str, *args):
     try:
         return getattr(policy, method)(*args)
@@ -97,8 +124,9 @@ def _call(policy, side: int, method: str, *args):
         raise PolicyError(side, f"{method} raised {type(error).__name__}: {error}") from error
 
 
-def _checked_actions(policy, side: int, obs: np.ndarray) -> list[list[float]]:
-    """Ask a policy for actions; clipped to [-1, 1] and float32-rounded, one list per game."""
+def _checked_actions(policy, side: int, obs: np.ndarray) -> tuple[np.ndarray, list[list[float]]]:
+    """Ask a policy for actions: as answered (float64) and as applied (clipped to [-1, 1] and
+    float32-rounded, one list per game)."""
     actions = _call(policy, side, "act", obs)
     try:
         actions = np.asarray(actions, dtype=np.float64)
@@ -108,7 +136,7 @@ def _checked_actions(policy, side: int, obs: np.ndarray) -> list[list[float]]:
         raise PolicyError(side, f"act returned shape {actions.shape} for {len(obs)} games, expected ({len(obs)}, 4)")
     if not np.isfinite(actions).all():
         raise PolicyError(side, "act returned NaN or infinite actions")
-    return np.clip(actions, -1.0, 1.0).astype(np.float32).tolist()
+    return actions, np.clip(actions, -1.0, 1.0).astype(np.float32).tolist()
 
 
 def _tell_finished(policy, side: int, finished_rows: list[int], batch_size: int) -> None:
@@ -121,20 +149,22 @@ def _tell_finished(policy, side: int, finished_rows: list[int], batch_size: int)
 
 
 def play_games(policy_one, policy_two, seeds: Sequence[int], one_starting=None, *,
-               mode: Mode | int | str = Mode.NORMAL, record: bool = False,
-               progress: bool = False) -> list[GameResult]:
+               mode: Mode | int | str | Sequence[Mode | int | str] = Mode.NORMAL, record: bool = False,
+               progress: bool = False, on_step: Callable[[LockStep], None] | None = None) -> list[GameResult]:
     """Play one game per seed between two policies, all in lock step; results in seed order.
 
     `one_starting`: None alternates (player one starts the first game), a bool applies to all
-    games, a sequence gives one per game. Games are in keep mode (4 actions per player).
+    games, a sequence gives one per game. `mode`: one mode for all games or one per game. Games
+    are in keep mode (4 actions per player). `on_step(LockStep)` is called after every step, once
+    the policies have been told which games ended.
     """
     seeds = [int(seed) for seed in seeds]
-    sides = _starting_sides(one_starting, len(seeds))
-    mode = parse_mode(mode)
     n = len(seeds)
+    sides = _starting_sides(one_starting, n)
+    modes = _game_modes(mode, n)
     if n == 0:
         return []
-    envs = [HockeyEnv(mode=mode) for _ in range(n)]
+    envs = [HockeyEnv(mode=game_mode) for game_mode in modes]
     recorders: list[GameRecorder | None] = [None] * n
     for i, env in enumerate(envs):
         env.reset(one_starting=sides[i], seed=seeds[i])
@@ -142,35 +172,41 @@ def play_games(policy_one, policy_two, seeds: Sequence[int], one_starting=None, 
             recorders[i] = GameRecorder(env, seed=seeds[i], one_starting=sides[i])
     _call(policy_one, 1, "reset", n)
     _call(policy_two, 2, "reset", n)
+    views = [env._views() for env in envs]
     active = list(range(n))
     results: list[GameResult | None] = [None] * n
     bar = tqdm(total=n, desc="games", unit="game", disable=None if progress else True)
     try:
         while active:
-            views = [envs[i]._views() for i in active]
-            obs_one = np.array([view[0] for view in views])
-            obs_two = np.array([view[1] for view in views])
-            actions_one = _checked_actions(policy_one, 1, obs_one)
-            actions_two = _checked_actions(policy_two, 2, obs_two)
+            obs_one = np.array([views[i][0] for i in active])
+            obs_two = np.array([views[i][1] for i in active])
+            answered_one, actions_one = _checked_actions(policy_one, 1, obs_one)
+            _, actions_two = _checked_actions(policy_two, 2, obs_two)
             finished_rows = []
             for row, i in enumerate(active):
                 env = envs[i]
                 action = actions_one[row] + actions_two[row]
                 env._advance(action)
-                if recorders[i] is not None:
-                    recorders[i].add_step(env, action)
+                views[i] = env._views()
+                recorder = recorders[i]
+                if recorder is not None:
+                    recorder.add_step(env, action)
                 if env.done:
                     finished_rows.append(row)
                     reason = "goal" if env.winner != 0 else "time_limit"
-                    game_record = recorders[i].finish(env) if recorders[i] is not None else None
-                    results[i] = GameResult(seeds[i], sides[i], env.winner, env.time, reason, game_record)
+                    game_record = recorder.finish(env) if recorder is not None else None
+                    results[i] = GameResult(seeds[i], sides[i], env.winner, env.time, reason, game_record, modes[i])
+            stepped = active
             if finished_rows:
                 bar.update(len(finished_rows))
                 finished = set(finished_rows)
                 active = [i for row, i in enumerate(active) if row not in finished]
                 if active:
-                    _tell_finished(policy_one, 1, finished_rows, len(active) + len(finished_rows))
-                    _tell_finished(policy_two, 2, finished_rows, len(active) + len(finished_rows))
+                    _tell_finished(policy_one, 1, finished_rows, len(stepped))
+                    _tell_finished(policy_two, 2, finished_rows, len(stepped))
+            if on_step is not None:
+                on_step(LockStep(stepped, obs_one, answered_one, np.array([views[i][0] for i in stepped]),
+                                 [envs[i].done for i in stepped], [envs[i]._get_info() for i in stepped]))
     finally:
         bar.close()
         for env in envs:

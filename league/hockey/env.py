@@ -38,6 +38,7 @@ from .constants import (
     f32,
     parse_mode,
 )
+from .render import draw_frame
 from .world import ContactListener, create_player, create_puck, create_rink
 
 _CLOSENESS_MAX_DIST = 250.0 / SCALE
@@ -329,8 +330,6 @@ class HockeyEnv(gym.Env):
         mode = mode or self.render_mode or "rgb_array"
         if mode != "rgb_array":
             raise ValueError(f"unsupported render mode {mode!r}: only 'rgb_array' is available")
-        from .render import draw_frame
-
         return draw_frame(self._current_state())
 
     def close(self) -> None:

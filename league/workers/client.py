@@ -10,6 +10,10 @@ messages are fit to print to a user:
 - 4xx answers are never retried: they raise `AuthenticationError` (401), `PermissionDenied` (403),
   `NotFound` (404), `Conflict` (409) or `RequestRejected` (any other 4xx).
 
+Every answer is validated with the wire model the server declares for it (`league.core.schemas`),
+and each method returns that model; an answer of another shape raises `UnexpectedAnswer`, which
+names the endpoint.
+
 `check_compatible()` compares the server's `/api/health` with this installation: a worker must play by
 the same game rules as the server rates by.
 """
@@ -21,12 +25,32 @@ import random
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
+from pydantic import TypeAdapter, ValidationError
 
+from league.core.schemas import (
+    Claim,
+    Health,
+    JobAssignment,
+    JobStats,
+    LeaderboardRow,
+    MatchSummary,
+    MetricsStored,
+    NewToken,
+    Opponent,
+    OpponentChoice,
+    Page,
+    Registered,
+    ReportOutcome,
+    SnapshotInfo,
+    TokenInfo,
+)
 from league.hockey.version import GAME_VERSION
+
+T = TypeVar("T")
 
 USER_AGENT = "hockey-league-worker/1"
 DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=30.0, write=60.0, pool=5.0)
@@ -73,6 +97,15 @@ class IncompatibleServer(LeagueClientError):
     """The server plays by other game rules, or is not a league server at all."""
 
 
+class UnexpectedAnswer(IncompatibleServer):
+    """The server answered an endpoint (`endpoint`, e.g. "GET /api/health") in a shape this client
+    does not know: a server of another version, or not a league server."""
+
+    def __init__(self, message: str, *, endpoint: str, status_code: int | None = None):
+        super().__init__(message, status_code=status_code)
+        self.endpoint = endpoint
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """How often and how patiently a call is retried."""
@@ -89,7 +122,8 @@ class RetryPolicy:
         return min(self.max_delay, self.base_delay * (2**retry_index)) * random.uniform(0.5, 1.0)
 
 
-def _normalise_base_url(url: str) -> str:
+def normalise_base_url(url: str) -> str:
+    """`url` without a trailing slash or `/api`; `ValueError` unless it is an http(s) URL."""
     url = url.strip().rstrip("/")
     if not url.startswith(("http://", "https://")):
         raise ValueError(f"server URL must start with http:// or https://, got {url!r}")
@@ -113,6 +147,19 @@ def _detail_text(detail: Any) -> str:
         return "; ".join(parts)
     return json.dumps(detail) if detail is not None else ""
 
+
+def _problems(error: ValidationError, most: int = 3) -> str:
+    """The first few problems of a failed validation as one line, e.g. "job.lease_id: Field required"."""
+    parts = [f"{'.'.join(str(part) for part in e['loc']) or 'the answer'}: {e['msg']}"
+             for e in error.errors()[:most]]
+    more = error.error_count() - most
+    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
+
+
+_LEADERBOARD = TypeAdapter(list[LeaderboardRow])
+_CHOICES = TypeAdapter(list[OpponentChoice])
+_OPPONENT_PAGE = TypeAdapter(Page[SnapshotInfo])
+_MATCH_PAGE = TypeAdapter(Page[MatchSummary])
 
 _STATUS_ERRORS: dict[int, type[LeagueClientError]] = {
     401: AuthenticationError,
@@ -138,7 +185,7 @@ class LeagueClient:
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ):
-        self.base_url = _normalise_base_url(base_url)
+        self.base_url = normalise_base_url(base_url)
         self.token = token or None
         self.retry = retry or RetryPolicy()
         self._sleep = sleep
@@ -230,16 +277,25 @@ class LeagueClient:
                 f"{method} {path}: the answer is not JSON; is {self.base_url} a league server?"
             ) from None
 
+    def _answer(self, parse: Callable[[Any], T], method: str, path: str, **kwargs: Any) -> T:
+        """The JSON answer of `method path`, validated by `parse` (a wire model's validator)."""
+        body = self._json(method, path, **kwargs)
+        try:
+            return parse(body)
+        except ValidationError as error:
+            raise UnexpectedAnswer(
+                f"{method} {path}: the answer is not what a league server of this version sends "
+                f"({_problems(error)}); is {self.base_url} such a server?",
+                endpoint=f"{method} {path}",
+            ) from None
+
     # -- health and compatibility ---------------------------------------------------------------
 
-    def health(self) -> dict:
+    def health(self) -> Health:
         """`GET /api/health`: status, database, schema and game version."""
-        body = self._json("GET", "/api/health")
-        if not isinstance(body, dict):
-            raise IncompatibleServer(f"{self.base_url}/api/health did not answer like a league server")
-        return body
+        return self._answer(Health.model_validate, "GET", "/api/health")
 
-    def check_compatible(self, game_version: str | None = None) -> dict:
+    def check_compatible(self, game_version: str | None = None) -> Health:
         """Raise `IncompatibleServer` unless the server rates games of this installation's game version.
 
         Returns the health answer. `game_version` defaults to `league.hockey.GAME_VERSION`.
@@ -252,106 +308,99 @@ class LeagueClient:
             ) from None
         if game_version is None:
             game_version = GAME_VERSION
-        theirs = health.get("game_version")
-        if theirs is None:
-            raise IncompatibleServer(f"{self.base_url}/api/health names no game_version: not a league server?")
-        if theirs != game_version:
+        if health.game_version != game_version:
             raise IncompatibleServer(
-                f"the server at {self.base_url} plays game version {theirs}, this worker plays "
+                f"the server at {self.base_url} plays game version {health.game_version}, this worker plays "
                 f"{game_version}: install the same version of the league on both machines"
             )
         return health
 
     # -- match jobs -----------------------------------------------------------------------------
 
-    def claim_job(self, worker: str) -> dict | None:
+    def claim_job(self, worker: str) -> JobAssignment | None:
         """`POST /api/jobs/claim`: lease the next match job, or None when the queue is empty."""
-        body = self._json("POST", "/api/jobs/claim", json={"worker": worker}, ok=(200, 201, 204))
-        if not body:
-            return None
-        if isinstance(body, dict) and "job" in body and ("id" not in body):
-            return body["job"] or None
-        return body
+        return self._answer(Claim.model_validate, "POST", "/api/jobs/claim", json={"worker": worker}).job
 
-    def heartbeat(self, job_id: int, worker: str, lease_id: str | None = None) -> dict | None:
+    def heartbeat(self, job_id: int, worker: str, lease_id: str | None = None) -> JobAssignment:
         """`POST /api/jobs/{id}/heartbeat`: extend the lease; `Conflict`/`NotFound` when it is lost."""
         body = {"worker": worker} | ({"lease_id": lease_id} if lease_id else {})
-        return self._json("POST", f"/api/jobs/{job_id}/heartbeat", json=body, idempotent=True)
+        return self._answer(JobAssignment.model_validate, "POST", f"/api/jobs/{job_id}/heartbeat", json=body,
+                            idempotent=True)
 
-    def report_result(self, job_id: int, result: dict) -> dict | None:
+    def report_result(self, job_id: int, result: dict[str, Any]) -> ReportOutcome:
         """`POST /api/jobs/{id}/result` (idempotent on the server: a repeat counts once)."""
-        return self._json("POST", f"/api/jobs/{job_id}/result", json=result, idempotent=True)
+        return self._answer(ReportOutcome.model_validate, "POST", f"/api/jobs/{job_id}/result", json=result,
+                            idempotent=True)
 
-    def release_job(self, job_id: int, worker: str, lease_id: str) -> dict | None:
+    def release_job(self, job_id: int, worker: str, lease_id: str) -> MatchSummary:
         """`POST /api/jobs/{id}/release`: give the job back to the queue now (not counted as an attempt)."""
         body = {"worker": worker, "lease_id": lease_id}
-        return self._json("POST", f"/api/jobs/{job_id}/release", json=body)
+        return self._answer(MatchSummary.model_validate, "POST", f"/api/jobs/{job_id}/release", json=body)
 
     # -- opponents ------------------------------------------------------------------------------
 
-    def register_opponent(self, meta: dict, weights: bytes | None = None) -> dict:
+    def register_opponent(self, meta: dict[str, Any], weights: bytes | None = None) -> Registered:
         """`POST /api/opponents`: register a snapshot; identical weights return the existing one."""
-        files = {"meta": (None, json.dumps(meta), "application/json")}
+        files: dict[str, tuple[str | None, str | bytes, str]] = {"meta": (None, json.dumps(meta), "application/json")}
         if weights is not None:
             files["weights"] = ("weights.safetensors", weights, "application/octet-stream")
-        return self._json("POST", "/api/opponents", files=files, idempotent=True)
+        return self._answer(Registered.model_validate, "POST", "/api/opponents", files=files, idempotent=True)
 
-    def get_opponent(self, opponent_id: int) -> dict:
-        """`GET /api/opponents/{id}`."""
-        return self._json("GET", f"/api/opponents/{opponent_id}")
+    def get_opponent(self, opponent_id: int) -> Opponent:
+        """`GET /api/opponents/{id}`: the opponent with its rating and results."""
+        return self._answer(Opponent.model_validate, "GET", f"/api/opponents/{opponent_id}")
 
-    def list_opponents(self, **filters: Any) -> Any:
+    def list_opponents(self, **filters: Any) -> Page[SnapshotInfo]:
         """`GET /api/opponents` with filters such as agent, kind, active, limit, offset."""
         params = {k: v for k, v in filters.items() if v is not None}
-        return self._json("GET", "/api/opponents", params=params)
+        return self._answer(_OPPONENT_PAGE.validate_python, "GET", "/api/opponents", params=params)
+
+    def set_opponent_active(self, opponent_id: int, active: bool) -> SnapshotInfo:
+        """`PATCH /api/opponents/{id}`: retire (False) or re-activate (True) an opponent (trainer token)."""
+        return self._answer(SnapshotInfo.model_validate, "PATCH", f"/api/opponents/{opponent_id}",
+                            json={"active": active}, idempotent=True)
 
     def opponent_weights(self, opponent_id: int) -> bytes:
         """`GET /api/opponents/{id}/weights`: the exact bytes that were registered."""
         return self.request("GET", f"/api/opponents/{opponent_id}/weights").content
 
-    def sample_opponents(self, learner: int | None, n: int = 8, strategy: str = "pfsp_hard") -> list[dict]:
+    def sample_opponents(self, learner: int | None, n: int = 8,
+                         strategy: str = "pfsp_hard") -> list[OpponentChoice]:
         """`GET /api/opponents/sample`: opponents for a trainer's next games."""
         params: dict[str, Any] = {"n": n, "strategy": strategy}
         if learner is not None:
             params["learner"] = learner
-        body = self._json("GET", "/api/opponents/sample", params=params)
-        if isinstance(body, dict):
-            for key in ("opponents", "items", "results"):
-                if isinstance(body.get(key), list):
-                    return body[key]
-        return list(body or [])
+        return self._answer(_CHOICES.validate_python, "GET", "/api/opponents/sample", params=params)
 
     # -- reads for people and progress displays -------------------------------------------------
 
-    def leaderboard(self) -> list[dict]:
+    def leaderboard(self) -> list[LeaderboardRow]:
         """`GET /api/leaderboard`: rows ranked by mu - 3 sigma."""
-        body = self._json("GET", "/api/leaderboard")
-        if isinstance(body, dict):
-            for key in ("rows", "items", "leaderboard"):
-                if isinstance(body.get(key), list):
-                    return body[key]
-        return list(body or [])
+        return self._answer(_LEADERBOARD.validate_python, "GET", "/api/leaderboard")
 
-    def job_stats(self) -> dict:
+    def job_stats(self) -> JobStats:
         """`GET /api/jobs/stats`: jobs per state and the workers seen lately."""
-        return self._json("GET", "/api/jobs/stats")
+        return self._answer(JobStats.model_validate, "GET", "/api/jobs/stats")
 
-    def list_matches(self, **filters: Any) -> Any:
-        """`GET /api/matches` with filters and pagination."""
-        return self._json("GET", "/api/matches", params={k: v for k, v in filters.items() if v is not None})
+    def list_matches(self, **filters: Any) -> Page[MatchSummary]:
+        """`GET /api/matches` with filters (opponent, state) and pagination (offset, limit)."""
+        params = {k: v for k, v in filters.items() if v is not None}
+        return self._answer(_MATCH_PAGE.validate_python, "GET", "/api/matches", params=params)
 
     # -- training metrics -----------------------------------------------------------------------
 
-    def post_metrics(self, agent: int | str, metrics: list[dict]) -> Any:
+    def post_metrics(self, agent: int | str, metrics: list[dict[str, Any]]) -> MetricsStored:
         """`POST /api/agents/{agent}/metrics`: a batch of `{"step": int, "values": {name: float}}`."""
-        return self._json("POST", f"/api/agents/{quote(str(agent), safe='')}/metrics", json={"metrics": metrics})
+        path = f"/api/agents/{quote(str(agent), safe='')}/metrics"
+        return self._answer(MetricsStored.model_validate, "POST", path, json={"metrics": metrics})
 
     # -- tokens (admin) -------------------------------------------------------------------------
 
-    def create_token(self, name: str, role: str) -> dict:
+    def create_token(self, name: str, role: str) -> NewToken:
         """`POST /api/tokens` (admin): a new token; its `plaintext` is in the answer only."""
-        return self._json("POST", "/api/tokens", json={"name": name, "role": role})
+        return self._answer(NewToken.model_validate, "POST", "/api/tokens", json={"name": name, "role": role})
 
-    def revoke_token(self, token_id: int) -> dict:
+    def revoke_token(self, token_id: int) -> TokenInfo:
         """`POST /api/tokens/{id}/revoke` (admin)."""
-        return self._json("POST", f"/api/tokens/{token_id}/revoke", idempotent=True)
+        path = f"/api/tokens/{token_id}/revoke"
+        return self._answer(TokenInfo.model_validate, "POST", path, idempotent=True)

@@ -16,14 +16,14 @@ with the game's batched play while a background thread heartbeats the lease; pos
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
+from typing import Any
 
+from league.core.schemas import JobAssignment, SnapshotRef
 from league.workers.client import (
     Conflict,
     LeagueClient,
@@ -38,13 +38,6 @@ from league.workers.policies import PolicyLoader
 from league.workers.weights_cache import WeightsMismatch
 
 TRANSIENT = (ServerUnreachable, ServerError)
-
-
-def default_cache_dir() -> Path:
-    """`$LEAGUE_CACHE_DIR`, else `weights-cache` under `$LEAGUE_DATA_DIR` (default `./league-data`)."""
-    if os.environ.get("LEAGUE_CACHE_DIR"):
-        return Path(os.environ["LEAGUE_CACHE_DIR"])
-    return Path(os.environ.get("LEAGUE_DATA_DIR", "./league-data")) / "weights-cache"
 
 
 def _log(message: str) -> None:
@@ -65,7 +58,7 @@ class WorkerStats:
 class LeaseKeeper(threading.Thread):
     """Heartbeats one job's lease every `interval` seconds until stopped; notes when it is lost."""
 
-    def __init__(self, client: LeagueClient, job_id: int, worker: str, lease_id: str | None, interval: float):
+    def __init__(self, client: LeagueClient, job_id: int, worker: str, lease_id: str, interval: float):
         super().__init__(name=f"lease-{job_id}", daemon=True)
         self.client, self.job_id, self.worker, self.lease_id = client, job_id, worker, lease_id
         self.interval = interval
@@ -87,15 +80,9 @@ class LeaseKeeper(threading.Thread):
         self.join(timeout=5)
 
 
-def heartbeat_interval(job: dict, *, now: datetime | None = None) -> float:
-    """A third of the lease's remaining time, between 0.2 and 60 seconds (20 s when unknown)."""
-    expires = job.get("lease_expires_at")
-    if not expires:
-        return 20.0
-    try:
-        expires_at = datetime.fromisoformat(str(expires).replace("Z", "+00:00"))
-    except ValueError:
-        return 20.0
+def heartbeat_interval(job: JobAssignment, *, now: datetime | None = None) -> float:
+    """A third of the lease's remaining time, between 0.2 and 60 seconds (a naive time is UTC)."""
+    expires_at = job.lease_expires_at
     if expires_at.tzinfo is None:
         expires_at = expires_at.replace(tzinfo=UTC)
     remaining = (expires_at - (now or datetime.now(UTC))).total_seconds()
@@ -174,10 +161,8 @@ class MatchWorker:
             idle_since = time.monotonic()
         return self.stats
 
-    def release(self, job_id: int, lease_id: str | None) -> bool:
+    def release(self, job_id: int, lease_id: str) -> bool:
         """Give a job up at once (one try); False when the server could not be told."""
-        if lease_id is None:
-            return False
         try:
             self.client.release_job(job_id, self.name, lease_id)
         except LeagueClientError as error:
@@ -186,32 +171,31 @@ class MatchWorker:
         self.log(f"job {job_id}: released back to the queue")
         return True
 
-    def play(self, job: dict) -> None:
+    def play(self, job: JobAssignment) -> None:
         """Play one claimed job and report it (or give it up and release it when that is impossible)."""
-        job_id = job.get("job_id", job.get("id"))
         try:
-            self._play(job, job_id)
+            self._play(job)
         except KeyboardInterrupt:  # a second stop signal: abandon the job now
             self.stats.abandoned += 1
-            self.release(job_id, job.get("lease_id"))
+            self.release(job.job_id, job.lease_id)
             raise
 
-    def _play(self, job: dict, job_id: int) -> None:
-        a, b = job["snapshot_a"], job["snapshot_b"]
+    def _play(self, job: JobAssignment) -> None:
+        job_id, a, b = job.job_id, job.snapshot_a, job.snapshot_b
         started = time.monotonic()
         try:
             self._download_weights([a, b])
         except WeightsMismatch as error:
             self.log(f"job {job_id}: {error}; giving the job up")
             self.stats.abandoned += 1
-            self.release(job_id, job.get("lease_id"))
+            self.release(job_id, job.lease_id)
             return
         except (*TRANSIENT, NotFound) as error:
             self.log(f"job {job_id}: weights download failed ({error}); giving the job up")
             self.stats.abandoned += 1
-            self.release(job_id, job.get("lease_id"))
+            self.release(job_id, job.lease_id)
             return
-        keeper = LeaseKeeper(self.client, job_id, self.name, job.get("lease_id"), heartbeat_interval(job))
+        keeper = LeaseKeeper(self.client, job_id, self.name, job.lease_id, heartbeat_interval(job))
         keeper.start()
         try:
             result = self.loader.play_job(job, record=self.record)
@@ -221,24 +205,24 @@ class MatchWorker:
             self.log(f"job {job_id}: lease lost while playing ({keeper.lost}); result dropped")
             self.stats.lost_leases += 1
             return
-        if self._report(job_id, job.get("lease_id"), result):
+        if self._report(job_id, job.lease_id, result):
             games = result["games"]
             self.stats.jobs += 1
             self.stats.games += len(games)
             if self.on_games is not None:
                 self.on_games(len(games))
-            self.log(f"job {job_id} reported: {a['name']} vs {b['name']}: {_summary(games, job)} "
+            self.log(f"job {job_id} reported: {a.name} vs {b.name}: {_summary(games, job)} "
                      f"in {time.monotonic() - started:.1f} s")
 
-    def _download_weights(self, refs: list[dict]) -> None:
+    def _download_weights(self, refs: list[SnapshotRef]) -> None:
         """Fetch both snapshots' weights into the cache (a few tries while the server is away)."""
         for ref in refs:
-            if ref.get("kind") != "dreamer" or not ref.get("sha256"):
+            if not ref.sha256:  # a kind without weights (the basic opponents)
                 continue
             attempt = 0
             while True:
                 try:
-                    self.loader.cache.get(ref["id"], ref["sha256"])
+                    self.loader.cache.get(ref.id, ref.sha256)
                     break
                 except TRANSIENT as error:
                     attempt += 1
@@ -246,11 +230,9 @@ class MatchWorker:
                         raise
                     self._outage(error, attempt)
 
-    def _report(self, job_id: int, lease_id: str | None, result: dict) -> bool:
+    def _report(self, job_id: int, lease_id: str, result: dict[str, Any]) -> bool:
         """Post the result until the server takes it; False when it is refused for good."""
-        payload = {**result, "worker": self.name}
-        if lease_id is not None:
-            payload["lease_id"] = lease_id
+        payload = {**result, "worker": self.name, "lease_id": lease_id}
         attempt = 0
         while True:
             try:
@@ -275,12 +257,12 @@ class MatchWorker:
                 return False
 
 
-def _summary(games: list[dict], job: dict) -> str:
+def _summary(games: list[dict[str, Any]], job: JobAssignment) -> str:
     """'W-D-L 2-1-1' from snapshot a's side, plus forfeits."""
-    planned = {g["index"]: g for g in job.get("games", [])}
+    a_is_player_one = {g.index: g.a_is_player_one for g in job.games}
     wins = draws = losses = forfeits = 0
     for game in games:
-        a_one = planned.get(game["index"], {}).get("a_is_player_one", True)
+        a_one = a_is_player_one.get(game["index"], True)
         a_view = game["winner"] if a_one else -game["winner"]
         wins += a_view > 0
         draws += a_view == 0

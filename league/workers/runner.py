@@ -1,10 +1,12 @@
 """The match runner: play a leased job's games and build the result to report.
 
-Games run with the game's batched play (`league.hockey.batch.play_games`), in two batches:
-the games where snapshot a is player one, then those where it is player two. A snapshot
-whose policy cannot be loaded forfeits every game; one whose policy raises (or returns bad
-actions) during a batch forfeits that batch's games (`PolicyError` says which side). A
-forfeit is a loss for the failing snapshot (a draw if both fail) and is rated like any game.
+Each snapshot's policy comes from the caller's `load_policy(ref)` (a worker's `PolicyLoader`,
+which fetches the weights and builds the policy by the snapshot's kind). Games run with the
+game's batched play (`league.hockey.batch.play_games`), in two batches: the games where
+snapshot a is player one, then those where it is player two. A snapshot whose policy cannot
+be loaded forfeits every game; one whose policy raises (or returns bad actions) during a
+batch forfeits that batch's games (`PolicyError` says which side). A forfeit is a loss for
+the failing snapshot (a draw if both fail) and is rated like any game.
 """
 
 from __future__ import annotations
@@ -13,24 +15,9 @@ from collections.abc import Callable
 from typing import Any
 
 from league.core.schemas import GameReport, JobAssignment, MatchResult, PlannedGame, SnapshotRef
+from league.hockey.batch import PolicyError, play_games
 
 LoadPolicy = Callable[[SnapshotRef], Any]
-
-
-def load_snapshot_policy(ref: SnapshotRef, weights: bytes | None = None, *, seed: int | None = None):
-    """A batched policy for a snapshot: basic opponents are built in, Dreamer checkpoints are
-    loaded from their safetensors `weights` with the snapshot's config (never unpickled)."""
-    if ref.kind in ("basic_weak", "basic_strong"):
-        from league.hockey.batch import basic_opponent_policy
-
-        return basic_opponent_policy(weak=ref.kind == "basic_weak", seed=seed)
-    if ref.kind == "dreamer":
-        if weights is None:
-            raise ValueError(f"snapshot {ref.name!r} needs its weights")
-        from agents.checkpoint import policy_from_bytes
-
-        return policy_from_bytes(weights, ref.config)
-    raise ValueError(f"unknown snapshot kind {ref.kind!r}")
 
 
 def _forfeit(game: PlannedGame, a_failed: bool, b_failed: bool, error: str) -> GameReport:
@@ -56,8 +43,6 @@ def play_job(job: JobAssignment, load_policy: LoadPolicy, *, record: bool = True
     Returns the result to pass to `report_result` (or to send to the server): one report per
     planned game, with the game record when `record` is set.
     """
-    from league.hockey.batch import PolicyError, play_games
-
     policy_a, error_a = _load(load_policy, job.snapshot_a)
     policy_b, error_b = _load(load_policy, job.snapshot_b)
     reports: dict[int, GameReport] = {}

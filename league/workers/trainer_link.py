@@ -1,15 +1,16 @@
 """The training loop's connection to a league server (`league train --server URL --token T`).
 
-`league train --server` checks the server and the token and makes a `TrainerLink`;
-`link.attach(trainer)` connects an `agents.training.trainer.Trainer`:
+`league train --server` checks the server and the token and makes a `TrainerLink`; the trainer is
+then built with `link.trainer_options()`:
 
-- its self-play pool becomes a `ServerOpponentSource`: opponents are drawn from
-  `/api/opponents/sample` (PFSP on the learner's recorded results) once the learner has a snapshot
-  on the server, Dreamer weights downloaded once into a sha256 cache; before that, and while the
-  server is away, they come from the local pool, so training never waits for the server;
-- every checkpoint it writes is registered as a new opponent when `register_every` steps have
-  passed since the last registration (identical weights are stored once by the server);
-- the lines of its `metrics.jsonl` are posted in batches to `/api/agents/{agent}/metrics`.
+- `opponent_source`: a `ServerOpponentSource` in front of the trainer's self-play pool: opponents
+  are drawn from `/api/opponents/sample` (PFSP on the learner's recorded results) once the learner
+  has a snapshot on the server, Dreamer weights downloaded once into a sha256 cache; before that,
+  and while the server is away, they come from the local pool, so training never waits for the server;
+- `on_checkpoint`: every checkpoint the trainer writes is registered as a new opponent when
+  `register_every` steps have passed since the last registration (identical weights are stored
+  once by the server);
+- `on_metrics`: the trainer's metrics lines are posted in batches to `/api/agents/{agent}/metrics`.
 
 Network trouble is logged and retried later; it never raises into the training loop.
 """
@@ -23,7 +24,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from agents.opponents.self_play import SelfPlayManager
+from agents.opponents.source import OpponentSource
+from league.core.schemas import Registered, SnapshotRef
 from league.workers.client import (
     LeagueClient,
     LeagueClientError,
@@ -40,33 +42,28 @@ def _log(message: str) -> None:
     print(f"{time.strftime('%H:%M:%S')} league: {message}", flush=True)
 
 
-class ServerOpponentSource(SelfPlayManager):
-    """The trainer's self-play pool, drawing its opponents from a league server while it answers.
+class ServerOpponentSource:
+    """An opponent source in front of the trainer's self-play pool, drawing from a league server while it answers.
 
-    It is the local pool (same entries, same saving and restoring with the run) with `sample()`
-    replaced: once the learner has a snapshot on the server, opponents come from
-    `/api/opponents/sample`; before that, or while the server is away, from the local pool.
+    Once the learner has a snapshot on the server (`learner_id`), opponents come from
+    `/api/opponents/sample`; before that, or while the server is away (for `retry_after` seconds
+    after a failure), from the pool. Results against server opponents are the server's to rate;
+    the pool keeps everything else: its snapshots, its results and the state saved with the run.
     """
 
-    @classmethod
-    def around(cls, pool: SelfPlayManager, client: LeagueClient, loader: PolicyLoader, *, n: int = 8,
-               strategy: str = "pfsp_hard", log: Callable[[str], None] = _log,
-               retry_after: float = 30.0) -> ServerOpponentSource:
-        """A server-backed pool sharing `pool`'s entries (the learner's snapshots and the basic opponents)."""
-        source = cls(pool.make_policy, pool.rng, pool.pool_size, pool.basic_share)
-        source.entries, source._policies = pool.entries, pool._policies
-        source.client, source.loader, source.n, source.strategy = client, loader, n, strategy
-        source.log, source.retry_after = log, retry_after
-        source.learner_id = None
-        source.on_sample = None
-        source._queue, source._server_names = [], set()
-        source._offline_until = 0.0
-        source.served = {"server": 0, "local": 0}
-        return source
+    def __init__(self, pool: OpponentSource, client: LeagueClient, loader: PolicyLoader, *, n: int = 8,
+                 strategy: str = "pfsp_hard", log: Callable[[str], None] = _log, retry_after: float = 30.0):
+        self.pool, self.client, self.loader = pool, client, loader
+        self.n, self.strategy, self.log, self.retry_after = n, strategy, log, retry_after
+        self.learner_id: int | None = None
+        self.served = {"server": 0, "local": 0}
+        self._queue: list[SnapshotRef] = []
+        self._server_names: set[str] = set()
+        self._offline_until = 0.0
 
     def _refill(self) -> None:
         choices = self.client.sample_opponents(self.learner_id, n=self.n, strategy=self.strategy)
-        self._queue = [choice.get("snapshot", choice) for choice in choices]
+        self._queue = [choice.snapshot.ref() for choice in choices]
 
     def _from_server(self) -> tuple[str, Any] | None:
         if self.learner_id is None or time.monotonic() < self._offline_until:
@@ -76,11 +73,11 @@ class ServerOpponentSource(SelfPlayManager):
                 self._refill()
             while self._queue:
                 ref = self._queue.pop(0)
-                if ref.get("id") == self.learner_id:
+                if ref.id == self.learner_id:
                     continue
                 policy = self.loader.load(ref)
-                self._server_names.add(ref["name"])
-                return ref["name"], policy
+                self._server_names.add(ref.name)
+                return ref.name, policy
         except TRANSIENT as error:
             self._offline_until = time.monotonic() + self.retry_after
             self.log(f"opponents from the local pool for {self.retry_after:.0f} s: {error}")
@@ -91,41 +88,50 @@ class ServerOpponentSource(SelfPlayManager):
 
     def sample(self) -> tuple[str, Any]:
         """(name, policy) of the next opponent: from the server's sample, else from the local pool."""
-        if self.on_sample is not None:
-            self.on_sample()
         chosen = self._from_server()
         if chosen is not None:
             self.served["server"] += 1
             return chosen
         self.served["local"] += 1
-        return super().get_opponent()
-
-    get_opponent = sample
+        return self.pool.sample()
 
     def record_result(self, name: str, winner: int) -> None:
         """Results against server opponents are the server's to rate; local ones update the local pool."""
         if name not in self._server_names:
-            super().record_result(name, winner)
+            self.pool.record_result(name, winner)
+
+    def add_snapshot(self, state: dict, step: int) -> str:
+        return self.pool.add_snapshot(state, step)
+
+    def to_json(self) -> list[dict]:
+        return self.pool.to_json()
+
+    def snapshot_tensors(self) -> dict[str, dict]:
+        return self.pool.snapshot_tensors()
+
+    def load_json(self, records: list[dict], states: dict[str, dict]) -> None:
+        self.pool.load_json(records, states)
 
 
 class MetricsPoster:
-    """Posts a run's metrics (the lines of its `metrics.jsonl`) in batches to the server.
+    """Posts a run's metrics lines in batches to the server.
 
-    `poll()` reads lines appended since the last call (at most every `flush_every` seconds) and posts
-    them; while the server is away they wait in a buffer of at most `max_buffer` entries.
+    `on_line(line)` (a trainer's `on_metrics`) keeps a line's numbers and posts what was kept once
+    `flush_every` seconds have passed since the last post; `poll(force=True)` posts now. While the
+    server is away, entries wait in a buffer of at most `max_buffer`.
     """
 
-    def __init__(self, client: LeagueClient, agent: str, path: Path | None = None, *, flush_every: float = 10.0,
-                 max_buffer: int = 10_000, log: Callable[[str], None] = _log):
-        self.client, self.agent, self.path = client, agent, path
+    def __init__(self, client: LeagueClient, agent: str, *, flush_every: float = 10.0, max_buffer: int = 10_000,
+                 log: Callable[[str], None] = _log):
+        self.client, self.agent = client, agent
         self.flush_every, self.max_buffer, self.log = flush_every, max_buffer, log
         self.buffer: list[dict] = []
         self.posted = 0
-        self._offset = path.stat().st_size if path is not None and path.exists() else 0
         self._last_flush = time.monotonic()
         self._warned = False
 
     def add(self, step: int, metrics: dict[str, Any]) -> None:
+        """Keep the finite numbers of one line (not its step and time, nor flags)."""
         values = {}
         for name, value in metrics.items():
             if name in ("step", "time") or isinstance(value, bool):
@@ -140,24 +146,13 @@ class MetricsPoster:
             self.buffer.append({"step": int(step), "values": values})
             del self.buffer[: max(0, len(self.buffer) - self.max_buffer)]
 
-    def _read_new_lines(self) -> None:
-        if self.path is None or not self.path.exists():
-            return
-        with self.path.open("rb") as handle:
-            handle.seek(self._offset)
-            data = handle.read()
-        complete = data[: data.rfind(b"\n") + 1]  # a line still being written waits for the next poll
-        self._offset += len(complete)
-        for line in complete.splitlines():
-            try:
-                entry = json.loads(line)
-                self.add(int(entry["step"]), entry)
-            except (ValueError, KeyError, TypeError):
-                continue
+    def on_line(self, line: dict[str, Any]) -> None:
+        """A metrics line as the trainer wrote it (`{"step": ..., "time": ..., **metrics}`)."""
+        self.add(int(line["step"]), line)
+        self.poll()
 
     def poll(self, *, force: bool = False) -> None:
         if force or time.monotonic() - self._last_flush >= self.flush_every:
-            self._read_new_lines()
             self.flush()
 
     def flush(self) -> bool:
@@ -188,27 +183,20 @@ class TrainerLink:
         self.metrics = MetricsPoster(client, agent, log=log)
         self.opponents: ServerOpponentSource | None = None
         self.last_registered_step: int | None = None
-        self.registered: list[dict] = []
+        self.registered: list[Registered] = []
 
-    def attach(self, trainer: Any) -> None:
-        """Connect a `agents.training.trainer.Trainer`: its pool draws from the server, its checkpoints
-        are registered, and the lines of its metrics.jsonl are posted."""
-        self.opponents = ServerOpponentSource.around(trainer.opponents, self.client, self.loader,
-                                                     strategy=self.strategy, log=self.log)
-        self.opponents.on_sample = self.metrics.poll
-        trainer.opponents = self.opponents
-        previous = trainer.on_checkpoint
+    def trainer_options(self) -> dict[str, Any]:
+        """The keywords of `agents.training.trainer.Trainer` (and its `resume`, `from_checkpoint`)
+        that connect it: its opponent source and its checkpoint and metrics callbacks."""
+        return {"opponent_source": self.opponent_source, "on_checkpoint": self.on_checkpoint,
+                "on_metrics": self.metrics.on_line}
 
-        def on_checkpoint(path: Path, metadata: dict | None = None) -> None:
-            if previous is not None:
-                previous(path, metadata)
-            self.on_checkpoint(path, metadata)
+    def opponent_source(self, pool: OpponentSource) -> ServerOpponentSource:
+        """The trainer's opponent source: the server in front of its self-play pool."""
+        self.opponents = ServerOpponentSource(pool, self.client, self.loader, strategy=self.strategy, log=self.log)
+        return self.opponents
 
-        trainer.on_checkpoint = on_checkpoint
-        self.metrics.path = Path(trainer.run_dir) / "metrics.jsonl"
-        self.metrics._offset = self.metrics.path.stat().st_size if self.metrics.path.exists() else 0
-
-    def on_checkpoint(self, path: str | Path, metadata: dict | None = None) -> dict | None:
+    def on_checkpoint(self, path: str | Path, metadata: dict | None = None) -> Registered | None:
         """Register the checkpoint at `path` (.safetensors beside .json) if `register_every` steps passed."""
         path = Path(path).with_suffix(".safetensors")
         meta = {**json.loads(path.with_suffix(".json").read_text()), **(metadata or {})}
@@ -226,8 +214,8 @@ class TrainerLink:
         self.last_registered_step = step
         self.registered.append(answer)
         if self.opponents is not None:
-            self.opponents.learner_id = answer.get("id")
-        self.log(f"registered step {step} as opponent {answer.get('id')}")
+            self.opponents.learner_id = answer.id
+        self.log(f"registered step {step} as opponent {answer.id}")
         return answer
 
     def close(self) -> None:

@@ -245,12 +245,12 @@ def test_bad_checkpoints_are_rejected_clearly(tmp_path):
         policy_from_bytes(b"not safetensors at all", CONFIG.to_dict())
     with pytest.raises(ValueError, match="unknown config field"):
         policy_from_bytes(data, {"hiden": 3})
-    with pytest.raises(ValueError, match="expected F32"):
+    with pytest.raises(ValueError, match="do not match the config: .*size mismatch"):
         policy_from_bytes(data, make_config("default").to_dict())
-    wrong = agent.state()
-    wrong["behavior.actor.0.weight"] = torch.full_like(wrong["behavior.actor.0.weight"], float("nan"))
-    with pytest.raises(ValueError, match="NaN"):
-        policy_from_bytes(save(wrong), CONFIG.to_dict())
+    missing = agent.state()
+    del missing["behavior.actor.0.weight"]
+    with pytest.raises(ValueError, match="behavior.actor.0.weight"):
+        policy_from_bytes(save(missing), CONFIG.to_dict())
     with pytest.raises(ValueError, match="invalid|at least"):
         expected_tensor_specs({"hidden": 0})
     lonely = tmp_path / "lonely.safetensors"

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from agents.config import GAME_MODES, RESUMABLE_FIELDS, DreamerConfig, apply_resume_overrides, make_config
-from agents.training.games import LockstepGames
+from agents.training.games import collect_games
 from agents.training.trainer import Trainer
 from agents.utils.buffer import EpisodeBuffer
 from league.cli import main
@@ -102,9 +102,8 @@ def test_training_games_of_each_mode_land_in_the_buffer_and_the_metrics(tmp_path
 
 
 def test_a_drill_that_runs_out_of_time_is_truncated_not_terminal():
-    runner = LockstepGames(2)
     # the learner stands still: the shooting drill runs out of time; the defence drill's shot goes in
-    shooting, defense = runner.play(Still(), Still(), [5, 5], modes=[Mode.TRAIN_SHOOTING, Mode.TRAIN_DEFENSE])
+    shooting, defense = collect_games(Still(), Still(), [5, 5], modes=[Mode.TRAIN_SHOOTING, Mode.TRAIN_DEFENSE])
     assert shooting.mode == Mode.TRAIN_SHOOTING and defense.mode == Mode.TRAIN_DEFENSE
     assert shooting.winner == 0 and not shooting.terminated
     assert shooting.length == MAX_TIMESTEPS[Mode.TRAIN_SHOOTING] + 1  # the limit is checked before counting
@@ -117,9 +116,9 @@ def test_a_drill_that_runs_out_of_time_is_truncated_not_terminal():
     assert kept["cont"].tolist() == [1.0] * len(kept["cont"])  # a time limit is no end of the game
     assert scored["cont"][-1] == 0.0 and scored["cont"][:-1].all()
     assert kept["first"][0] == scored["first"][0] == 1.0
-    # a reused game instance goes back to a normal game when asked for none
-    normal, _ = runner.play(Still(), Still(), [6, 7])
-    assert normal.mode == Mode.NORMAL and runner.envs[0].mode == Mode.NORMAL
+    # games asked for no mode are normal games
+    normal, _ = collect_games(Still(), Still(), [6, 7])
+    assert normal.mode == Mode.NORMAL
     assert normal.length == MAX_TIMESTEPS[Mode.NORMAL] + 1 or normal.terminated
 
 

@@ -1,5 +1,5 @@
 """Training end to end (debug preset): train, checkpoint, resume, resume from a checkpoint alone,
-evaluate; the self-play pool; the training environment; the commands' errors."""
+evaluate; the self-play pool; the commands' errors."""
 
 import json
 
@@ -8,7 +8,6 @@ import pytest
 import torch
 
 from agents.opponents.self_play import SelfPlayManager
-from agents.training.env import HockeyTrainingEnv, sparse_reward
 from league.cli import main
 
 torch.set_num_threads(1)
@@ -111,38 +110,11 @@ def test_self_play_pool_prefers_opponents_it_loses_to():
         pool.record_result("self-000000300", -1)
     picks = [pool.choose().name for _ in range(400)]
     assert picks.count("self-000000300") > 5 * picks.count("self-000000200") > 0
-    name, policy = pool.get_opponent()
+    name, policy = pool.sample()
     assert policy == f"policy-{pool.entries[name].step}"
     restored = SelfPlayManager(pool.make_policy, np.random.default_rng(1), 2, 0.0)
     restored.load_json(pool.to_json(), {e.name: e.state for e in pool.snapshots})
     assert restored.to_json() == pool.to_json()
-
-
-def test_training_env_plays_any_opponent_with_sparse_reward():
-    env = HockeyTrainingEnv(opponent=lambda obs: np.zeros(4), seed=3)
-    obs, _ = env.reset()
-    assert obs.shape == (18,)
-    total, done, steps = 0.0, False, 0
-    while not done:
-        obs, reward, terminated, truncated, info = env.step(np.array([1.0, 0.0, 0.0, 1.0]))
-        done = terminated or truncated
-        total += reward
-        steps += 1
-        assert reward == (info["winner"] if done else 0.0)
-    assert steps <= 251
-    from league.hockey.batch import basic_opponent_policy
-
-    env.set_opponent(basic_opponent_policy(weak=False, seed=0))
-    env.reset(seed=4)
-    env.step(np.zeros(4))
-    info = {"winner": 0, "reward_closeness_to_puck": -0.2, "reward_touch_puck": 1.0, "reward_puck_direction": 0.1}
-    assert sparse_reward(info, False) == 0.0
-    assert sparse_reward({**info, "winner": -1}, True) == -1.0
-    assert sparse_reward(info, False, shaping=0.5) == pytest.approx(0.5 * 0.9)
-    with pytest.raises(TypeError, match="opponent"):
-        env.set_opponent(42)
-    with pytest.raises(RuntimeError, match="set an opponent"):
-        HockeyTrainingEnv().reset()
 
 
 def test_metrics_are_json_lines_and_tensorboard_events(tmp_path):

@@ -9,14 +9,18 @@ saved under `test-artifacts/screenshots/`.
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import math
 import shutil
 from pathlib import Path
 
 import httpx
+import numpy as np
 import pytest
 
+from league.hockey.render import draw_positions
 from tests.api.test_dashboard_pages import (
     ADMIN,
     HOSTILE_AGENT,
@@ -248,13 +252,7 @@ def test_replay_switches_to_another_game_of_the_match(tab, league):
 def test_replay_draws_the_rink_as_the_game_draws_it(tab, league):
     """At the game's own picture size, the canvas matches `league.hockey.render` pixel for pixel
     (up to anti-aliased edges), at a frame in the middle of a recorded game."""
-    import base64
-    import io
-
-    import numpy as np
-    from PIL import Image
-
-    from league.hockey.render import draw_positions
+    from PIL import Image  # an optional extra
 
     page = tab.open(f"/matches/{league['match_ids'][0]}?game=1")
     page.evaluate("document.querySelector('#replay canvas').style.width = '600px'")

@@ -15,7 +15,14 @@ from urllib.parse import parse_qs, urlparse
 import httpx
 import pytest
 from markupsafe import escape
+from sqlalchemy import func, select
 
+from league.core.db import make_sessionmaker
+from league.core.jobs import claim_job, requeue_expired
+from league.core.matches import list_matches
+from league.core.matchmaking import create_match
+from league.core.models import Agent, Match, Rating, Snapshot, utcnow
+from league.core.settings import Settings
 from tests.api.test_dashboard_pages import (
     ADMIN,
     HOSTILE_AGENT,
@@ -29,12 +36,6 @@ from tests.support.live_server import running_server
 
 def _add_failed_and_running_matches(url: str, snapshot_id: int) -> dict[str, int]:
     """Fail the oldest queued job, lease the next one (running) and queue one more: every state is present."""
-    from league.core.db import make_sessionmaker
-    from league.core.jobs import claim_job, requeue_expired
-    from league.core.matchmaking import create_match
-    from league.core.models import utcnow
-    from league.core.settings import Settings
-
     settings = Settings(queue_target=1, games_per_match=2, placement_games=4, max_attempts=1)
     with make_sessionmaker(url)() as session:
         failed = claim_job(session, "listing-test", settings=settings)
@@ -46,11 +47,6 @@ def _add_failed_and_running_matches(url: str, snapshot_id: int) -> dict[str, int
 
 def _db_matches(url: str) -> list[tuple[int, str, int, int]]:
     """(id, state, snapshot_a_id, snapshot_b_id) of every match, newest first, straight from the table."""
-    from sqlalchemy import select
-
-    from league.core.db import make_sessionmaker
-    from league.core.models import Match
-
     with make_sessionmaker(url)() as session:
         return [tuple(r) for r in session.execute(
             select(Match.id, Match.state, Match.snapshot_a_id, Match.snapshot_b_id).order_by(Match.id.desc()))]
@@ -90,9 +86,6 @@ def test_matches_lists_every_match_newest_first_with_links(league):
 
 
 def test_matches_scores_agree_with_the_core(league):
-    from league.core.db import make_sessionmaker
-    from league.core.matches import list_matches
-
     body = league["client"].get("/matches", params={"state": "done"}).text
     with make_sessionmaker(league["url"])() as session:
         done = list_matches(session, state="done", limit=500).items
@@ -174,11 +167,6 @@ def _agent_rows(body: str) -> list[str]:
 
 
 def test_agents_lists_every_lineage_with_its_facts(league):
-    from sqlalchemy import func, select
-
-    from league.core.db import make_sessionmaker
-    from league.core.models import Agent, Rating, Snapshot
-
     body = league["client"].get("/agents").text
     with make_sessionmaker(league["url"])() as session:
         facts = session.execute(
@@ -216,24 +204,3 @@ def test_listings_show_names_as_text_and_are_linked_from_the_nav(league):
     assert '<a href="/agents" class="active">Agents</a>' in client.get("/agents").text
     opponent = client.get(f"/opponents/{league['snapshot_id']}").text
     assert f'href="/matches?opponent={league["snapshot_id"]}"' in opponent
-
-
-def test_listing_queries_on_every_backend(session):
-    """The listings' queries on SQLite (and PostgreSQL when the suite has one): window functions included."""
-    from api.pages import listings
-    from league.core.metrics import record_metrics
-    from league.core.snapshots import register_snapshot
-
-    register_snapshot(session, agent="run-a", config={}, step=300, weights=b"listing-test")
-    record_metrics(session, "run-a", [{"step": 900, "values": {"loss": 1.0}}])
-    record_metrics(session, "metrics-only", [{"step": 5, "values": {"loss": 2.0}}])
-    rows = {r["name"]: r for r in listings.lineages(session)}
-    assert rows["run-a"]["snapshots"] == 1 and rows["run-a"]["latest_step"] == 900
-    assert rows["run-a"]["metrics_posted_at"] is not None and rows["run-a"]["best"]["rating"] == pytest.approx(0.0)
-    assert rows["builtin"]["snapshots"] == 2 and rows["builtin"]["metrics_posted_at"] is None
-    assert rows["metrics-only"]["best"] is None and rows["metrics-only"]["latest_step"] == 5
-    assert list(rows)[-1] == "metrics-only"
-    page = listings.matches_page(session, snapshot_id=None, state="running", offset=0, limit=10)
-    assert page == {"items": [], "total": 0, "offset": 0, "limit": 10}
-    assert [c["name"] for c in listings.snapshot_choices(session)] == sorted(c["name"] for c in
-                                                                            listings.snapshot_choices(session))

@@ -9,15 +9,31 @@ as a worker does: claim a job, play its planned games with the game's batched pl
 from __future__ import annotations
 
 import html
+import json
 import random
 import re
 from pathlib import Path
 
 import httpx
 import pytest
+import torch
 from markupsafe import escape
+from sqlalchemy import select
 
-from tests.support.live_server import running_server
+from league.core.db import make_sessionmaker
+from league.core.jobs import claim_job, report_result
+from league.core.matchmaking import create_match
+from league.core.metrics import record_metrics
+from league.core.migrate import upgrade
+from league.core.models import Agent, Rating, RatingChange, Snapshot
+from league.core.registration import register_snapshot
+from league.core.settings import Settings
+from league.core.snapshots import get_weights
+from league.hockey.batch import play_games
+from league.workers.policies import PolicyLoader
+from league.workers.weights_cache import WeightsCache
+from tests.support.app_client import debug_config, weights_for
+from tests.support.live_server import database_url, running_server
 
 ADMIN = "dashboard-test-admin"
 HOSTILE_NAME = '<script>alert("name")</script><b>bold</b> & \'q\''
@@ -27,23 +43,8 @@ SERVER_ENV = {"LEAGUE_WORKER_SEEN_SECONDS": "3600"}  # the builder's worker stil
 
 def build_league(data_dir: Path, *, jobs: int = 6, seed: int = 0) -> dict:
     """A league in `data_dir/league.db` (the file `tests.support.live_server` serves): returns a summary."""
-    import torch
-    from league.core.db import make_sessionmaker
-
-    from league.core.jobs import claim_job, report_result
-    from league.core.matchmaking import create_match
-    from league.core.metrics import record_metrics
-    from league.core.migrate import upgrade
-    from league.core.settings import Settings
-    from league.core.snapshots import get_weights, register_snapshot
-    from league.workers.policies import PolicyLoader
-    from league.workers.weights_cache import WeightsCache
-    from tests.support.app_client import debug_config, weights_for
-
     torch.set_num_threads(1)
     data_dir.mkdir(parents=True, exist_ok=True)
-    from tests.support.live_server import database_url
-
     url = database_url(data_dir)
     upgrade(url)
     settings = Settings(data_dir=data_dir, database_url=url, queue_target=1, games_per_match=2, placement_games=4)
@@ -70,8 +71,6 @@ def build_league(data_dir: Path, *, jobs: int = 6, seed: int = 0) -> dict:
 
 def play_job(job, load) -> dict:
     """Play a claimed job's planned games with the game's batched play, recorded; the result to report."""
-    from league.hockey.batch import play_games
-
     ref_a, ref_b = job.snapshot_a.model_dump(), job.snapshot_b.model_dump()
     reports = []
     for a_is_one in (True, False):
@@ -86,30 +85,16 @@ def play_job(job, load) -> dict:
 
 
 def _basic_id(session) -> int:
-    from sqlalchemy import select
-
-    from league.core.models import Snapshot
-
     return session.scalar(select(Snapshot.id).where(Snapshot.kind == "basic_weak"))
 
 
 def _agent_id(url: str) -> int:
-    from league.core.db import make_sessionmaker
-    from sqlalchemy import select
-
-    from league.core.models import Agent
-
     with make_sessionmaker(url)() as session:
         return session.scalar(select(Agent.id).where(Agent.name == HOSTILE_AGENT))
 
 
 def expected_order(url: str) -> list[str]:
     """Names of the active snapshots by mu - 3 sigma, read straight from the ratings table."""
-    from league.core.db import make_sessionmaker
-    from sqlalchemy import select
-
-    from league.core.models import Rating, Snapshot
-
     with make_sessionmaker(url)() as session:
         rows = session.execute(
             select(Snapshot.name, Rating.mu, Rating.sigma, Snapshot.id).join(Rating, Rating.snapshot_id == Snapshot.id)
@@ -160,11 +145,6 @@ def test_names_with_html_and_script_are_shown_as_text(league):
 
 
 def test_opponent_page_has_history_matches_and_weights(league):
-    from league.core.db import make_sessionmaker
-    from sqlalchemy import select
-
-    from league.core.models import RatingChange, Snapshot
-
     sid = league["snapshot_id"]
     body = league["client"].get(f"/opponents/{sid}").text
     with make_sessionmaker(league["url"])() as session:
@@ -174,8 +154,6 @@ def test_opponent_page_has_history_matches_and_weights(league):
     assert sha in body
     assert f'href="/api/opponents/{sid}/weights"' in body
     history = re.search(r'id="rating-history">(.*?)</script>', body, re.S).group(1)
-    import json
-
     data = json.loads(history)
     assert len(data["mu"]) == changes + 1 and data["games"] == list(range(changes + 1))
     assert 'id="recent-matches"' in body and 'id="versus"' in body
@@ -184,8 +162,6 @@ def test_opponent_page_has_history_matches_and_weights(league):
 
 
 def test_match_page_embeds_the_selected_record(league):
-    import json
-
     match_id = league["match_ids"][0]
     body = league["client"].get(f"/matches/{match_id}?game=1").text
     record = json.loads(re.search(r'id="game-record">(.*?)</script>', body, re.S).group(1))
@@ -252,55 +228,9 @@ def test_builtin_opponent_page_says_it_has_no_weights(league):
 
 
 def test_match_page_without_a_game_chosen_replays_the_first_recorded_game(league):
-    import json
-
     match_id = league["match_ids"][-1]
     body = league["client"].get(f"/matches/{match_id}").text
     record = json.loads(re.search(r'id="game-record">(.*?)</script>', body, re.S).group(1))
     links = re.findall(rf'href="/matches/{match_id}\?game=(\d+)#replay"', body)
     assert links == ["0", "1"]
     assert "Replay of game 0" in body and record["frames"]["player_one"]
-
-
-def test_page_queries_agree_with_the_core_on_every_backend(session):
-    """The dashboard's own queries on SQLite (and PostgreSQL when the suite has one) after real games."""
-    import torch
-
-    from api.pages import queries
-    from league.core.jobs import claim_job, report_result
-    from league.core.leaderboard import leaderboard, pair_record
-    from league.core.settings import Settings
-    from league.workers.policies import PolicyLoader
-    from league.workers.weights_cache import WeightsCache
-
-    torch.set_num_threads(1)
-    settings = Settings(queue_target=1, games_per_match=2, placement_games=0)
-    loader = PolicyLoader(WeightsCache("/nonexistent", lambda i: b""))  # basic opponents only: no weights
-    job = claim_job(session, "backend-test", settings=settings, rng=random.Random(3))
-    report_result(session, job.job_id, "backend-test", play_job(job, loader.load), lease_id=job.lease_id)
-    a, b = job.snapshot_a.id, job.snapshot_b.id
-
-    board = queries.leaderboard(session)
-    assert [r["id"] for r in board] == [r.snapshot_id for r in leaderboard(session)]
-    assert all(0 <= r["bar"]["lo"] <= r["bar"]["mu"] <= 100 for r in board)
-    assert queries.rank_by_id(session) == {r["id"]: r["rank"] for r in board}
-
-    record = pair_record(session, a, b)
-    matrix = queries.head_to_head(session)
-    (row, col, wins, draws, losses), = matrix["cells"]
-    by_row = {matrix["ids"][row]: (wins, draws, losses), matrix["ids"][col]: (losses, draws, wins)}
-    assert by_row[a] == (record.a_wins, record.draws, record.b_wins)
-
-    history = queries.rating_history(session, a)
-    assert len(history["mu"]) == 3 and history["match"][1:] == [job.job_id, job.job_id]
-    (recent,) = queries.recent_matches(session, a, history)
-    assert (recent["wins"], recent["draws"], recent["losses"]) == (record.a_wins, record.draws, record.b_wins)
-    assert recent["other_id"] == b and recent["delta"] is not None
-    (versus,) = queries.versus(session, a, queries.rank_by_id(session))
-    assert (versus["id"], versus["games"], versus["wins"]) == (b, 2, record.a_wins)
-
-    found = queries.match(session, job.job_id)
-    assert [g["has_record"] for g in found["games"]] == [True, True]
-    assert queries.game_record(session, found["games"][0]["id"])["format"] == "hockey-game-record"
-    assert queries.status(session, 60) == {"jobs_queued": 0, "jobs_running": 0, "workers_seen": 1}
-    assert queries.opponent(session, 10**9) is None and queries.match(session, 10**9) is None

@@ -46,21 +46,21 @@ def test_a_league_survives_a_restart_of_the_real_server(tmp_path):
         with LeagueClient(server.url, ADMIN) as trainer:
             registered = trainer.register_opponent(
                 {"agent": "live-run", "kind": "dreamer", "config": config, "step": 1000}, weights)
-            opponent_id = registered["id"]
+            opponent_id = registered.id
             listed = trainer.list_opponents(agent="live-run")
-            assert [item["id"] for item in listed["items"]] == [opponent_id]
+            assert [item.id for item in listed.items] == [opponent_id]
             assert trainer.opponent_weights(opponent_id) == weights
 
         with LeagueClient(server.url, worker_token) as worker:
             worker.check_compatible()
             job = worker.claim_job("live-worker")
-            assert job is not None and job["worker"] == "live-worker"
-            outcome = worker.report_result(job["job_id"], synthetic_result(job, a_outcome=-1))
-            assert outcome["duplicate"] is False
-            board = {row["snapshot_id"]: row for row in worker.leaderboard()}
-        loser, winner = job["snapshot_a"]["id"], job["snapshot_b"]["id"]
-        assert board[winner]["wins"] == len(job["games"]) and board[loser]["losses"] == len(job["games"])
-        assert board[winner]["mu"] > 25.0 > board[loser]["mu"]
+            assert job is not None and job.worker == "live-worker"
+            outcome = worker.report_result(job.job_id, synthetic_result(job.model_dump(mode="json"), a_outcome=-1))
+            assert outcome.duplicate is False
+            board = {row.snapshot_id: row for row in worker.leaderboard()}
+        loser, winner = job.snapshot_a.id, job.snapshot_b.id
+        assert board[winner].wins == len(job.games) and board[loser].losses == len(job.games)
+        assert board[winner].mu > 25.0 > board[loser].mu
         matches_before = httpx.get(f"{server.url}/api/matches", params={"limit": 500}).json()
 
     assert server.process.poll() is not None  # stopped
@@ -68,13 +68,13 @@ def test_a_league_survives_a_restart_of_the_real_server(tmp_path):
     with running_server(data_dir, ADMIN) as server:
         with LeagueClient(server.url) as reader:
             assert reader.opponent_weights(opponent_id) == weights
-            again = {row["snapshot_id"]: row for row in reader.leaderboard()}
+            again = {row.snapshot_id: row for row in reader.leaderboard()}
             assert again == board
             detail = reader.get_opponent(opponent_id)
-            assert detail["name"] == "live-run@1000" and detail["config"] == config
-            assert reader.list_matches(limit=500) == matches_before
-        done = httpx.get(f"{server.url}/api/matches/{job['job_id']}").json()
-        assert done["state"] == "done" and len(done["games"]) == len(job["games"])
+            assert detail.name == "live-run@1000" and detail.config == config
+            assert reader.list_matches(limit=500).model_dump(mode="json") == matches_before
+        done = httpx.get(f"{server.url}/api/matches/{job.job_id}").json()
+        assert done["state"] == "done" and len(done["games"]) == len(job.games)
         claim = httpx.post(f"{server.url}/api/jobs/claim", json={"worker": "live-worker"},
                            headers={"Authorization": f"Bearer {worker_token}"})
         assert claim.status_code == 200  # the token made before the first start still works

@@ -12,6 +12,9 @@ import pytest
 from safetensors.numpy import save
 
 from api.app import create_app
+from league.core import kinds
+from league.core.errors import InvalidWeights
+from league.core.kinds import PolicyKind, ValidatedWeights
 from league.core.settings import Settings
 from tests.support.app_client import debug_config, registration_files, weights_for
 
@@ -196,9 +199,28 @@ def test_missing_parts_and_bad_ids_are_422_or_404_never_500(client):
     for params in [{"limit": 0}, {"limit": 10_000}, {"offset": -1}, {"kind": "wizard"}, {"active": "perhaps"}]:
         assert client.get("/api/opponents", params=params).status_code == 422
     assert client.get("/api/opponents", params={"agent": "nobody"}).status_code == 404
+    unknown = client.get("/api/opponents", params={"kind": "wizard"}).json()["detail"]
+    assert unknown == f"unknown kind 'wizard'; the known kinds are {', '.join(sorted(kinds.KINDS))}"
 
 
 def test_pagination_windows_the_listing(client, config):
     ids = [register(client, config, weights_for(config, seed=10 + i), step=i).json()["id"] for i in range(3)]
     page = client.get("/api/opponents", params={"kind": "dreamer", "limit": 2, "offset": 1}).json()
     assert page["total"] == 3 and [item["id"] for item in page["items"]] == sorted(ids, reverse=True)[1:]
+
+
+def test_a_kind_added_to_the_registry_is_registered_over_http_with_no_other_change(client, monkeypatch):
+    def validate(data: bytes, config: dict) -> ValidatedWeights:
+        if not data.startswith(b"FIXED"):
+            raise InvalidWeights("a fixed policy starts with FIXED")
+        return ValidatedWeights(data=data, sha256=hashlib.sha256(data).hexdigest())
+
+    monkeypatch.setitem(kinds.KINDS, "fixed", PolicyKind(name="fixed", has_weights=True, registrable=True,
+                                                         validate=validate, make_policy=lambda *a, **k: None))
+    body = {"agent": "fixed-run", "kind": "fixed", "config": {}, "step": 1}
+    refused = client.post("/api/opponents", files=registration_files(body, b"other"), headers=AUTH)
+    assert refused.status_code == 422 and refused.json()["detail"] == "a fixed policy starts with FIXED"
+    response = client.post("/api/opponents", files=registration_files(body, b"FIXED 1"), headers=AUTH)
+    assert response.status_code == 201, response.text
+    assert response.json()["opponent"]["kind"] == "fixed"
+    assert client.get("/api/opponents", params={"kind": "fixed"}).json()["total"] == 1

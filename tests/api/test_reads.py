@@ -7,6 +7,7 @@ import pytest
 
 from tests.support.app_client import ADMIN_HEADERS as ADMIN
 from tests.support.app_client import make_test_client, synthetic_result
+from tests.support.league_helpers import TINY_CONFIG, tiny_weights
 
 
 @pytest.fixture
@@ -80,13 +81,12 @@ def test_head_to_head_json_is_what_the_core_listing_serialises_to(client):
 def test_a_large_leaderboard_is_gzipped_for_a_client_that_accepts_it(client):
     import gzip
     import json
-    import os
 
-    from league.core.snapshots import register_snapshot
+    from league.core.registration import register_snapshot
 
     with client.app.state.sessionmaker() as session:
         for step in range(12):
-            last = register_snapshot(session, agent="run", config={}, step=step, weights=os.urandom(4096))
+            last = register_snapshot(session, agent="run", config=TINY_CONFIG, step=step, weights=tiny_weights())
     for path in ("/api/leaderboard", "/"):
         packed = client.get(path, headers={"Accept-Encoding": "gzip"})
         assert packed.status_code == 200 and packed.headers["content-encoding"] == "gzip"
@@ -100,4 +100,4 @@ def test_a_large_leaderboard_is_gzipped_for_a_client_that_accepts_it(client):
     small = client.get("/api/health", headers={"Accept-Encoding": "gzip"})
     assert "content-encoding" not in small.headers
     weights = client.get(f"/api/opponents/{last.snapshot.id}/weights", headers={"Accept-Encoding": "gzip"})
-    assert "content-encoding" not in weights.headers and len(weights.content) == 4096
+    assert "content-encoding" not in weights.headers and len(weights.content) == last.snapshot.size > 1024

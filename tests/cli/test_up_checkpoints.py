@@ -31,16 +31,16 @@ def test_committed_checkpoints_join_the_pool_once(tmp_path, checkpoints):
     with running_server(tmp_path / "league", ADMIN) as server, LeagueClient(server.url, ADMIN) as client:
         messages: list[str] = []
         first = register_checkpoints(client, checkpoints, say=messages.append)
-        assert len(first) == 1 and first[0]["created"] is True
+        assert len(first) == 1 and first[0].created is True
         assert any("could not register broken.safetensors" in m for m in messages)
         again = register_checkpoints(client, checkpoints, say=messages.append)
-        assert again[0]["id"] == first[0]["id"] and again[0]["created"] is False
-        board = {row["kind"]: row for row in client.leaderboard()}
+        assert again[0].id == first[0].id and again[0].created is False
+        board = {row.kind: row for row in client.leaderboard()}
         assert set(board) == {"basic_weak", "basic_strong", "dreamer"}
-        opponent = client.get_opponent(first[0]["id"])
-        assert opponent["step"] == 1234 and opponent["agent"] == "committed-trained"
+        opponent = client.get_opponent(first[0].id)
+        assert opponent.step == 1234 and opponent.agent == "committed-trained"
         meta = json.loads((checkpoints / "trained.json").read_text())
-        assert opponent["config"] == meta["config"]
+        assert opponent.config == meta["config"]
 
 
 def test_a_missing_checkpoint_directory_registers_nothing(tmp_path):

@@ -1,7 +1,8 @@
 """Bad input to the worker commands: clear messages, exit code 1, no traceback.
 
-Unreachable server, wrong token, a server of another game version, missing or malformed options,
-for `league match-worker`, `league train --server` and `league up`.
+Unreachable server, wrong token, a server of another game version or one that answers in another
+shape, missing or malformed options and environment variables, for `league match-worker`,
+`league train --server` and `league up`.
 """
 
 from __future__ import annotations
@@ -14,14 +15,14 @@ import time
 import pytest
 
 from league.cli.up import LEAGUE
-from tests.support.live_server import running_server
-from tests.workers.test_client import ScriptedServer
+from tests.support.live_server import free_port, running_server
+from tests.support.scripted_server import ScriptedServer, health_answer
 
 ADMIN = "cli-errors-admin-token"
 
 
 def league(*argv: str, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
-    base = {k: v for k, v in os.environ.items() if k not in ("LEAGUE_TOKEN", "LEAGUE_SERVER_URL")}
+    base = {k: v for k, v in os.environ.items() if not k.startswith("LEAGUE_")}
     return subprocess.run([*LEAGUE, *argv], env={**base, **(env or {})}, capture_output=True, text=True,
                           timeout=timeout, stdin=subprocess.DEVNULL)
 
@@ -43,7 +44,7 @@ def live_server(tmp_path_factory):
 @pytest.fixture
 def other_version_server():
     server = ScriptedServer()
-    server.script["/api/health"] = [(200, {"status": "ok", "database": "ok", "game_version": "1.0+other"})]
+    server.script["/api/health"] = [(200, health_answer("1.0+other"))]
     yield server
     server.close()
 
@@ -85,6 +86,45 @@ def test_match_worker_with_a_token_of_the_wrong_role(live_server, tmp_path):
 def test_match_worker_against_another_game_version(other_version_server, tmp_path):
     result = league("match-worker", "--server", other_version_server.url, "--token", "t", "--cache-dir", str(tmp_path))
     assert_clean_failure(result, "plays game version 1.0+other", "install the same version")
+
+
+def test_match_worker_against_a_server_answering_in_another_shape(tmp_path):
+    server = ScriptedServer()
+    server.script["/api/health"] = [(200, health_answer())]
+    server.script["/api/jobs/claim"] = [(200, {"id": 1, "games": []})]  # not {"job": ...}
+    try:
+        result = league("match-worker", "--server", server.url, "--token", "t", "--cache-dir", str(tmp_path))
+    finally:
+        server.close()
+    assert_clean_failure(result, "POST /api/jobs/claim: the answer is not what a league server", "job: Field required")
+
+
+@pytest.mark.parametrize("variable,value,message", [
+    ("LEAGUE_SERVER_URL", "league-host:8000", "LEAGUE_SERVER_URL: server URL must start with http:// or https://"),
+    ("LEAGUE_TOKEN", "line\nbreak", "LEAGUE_TOKEN: a token is printable ASCII"),
+])
+@pytest.mark.parametrize("command", [["match-worker"], ["train", "--preset", "debug", "--steps", "1"]])
+def test_worker_commands_with_an_invalid_environment_variable(tmp_path, command, variable, value, message):
+    result = league(*command, "--run-dir" if command[0] == "train" else "--cache-dir", str(tmp_path),
+                    env={variable: value})
+    assert_clean_failure(result, "invalid environment variable", message)
+
+
+def test_worker_commands_read_server_and_token_from_the_environment(other_version_server, tmp_path):
+    result = league("match-worker", "--cache-dir", str(tmp_path),
+                    env={"LEAGUE_SERVER_URL": other_version_server.url, "LEAGUE_TOKEN": "t"})
+    assert_clean_failure(result, "plays game version 1.0+other")
+    assert other_version_server.requests[0][2]["Authorization"] == "Bearer t"
+
+
+def test_empty_environment_variables_count_as_unset():
+    result = league("match-worker", "--token", "t", env={"LEAGUE_SERVER_URL": ""})
+    assert_clean_failure(result, "no server given")
+
+
+def test_up_with_an_invalid_server_setting(tmp_path):
+    result = league("up", "--port", str(free_port()), "--data-dir", str(tmp_path), env={"LEAGUE_GAMES_PER_MATCH": "3"})
+    assert_clean_failure(result, "invalid environment variable LEAGUE_GAMES_PER_MATCH", "must be even")
 
 
 @pytest.mark.parametrize("option,value,message", [

@@ -1,19 +1,28 @@
-"""Schema migrations: an empty database upgrades, `alembic check` finds no drift, the CLI works."""
+"""Schema migrations: an empty database upgrades, `alembic check` finds no drift, the CLI works.
+
+Also: the scripts are found as the package `league.core.migrations`, and `league.core.migrate.upgrade`
+is the one place that runs them.
+"""
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
+from importlib.util import find_spec
 from pathlib import Path
 
+import pytest
 from sqlalchemy import inspect
 
+import league.core.migrate
 from league.core.db import make_engine, make_sessionmaker
-from league.core.migrate import check, current_revision, upgrade
+from league.core.migrate import check, current_revision, migrations_dir, upgrade
 from league.core.models import Base
 from league.core.snapshots import list_snapshots
 
 LEAGUE = str(Path(sys.executable).parent / "league")
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_upgrade_empty_database_then_check_finds_no_drift(database_url):
@@ -63,3 +72,39 @@ def test_db_upgrade_command(tmp_path):
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 1
     assert "error" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_migrations_are_found_as_their_package():
+    folder = migrations_dir()
+    assert folder == Path(find_spec("league.core.migrations").origin).parent
+    assert (folder / "env.py").is_file() and (folder / "script.py.mako").is_file()
+    assert sorted(path.name for path in (folder / "versions").glob("*.py")) == ["0001_initial_schema.py"]
+
+
+def test_missing_migrations_package_is_a_clear_error(monkeypatch):
+    monkeypatch.setattr(league.core.migrate, "MIGRATIONS_PACKAGE", "league.core.no_such_migrations")
+    with pytest.raises(FileNotFoundError, match="install the project"):
+        upgrade("sqlite://")
+
+
+def _writes_the_schema(path: Path) -> bool:
+    """Whether a file imports Alembic's `command` (what runs migrations) or calls `create_all`."""
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.ImportFrom) and node.module == "alembic" and any(a.name == "command" for a in node.names):
+            return True
+        if isinstance(node, ast.Import) and any(a.name == "alembic.command" for a in node.names):
+            return True
+        if isinstance(node, ast.Attribute) and node.attr == "create_all":
+            return True
+    return False
+
+
+def test_the_schema_is_upgraded_in_one_place_only():
+    """Every upgrade (CLI, server, tokens, tests, benchmarks) goes through `league.core.migrate.upgrade`."""
+    writers = [
+        path.relative_to(ROOT).as_posix()
+        for folder in ("league", "agents", "api", "tests", "benchmarks", "migrations")
+        for path in sorted((ROOT / folder).rglob("*.py"))
+        if _writes_the_schema(path)
+    ]
+    assert writers == ["league/core/migrate.py"]

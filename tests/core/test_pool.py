@@ -10,6 +10,7 @@ from league.core.errors import Conflict, Forbidden, InvalidInput, InvalidToken, 
 from league.core.jobs import claim_job, report_result
 from league.core.matchmaking import create_match
 from league.core.metrics import read_metrics, record_metrics
+from league.core.registration import register_snapshot
 from league.core.sampling import pfsp_weight, sample_opponents
 from league.core.settings import Settings
 from league.core.snapshots import (
@@ -17,20 +18,20 @@ from league.core.snapshots import (
     get_weights,
     latest_snapshot,
     list_snapshots,
-    register_snapshot,
     set_active,
 )
 from league.core.tokens import create_token, list_tokens, revoke_token, rotate_token, verify_token
-from tests.support.league_helpers import add_dreamer, dump_database, result_for
+from tests.support.league_helpers import TINY_CONFIG, add_dreamer, dump_database, result_for, tiny_weights
 
 
 def test_identical_weights_are_stored_once(session):
-    first = register_snapshot(session, agent="run", config={"a": 1}, step=10, weights=b"weights-1")
-    again = register_snapshot(session, agent="other", config={"b": 2}, step=99, weights=b"weights-1")
+    weights = tiny_weights()
+    first = register_snapshot(session, agent="run", config=TINY_CONFIG, step=10, weights=weights)
+    again = register_snapshot(session, agent="other", config=TINY_CONFIG, step=99, weights=weights)
     assert first.created and not again.created and again.snapshot.id == first.snapshot.id
-    assert first.snapshot.name == "run@10" and first.snapshot.size == 9 and len(first.snapshot.sha256) == 64
-    assert get_weights(session, first.snapshot.id) == b"weights-1"
-    second = register_snapshot(session, agent="run", config={"a": 1}, step=10, weights=b"weights-2")
+    assert first.snapshot.name == "run@10" and first.snapshot.size == len(weights)
+    assert len(first.snapshot.sha256) == 64 and get_weights(session, first.snapshot.id) == weights
+    second = register_snapshot(session, agent="run", config=TINY_CONFIG, step=10, weights=tiny_weights())
     assert second.snapshot.name.startswith("run@10-")
     assert latest_snapshot(session, "run").id == second.snapshot.id
 

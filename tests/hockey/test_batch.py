@@ -1,4 +1,5 @@
-"""Batched play: many games in lock step, the same games as one at a time, policy failures named."""
+"""Batched play: many games in lock step, the same games as one at a time (also with a mode per game
+and as the per-step hook sees them), policy failures named."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import numpy as np
 import pytest
 
 from league.hockey import HockeyEnv, Mode, basic_policy
-from league.hockey.batch import GameResult, Policy, PolicyError, basic_opponent_policy, play_games
+from league.hockey.batch import GameResult, LockStep, Policy, PolicyError, basic_opponent_policy, play_games
 
 
 class FixedPhasePolicy:
@@ -67,6 +68,69 @@ def test_batched_games_equal_games_played_one_at_a_time(mode):
     assert sum(one.batch_sizes) == sum(r.length for r in results)
     longest = max(r.length for r in results)
     assert sum(len(rows) for rows in one.dropped) == sum(r.length < longest for r in results)
+
+
+def test_each_game_may_have_its_own_mode():
+    modes = [Mode.TRAIN_SHOOTING, Mode.NORMAL, Mode.TRAIN_DEFENSE, "normal", 2]
+    seeds = [20, 21, 22, 23, 24]
+    results = play_games(FixedPhasePolicy(0.3), FixedPhasePolicy(2.0), seeds, mode=modes)
+    expected = [Mode.TRAIN_SHOOTING, Mode.NORMAL, Mode.TRAIN_DEFENSE, Mode.NORMAL, Mode.TRAIN_DEFENSE]
+    assert [r.mode for r in results] == expected
+    for r, mode in zip(results, expected, strict=True):
+        assert (r.winner, r.length, r.end_reason) == _one_at_a_time(r.seed, r.one_starting, 0.3, 2.0, mode)
+    assert all(r.mode == Mode.TRAIN_DEFENSE for r in play_games(FixedPhasePolicy(0.3), FixedPhasePolicy(2.0),
+                                                                  seeds[:2], mode="train_defense"))
+    with pytest.raises(ValueError, match="2 entries for 3 seeds"):
+        play_games(FixedPhasePolicy(0.3), FixedPhasePolicy(2.0), [1, 2, 3], mode=[Mode.NORMAL, Mode.NORMAL])
+
+
+class Overreaching(FixedPhasePolicy):
+    """Answers twice what the game allows; tells its `drop` calls to a shared log."""
+
+    def __init__(self, phase: float, log: list) -> None:
+        super().__init__(phase)
+        self.log = log
+
+    def act(self, obs: np.ndarray) -> np.ndarray:
+        return 2.0 * super().act(obs)
+
+    def drop(self, rows: np.ndarray) -> None:
+        self.log.append(("drop", rows.tolist()))
+
+
+def test_the_step_hook_sees_each_step_of_each_game_after_the_policies_were_told():
+    log: list = []
+    steps: list[LockStep] = []
+
+    def hook(step: LockStep) -> None:
+        steps.append(step)
+        log.append(("step", len(step.games)))
+
+    seeds, modes = [30, 31, 32, 33], [Mode.NORMAL, Mode.TRAIN_DEFENSE, Mode.TRAIN_SHOOTING, Mode.NORMAL]
+    results = play_games(Overreaching(0.3, log), FixedPhasePolicy(2.0), seeds, mode=modes, on_step=hook)
+    for i, (r, mode) in enumerate(zip(results, modes, strict=True)):
+        rows = [(step, step.games.index(i)) for step in steps if i in step.games]
+        assert len(rows) == r.length and [step.done[k] for step, k in rows] == [False] * (r.length - 1) + [True]
+        env = HockeyEnv()
+        obs, _ = env.reset(one_starting=r.one_starting, mode=mode, seed=r.seed)
+        for step, k in rows:  # the same game by `env.step`: views, answered actions, info
+            assert np.array_equal(step.obs[k], obs)
+            answered = 2.0 * basic_policy(obs, 0.3, weak=False)
+            assert np.array_equal(step.actions[k], answered)
+            obs, _, terminated, truncated, info = env.step(np.hstack([answered,
+                                                                      basic_policy(env.obs_agent_two(), 2.0, False)]))
+            assert np.array_equal(step.next_obs[k], obs) and step.infos[k] == info
+            assert step.done[k] == (terminated or truncated)
+        assert info["winner"] == r.winner
+    # each step: the games unfinished before it, in seed order; drops come before the hook
+    assert [s.games for s in steps] == [[i for i, r in enumerate(results) if r.length > t]
+                                        for t in range(max(r.length for r in results))]
+    expected = []
+    for step in steps:
+        if any(step.done) and not all(step.done):
+            expected.append(("drop", [k for k, done in enumerate(step.done) if done]))
+        expected.append(("step", len(step.games)))
+    assert log == expected
 
 
 class MemoryPolicy:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from agents.training.games import collect_games
 from agents.utils.buffer import EpisodeBuffer
+from league.hockey.batch import basic_opponent_policy
 
 
 def random_buffer(episodes: int = 6, seed: int = 0, capacity: int = 100_000) -> EpisodeBuffer:
@@ -19,12 +21,9 @@ def random_buffer(episodes: int = 6, seed: int = 0, capacity: int = 100_000) -> 
 
 def recorded_games(games: int = 8, seed: int = 0, reward_shaping: float = 0.0) -> EpisodeBuffer:
     """Games of the weak basic opponent (player one) against the strong one, stored as replay."""
-    from agents.opponents.basic import basic_policy
-    from agents.training.games import LockstepGames
-
-    runner = LockstepGames(games, reward_shaping)
     buffer = EpisodeBuffer(100_000)
     seeds = list(range(seed, seed + games))
-    for game in runner.play(basic_policy(True, seed), basic_policy(False, seed + 1), seeds):
+    for game in collect_games(basic_opponent_policy(True, seed), basic_opponent_policy(False, seed + 1), seeds,
+                              reward_shaping=reward_shaping):
         buffer.add_episode(game.obs, game.actions, game.rewards, game.terminated)
     return buffer

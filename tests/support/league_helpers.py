@@ -2,19 +2,35 @@
 
 from __future__ import annotations
 
-import os
+import itertools
+from functools import cache
 
 from sqlalchemy import select, text
 
+from agents.checkpoint import expected_tensor_specs
 from league.core.models import Base
+from league.core.registration import register_snapshot
 from league.core.schemas import JobAssignment, MatchResult
-from league.core.snapshots import register_snapshot
+from tests.support.app_client import debug_config, weights_for
+
+# The smallest valid agent config (every layer one unit wide): its weights are a few KiB.
+TINY_CONFIG = {**debug_config(), "hidden": 1, "latent": 1, "recurrent": 1, "mlp_layers": 1}
+_SEEDS = itertools.count(1)
+
+
+@cache
+def _tiny_specs() -> dict:
+    return expected_tensor_specs(TINY_CONFIG)
+
+
+def tiny_weights(seed: int | None = None) -> bytes:
+    """Valid dreamer weights for `TINY_CONFIG`; different on every call unless `seed` is given."""
+    return weights_for(TINY_CONFIG, seed=next(_SEEDS) if seed is None else seed, specs=_tiny_specs())
 
 
 def add_dreamer(session, agent: str = "run", step: int = 0):
-    """A registered dreamer snapshot with random weights bytes."""
-    return register_snapshot(session, agent=agent, config={"size": "debug"}, step=step,
-                             weights=os.urandom(64)).snapshot
+    """A registered dreamer snapshot of `TINY_CONFIG` with random (valid) weights."""
+    return register_snapshot(session, agent=agent, config=TINY_CONFIG, step=step, weights=tiny_weights()).snapshot
 
 
 def result_for(job: JobAssignment, a_outcomes: list[int], *, lengths: int = 100) -> MatchResult:

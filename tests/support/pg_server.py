@@ -9,7 +9,7 @@ trust authentication; everything is deleted when it stops.
 
 As a script it runs a command with `LEAGUE_TEST_POSTGRES_URL` set to such a server:
 
-    python tests/pg_server.py -- pytest tests/test_league_jobs.py
+    python -m tests.support.pg_server -- pytest tests/core/test_jobs.py
 """
 
 from __future__ import annotations

@@ -2,14 +2,31 @@
 
 from __future__ import annotations
 
-import json
-import threading
-import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from datetime import UTC, datetime
 
 import httpx
 import pytest
 
+from league.core.schemas import (
+    Claim,
+    Health,
+    JobAssignment,
+    JobStats,
+    LeaderboardRow,
+    MatchSummary,
+    MetricsStored,
+    NewToken,
+    Opponent,
+    OpponentChoice,
+    Page,
+    PlannedGame,
+    Registered,
+    ReportOutcome,
+    SnapshotInfo,
+    TokenInfo,
+    WorkerInfo,
+)
+from league.hockey.version import GAME_VERSION
 from league.workers.client import (
     AuthenticationError,
     Conflict,
@@ -19,49 +36,64 @@ from league.workers.client import (
     RetryPolicy,
     ServerError,
     ServerUnreachable,
+    UnexpectedAnswer,
 )
+from tests.support.scripted_server import ScriptedServer, wire
 
+# -- one answer of each wire model, as a league server sends it ---------------------------------------
 
-class ScriptedServer:
-    """Answers each request with the next scripted (status, body) for its path; records requests."""
+NOW = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
+INFO = SnapshotInfo(id=3, name="run@100", agent="run", kind="dreamer", step=100, config={"depth": 2}, notes="",
+                    sha256="ab" * 32, size=1000, game_version=GAME_VERSION, active=True, created_at=NOW)
+OTHER = INFO.model_copy(update={"id": 4, "name": "run@200", "step": 200, "sha256": "cd" * 32})
+HEALTH = Health(status="ok", database="ok", schema_version="0001", game_version=GAME_VERSION)
+JOB = JobAssignment(job_id=7, lease_id="lease-7", attempt=1, worker="w1", lease_expires_at=NOW,
+                    snapshot_a=INFO.ref(), snapshot_b=OTHER.ref(),
+                    games=[PlannedGame(index=i, seed=10 + i, one_starting=i == 0, a_is_player_one=i == 0)
+                           for i in range(2)])
+MATCH = MatchSummary(id=7, state="done", snapshot_a_id=3, snapshot_b_id=4, snapshot_a_name="run@100",
+                     snapshot_b_name="run@200", n_games=2, reason="pfsp", a_score=1.5, worker="w1", attempts=1,
+                     created_at=NOW, started_at=NOW, finished_at=NOW)
+OUTCOME = ReportOutcome(job_id=7, duplicate=False, match=MATCH)
+ROW = LeaderboardRow(rank=1, snapshot_id=3, name="run@100", agent="run", agent_id=1, kind="dreamer", mu=27.0,
+                     sigma=5.0, score=12.0, games=4, wins=2, draws=1, losses=1, forfeits=0, provisional=True,
+                     active=True, last_played_at=NOW)
+OPPONENT = Opponent(**INFO.model_dump(), rank=1, mu=27.0, sigma=5.0, score=12.0, provisional=True, games=4,
+                    wins=2, draws=1, losses=1, forfeits=0)
+CHOICE = OpponentChoice(snapshot=OTHER, source="pfsp", win_rate=0.25, weight=0.5)
+TOKEN = TokenInfo(id=5, name="box", role="worker", prefix="lg_abcd", created_at=NOW, revoked_at=None)
+STATS = JobStats(counts={"queued": 2, "done": 9}, workers=[WorkerInfo(name="w1", first_seen_at=NOW,
+                                                                      last_seen_at=NOW, jobs_done=9)])
 
-    def __init__(self):
-        self.script: dict[str, list[tuple[int, object]]] = {}
-        self.requests: list[tuple[str, str, dict, bytes]] = []
-        self.delay = 0.0
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def _answer(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                outer.requests.append((self.command, self.path, dict(self.headers), body))
-                path = self.path.split("?")[0]
-                queue = outer.script.get(path) or [(404, {"detail": f"no route {path}"})]
-                status, payload = queue.pop(0) if len(queue) > 1 else queue[0]
-                if outer.delay:
-                    time.sleep(outer.delay)
-                data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-                self.send_response(status)
-                kind = "text/html" if isinstance(payload, bytes) else "application/json"
-                self.send_header("Content-Type", kind)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            do_GET = do_POST = _answer
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
-        self.thread.start()
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
+# (client call, method, path, the server's answer, what the call returns)
+ENDPOINTS = [
+    (lambda c: c.health(), "GET", "/api/health", HEALTH, HEALTH),
+    (lambda c: c.check_compatible(), "GET", "/api/health", HEALTH, HEALTH),
+    (lambda c: c.claim_job("w1"), "POST", "/api/jobs/claim", Claim(job=JOB), JOB),
+    (lambda c: c.heartbeat(7, "w1", "lease-7"), "POST", "/api/jobs/7/heartbeat", JOB, JOB),
+    (lambda c: c.report_result(7, {"games": []}), "POST", "/api/jobs/7/result", OUTCOME, OUTCOME),
+    (lambda c: c.release_job(7, "w1", "lease-7"), "POST", "/api/jobs/7/release", MATCH, MATCH),
+    (lambda c: c.register_opponent({"agent": "run"}, b"w"), "POST", "/api/opponents",
+     Registered(id=3, sha256=INFO.sha256, created=True, opponent=INFO),
+     Registered(id=3, sha256=INFO.sha256, created=True, opponent=INFO)),
+    (lambda c: c.get_opponent(3), "GET", "/api/opponents/3", OPPONENT, OPPONENT),
+    (lambda c: c.list_opponents(agent="run"), "GET", "/api/opponents",
+     Page[SnapshotInfo](items=[INFO, OTHER], total=2, offset=0, limit=100),
+     Page[SnapshotInfo](items=[INFO, OTHER], total=2, offset=0, limit=100)),
+    (lambda c: c.set_opponent_active(3, False), "PATCH", "/api/opponents/3", INFO, INFO),
+    (lambda c: c.sample_opponents(3), "GET", "/api/opponents/sample", [CHOICE], [CHOICE]),
+    (lambda c: c.leaderboard(), "GET", "/api/leaderboard", [ROW], [ROW]),
+    (lambda c: c.job_stats(), "GET", "/api/jobs/stats", STATS, STATS),
+    (lambda c: c.list_matches(limit=5), "GET", "/api/matches",
+     Page[MatchSummary](items=[MATCH], total=1, offset=0, limit=5),
+     Page[MatchSummary](items=[MATCH], total=1, offset=0, limit=5)),
+    (lambda c: c.post_metrics("run", []), "POST", "/api/agents/run/metrics", MetricsStored(stored=0),
+     MetricsStored(stored=0)),
+    (lambda c: c.create_token("box", "worker"), "POST", "/api/tokens", NewToken(token=TOKEN, plaintext="lg_x"),
+     NewToken(token=TOKEN, plaintext="lg_x")),
+    (lambda c: c.revoke_token(5), "POST", "/api/tokens/5/revoke", TOKEN, TOKEN),
+]
+ENDPOINT_IDS = [f"{method} {path} ({index})" for index, (_, method, path, _, _) in enumerate(ENDPOINTS)]
 
 
 @pytest.fixture
@@ -78,9 +110,9 @@ def _client(url, token="secret", attempts=4, **kwargs):
 
 
 def test_get_is_retried_on_5xx_with_growing_backoff(server):
-    server.script["/api/leaderboard"] = [(503, {"detail": "busy"}), (500, {"detail": "oops"}), (200, [{"rank": 1}])]
+    server.script["/api/leaderboard"] = [(503, {"detail": "busy"}), (500, {"detail": "oops"}), (200, wire([ROW]))]
     client, waits = _client(server.url)
-    assert client.leaderboard() == [{"rank": 1}]
+    assert client.leaderboard() == [ROW]
     assert len(server.requests) == 3
     assert len(waits) == 2 and 0.25 <= waits[0] <= 0.5 and 0.5 <= waits[1] <= 1.0
 
@@ -93,7 +125,7 @@ def test_bearer_token_is_sent(server):
 
 
 def test_non_idempotent_claim_is_not_retried_on_5xx(server):
-    server.script["/api/jobs/claim"] = [(500, {"detail": "database exploded"}), (200, {"id": 1})]
+    server.script["/api/jobs/claim"] = [(500, {"detail": "database exploded"}), (200, wire(Claim(job=JOB)))]
     client, _ = _client(server.url)
     with pytest.raises(ServerError, match="500 database exploded|server error 500"):
         client.claim_job("w1")
@@ -101,14 +133,14 @@ def test_non_idempotent_claim_is_not_retried_on_5xx(server):
 
 
 def test_result_report_is_retried_on_5xx(server):
-    server.script["/api/jobs/7/result"] = [(502, b"<html>bad gateway</html>"), (200, {"status": "done"})]
+    server.script["/api/jobs/7/result"] = [(502, b"<html>bad gateway</html>"), (200, wire(OUTCOME))]
     client, _ = _client(server.url)
-    assert client.report_result(7, {"games": []}) == {"status": "done"}
+    assert client.report_result(7, {"games": []}) == OUTCOME
     assert len(server.requests) == 2
 
 
 def test_empty_queue_claim_returns_none(server):
-    server.script["/api/jobs/claim"] = [(204, b"")]
+    server.script["/api/jobs/claim"] = [(200, {"job": None})]
     client, _ = _client(server.url)
     assert client.claim_job("w1") is None
 
@@ -161,13 +193,13 @@ def test_read_timeout_is_retried_for_reads(server):
 
 
 def test_compatible_server_passes_the_version_check(server):
-    server.script["/api/health"] = [(200, {"status": "ok", "game_version": "2.6+league.1"})]
+    server.script["/api/health"] = [(200, wire(HEALTH.model_copy(update={"game_version": "2.6+league.1"})))]
     client, _ = _client(server.url)
-    assert client.check_compatible("2.6+league.1")["status"] == "ok"
+    assert client.check_compatible("2.6+league.1").status == "ok"
 
 
 def test_other_game_version_is_incompatible(server):
-    server.script["/api/health"] = [(200, {"status": "ok", "game_version": "2.5+league.9"})]
+    server.script["/api/health"] = [(200, wire(HEALTH.model_copy(update={"game_version": "2.5+league.9"})))]
     client, _ = _client(server.url)
     with pytest.raises(IncompatibleServer, match="plays game version 2.5\\+league.9, this worker plays 2.6"):
         client.check_compatible("2.6+league.1")
@@ -193,3 +225,59 @@ def test_trailing_slash_and_api_suffix_are_accepted(server):
     server.script["/api/leaderboard"] = [(200, [])]
     client, _ = _client(server.url + "/api/")
     assert client.leaderboard() == []
+
+
+# -- typed answers: every endpoint returns its wire model and refuses any other shape -----------------
+
+
+@pytest.mark.parametrize("call,method,path,answer,expected", ENDPOINTS, ids=ENDPOINT_IDS)
+def test_every_endpoint_returns_the_model_the_server_answers_with(server, call, method, path, answer, expected):
+    server.script[path] = [(201 if method == "POST" else 200, wire(answer))]
+    client, _ = _client(server.url)
+    returned = call(client)
+    assert returned == expected
+    assert type(returned) is type(expected)
+    assert [(m, p.split("?")[0]) for m, p, _, _ in server.requests] == [(method, path)]
+
+
+@pytest.mark.parametrize("call,method,path,answer,expected", ENDPOINTS, ids=ENDPOINT_IDS)
+def test_an_answer_of_another_shape_is_a_clear_error_naming_the_endpoint(server, call, method, path, answer,
+                                                                         expected):
+    server.script[path] = [(200, {"unexpected": "shape"})]
+    client, _ = _client(server.url)
+    with pytest.raises(UnexpectedAnswer) as caught:
+        call(client)
+    assert caught.value.endpoint == f"{method} {path}"
+    assert str(caught.value).startswith(f"{method} {path}: the answer is not what a league server")
+    assert isinstance(caught.value, IncompatibleServer)  # commands report it like a server of another version
+
+
+@pytest.mark.parametrize("path,answer,call", [
+    ("/api/jobs/claim", wire(JOB), lambda c: c.claim_job("w1")),  # the bare job, not {"job": ...}
+    ("/api/jobs/claim", b"", lambda c: c.claim_job("w1")),  # an empty answer
+    ("/api/leaderboard", {"rows": wire([ROW])}, lambda c: c.leaderboard()),
+    ("/api/opponents/sample", {"opponents": wire([CHOICE])}, lambda c: c.sample_opponents(3)),
+    ("/api/opponents/sample", wire([OTHER]), lambda c: c.sample_opponents(3)),  # snapshots, not choices
+])
+def test_shapes_other_than_the_one_the_server_sends_are_refused(server, path, answer, call):
+    server.script[path] = [(200, answer)]
+    client, _ = _client(server.url)
+    with pytest.raises(UnexpectedAnswer):
+        call(client)
+
+
+def test_the_error_says_which_fields_are_wrong(server):
+    job = wire(JOB)
+    del job["lease_id"]
+    job["games"][0]["seed"] = "seven"
+    server.script["/api/jobs/claim"] = [(200, {"job": job})]
+    client, _ = _client(server.url)
+    with pytest.raises(UnexpectedAnswer, match=r"job\.lease_id: Field required; job\.games\.0\.seed: Input should"):
+        client.claim_job("w1")
+
+
+def test_a_health_answer_without_a_game_version_is_not_a_league_server(server):
+    server.script["/api/health"] = [(200, {"status": "ok"})]
+    client, _ = _client(server.url)
+    with pytest.raises(IncompatibleServer, match=r"GET /api/health: .*game_version: Field required"):
+        client.check_compatible("2.6+league.1")

@@ -21,30 +21,29 @@ def server(tmp_path):
 
 
 def _result(job):
-    return {"worker": job["worker"], "lease_id": job["lease_id"],
-            "games": [{"index": g["index"], "winner": 0, "length": 250, "end_reason": "time_limit"}
-                      for g in job["games"]]}
+    return {"worker": job.worker, "lease_id": job.lease_id,
+            "games": [{"index": g.index, "winner": 0, "length": 250, "end_reason": "time_limit"} for g in job.games]}
 
 
 def test_heartbeats_keep_a_job_leased_past_its_lease_time(server):
     with LeagueClient(server.url, ADMIN) as client:
         job = client.claim_job("slow-worker")
         assert heartbeat_interval(job) == pytest.approx(2 / 3, abs=0.3)
-        keeper = LeaseKeeper(client, job["job_id"], "slow-worker", job["lease_id"], interval=0.4)
+        keeper = LeaseKeeper(client, job.job_id, "slow-worker", job.lease_id, interval=0.4)
         keeper.start()
         try:
             deadline = time.monotonic() + 5  # 2.5 lease times
             while time.monotonic() < deadline:
                 other = client.claim_job("eager-worker")  # claiming re-queues expired leases first
-                assert other is None or other["job_id"] != job["job_id"]
+                assert other is None or other.job_id != job.job_id
                 if other is not None:
-                    client.report_result(other["job_id"], _result(other))
+                    client.report_result(other.job_id, _result(other))
                 time.sleep(0.3)
         finally:
             keeper.stop()
         assert keeper.lost is None
-        outcome = client.report_result(job["job_id"], _result(job))
-        assert outcome["duplicate"] is False and outcome["match"]["state"] == "done"
+        outcome = client.report_result(job.job_id, _result(job))
+        assert outcome.duplicate is False and outcome.match.state == "done"
 
 
 def test_without_heartbeats_the_job_goes_to_another_worker_and_the_late_result_is_refused(server):
@@ -54,17 +53,17 @@ def test_without_heartbeats_the_job_goes_to_another_worker_and_the_late_result_i
         taken = None
         for _ in range(50):
             candidate = client.claim_job("rescuer")
-            if candidate is not None and candidate["job_id"] == job["job_id"]:
+            if candidate is not None and candidate.job_id == job.job_id:
                 taken = candidate
                 break
             if candidate is not None:
-                client.report_result(candidate["job_id"], _result(candidate))
+                client.report_result(candidate.job_id, _result(candidate))
         assert taken is not None, "the expired job was never handed out again"
-        keeper = LeaseKeeper(client, job["job_id"], "stalled-worker", job["lease_id"], interval=0.1)
+        keeper = LeaseKeeper(client, job.job_id, "stalled-worker", job.lease_id, interval=0.1)
         keeper.start()
         time.sleep(0.5)
         keeper.stop()
         assert keeper.lost and "409" in keeper.lost
         with pytest.raises(Conflict):
-            client.report_result(job["job_id"], _result(job))
-        assert client.report_result(taken["job_id"], _result(taken))["match"]["attempts"] == 2
+            client.report_result(job.job_id, _result(job))
+        assert client.report_result(taken.job_id, _result(taken)).match.attempts == 2

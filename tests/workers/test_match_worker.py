@@ -7,14 +7,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from league.hockey import GAME_VERSION
-from league.workers.client import LeagueClient, RetryPolicy
-from league.workers.match_worker import MatchWorker
+from league.core.schemas import JobAssignment
+from league.workers.client import LeagueClient, RetryPolicy, UnexpectedAnswer
+from league.workers.match_worker import MatchWorker, heartbeat_interval
 from league.workers.policies import PolicyLoader
 from league.workers.weights_cache import WeightsCache
-from tests.workers.test_client import ScriptedServer
+from tests.support.scripted_server import ScriptedServer, health_answer, match_answer, outcome_answer
 
-HEALTH = (200, {"status": "ok", "database": "ok", "game_version": GAME_VERSION})
+HEALTH = (200, health_answer())
 
 
 def _job(job_id=1):
@@ -47,7 +47,7 @@ def _posted_results(server):
 
 def test_a_job_is_played_and_reported_with_its_lease(server, tmp_path):
     server.script["/api/jobs/claim"] = [(200, {"job": _job()}), (200, {"job": None})]
-    server.script["/api/jobs/1/result"] = [(200, {"job_id": 1, "duplicate": False})]
+    server.script["/api/jobs/1/result"] = [(200, outcome_answer(1))]
     messages: list[str] = []
     stats = _worker(server, tmp_path, messages).run()
     assert (stats.jobs, stats.games, stats.abandoned) == (1, 2, 0)
@@ -60,7 +60,7 @@ def test_a_job_is_played_and_reported_with_its_lease(server, tmp_path):
 
 def test_claims_wait_out_a_server_outage(server, tmp_path):
     server.script["/api/jobs/claim"] = [(503, {"detail": "restarting"}), (200, {"job": _job()}), (200, {"job": None})]
-    server.script["/api/jobs/1/result"] = [(503, {"detail": "restarting"}), (200, {"job_id": 1})]
+    server.script["/api/jobs/1/result"] = [(503, {"detail": "restarting"}), (200, outcome_answer(1))]
     messages: list[str] = []
     stats = _worker(server, tmp_path, messages).run()
     assert stats.jobs == 1
@@ -72,7 +72,7 @@ def test_claims_wait_out_a_server_outage(server, tmp_path):
 def test_a_rejected_result_gives_the_job_up_and_the_worker_goes_on(server, tmp_path):
     server.script["/api/jobs/claim"] = [(200, {"job": _job(1)}), (200, {"job": _job(2)}), (200, {"job": None})]
     server.script["/api/jobs/1/result"] = [(422, {"detail": "record of game 0 is malformed"})]
-    server.script["/api/jobs/2/result"] = [(200, {"job_id": 2})]
+    server.script["/api/jobs/2/result"] = [(200, outcome_answer(2))]
     messages: list[str] = []
     stats = _worker(server, tmp_path, messages).run()
     assert (stats.jobs, stats.abandoned) == (1, 1)
@@ -92,7 +92,7 @@ def test_a_stop_request_finishes_the_current_job_first(server, tmp_path):
     messages: list[str] = []
     worker = _worker(server, tmp_path, messages)
     server.script["/api/jobs/claim"] = [(200, {"job": _job()})]  # always a job
-    server.script["/api/jobs/1/result"] = [(200, {"job_id": 1})]
+    server.script["/api/jobs/1/result"] = [(200, outcome_answer(1))]
     original_play = worker.loader.play_job
 
     def play_and_ask_to_stop(job, **kwargs):
@@ -111,7 +111,7 @@ def _releases(server):
 def test_a_rejected_result_releases_the_job_at_once(server, tmp_path):
     server.script["/api/jobs/claim"] = [(200, {"job": _job(1)}), (200, {"job": None})]
     server.script["/api/jobs/1/result"] = [(422, {"detail": "record of game 0 is malformed"})]
-    server.script["/api/jobs/1/release"] = [(200, {"id": 1, "state": "queued"})]
+    server.script["/api/jobs/1/release"] = [(200, match_answer(1, state="queued", worker=None))]
     messages: list[str] = []
     stats = _worker(server, tmp_path, messages).run()
     assert stats.abandoned == 1
@@ -139,7 +139,7 @@ def test_a_second_stop_signal_abandons_the_job_and_releases_it(server, tmp_path)
     job = _job(4)
     job["snapshot_a"] = {"id": 9, "name": "run@1", "kind": "dreamer", "sha256": "ab" * 32, "config": {}}
     server.script["/api/opponents/9/weights"] = [(503, {"detail": "busy"})]
-    server.script["/api/jobs/4/release"] = [(200, {"id": 4, "state": "queued"})]
+    server.script["/api/jobs/4/release"] = [(200, match_answer(4, state="queued", worker=None))]
     server.delay = 1.0  # the weights download is under way when the signal comes
 
     def interrupt(signum, frame):
@@ -152,9 +152,25 @@ def test_a_second_stop_signal_abandons_the_job_and_releases_it(server, tmp_path)
     try:
         timer.start()
         with pytest.raises(KeyboardInterrupt):
-            worker.play(job)
+            worker.play(JobAssignment.model_validate(job))
     finally:
         timer.cancel()
         signal.signal(signal.SIGINT, previous)
     assert worker.stats.abandoned == 1
     assert _releases(server) == [("/api/jobs/4/release", {"worker": "w", "lease_id": "lease-4"})]
+
+
+def test_a_claim_answer_of_another_shape_stops_the_worker_with_a_clear_error(server, tmp_path):
+    server.script["/api/jobs/claim"] = [(200, _job())]  # the bare job: not what a league server sends
+    with pytest.raises(UnexpectedAnswer, match=r"POST /api/jobs/claim: .*job: Field required"):
+        _worker(server, tmp_path, []).run()
+
+
+def test_heartbeats_come_three_times_per_lease_within_bounds():
+    job = JobAssignment.model_validate(_job())
+    now = job.lease_expires_at - timedelta(seconds=30)
+    assert heartbeat_interval(job, now=now) == pytest.approx(10.0)
+    assert heartbeat_interval(job, now=now - timedelta(hours=1)) == 60.0
+    assert heartbeat_interval(job, now=job.lease_expires_at) == 0.2
+    naive = job.model_copy(update={"lease_expires_at": job.lease_expires_at.replace(tzinfo=None)})
+    assert heartbeat_interval(naive, now=now) == pytest.approx(10.0)  # a naive time is UTC

@@ -1,4 +1,4 @@
-"""Worker policies: jobs played from cached Dreamer weights, and forfeits for weights that do not load."""
+"""Worker policies: jobs played from cached Dreamer weights, and forfeits for weights that fail their checks."""
 
 from __future__ import annotations
 
@@ -61,4 +61,4 @@ def test_weights_that_do_not_fit_the_config_forfeit(tmp_path, dreamer_weights):
     assert [g["end_reason"] for g in games] == ["forfeit"] * 4
     # the broken snapshot is a; it loses every game whichever side it played
     assert [g["winner"] for g in games] == [-1, -1, 1, 1]
-    assert "broken" in games[0]["error"]
+    assert "broken" in games[0]["error"] and "do not match the declared config" in games[0]["error"]

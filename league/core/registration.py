@@ -1,0 +1,102 @@
+"""Registering a snapshot: checked by its kind, stored once per sha256, placement queued with it.
+
+Weights are stored by content: registering bytes whose sha256 is already stored returns the
+existing snapshot with `created=False`. Nothing is stored that its kind has not checked:
+`register_snapshot` validates the bytes against the declared config through the kind registry
+(`league.core.kinds`) first.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from league.core.db import write_transaction
+from league.core.errors import Conflict, InvalidInput
+from league.core.kinds import BUILTIN_KINDS, get_registrable_kind
+from league.core.matchmaking import insert_match, placement_rng
+from league.core.models import Snapshot
+from league.core.schemas import Registration
+from league.core.settings import Settings
+from league.core.snapshots import (
+    add_snapshot_row,
+    check_name,
+    current_game_version,
+    get_or_create_agent,
+    to_info,
+)
+
+
+def register_snapshot(
+    session: Session,
+    *,
+    agent: str,
+    kind: str = "dreamer",
+    config: dict[str, Any],
+    step: int,
+    weights: bytes,
+    notes: str = "",
+    name: str | None = None,
+    game_version: str | None = None,
+    placement_settings: Settings | None = None,
+) -> Registration:
+    """Add a snapshot of lineage `agent` to the pool (the agent is created if new).
+
+    With `placement_settings`, a placement match against each active basic opponent
+    (`games_per_match` games, none when `placement_games` is 0) is queued in the same
+    transaction: the snapshot is never stored without them.
+
+    `name` defaults to `"{agent}@{step}"` (with a piece of the sha256 appended if that is
+    taken). Identical weights are stored once: if a snapshot with the same sha256 exists, it
+    is returned with `created=False` and nothing changes. The weights are checked by their
+    kind (`league.core.kinds`) before anything is stored. Raises `InvalidInput` for a bad
+    kind, step, config or empty weights, `InvalidWeights` (a kind of `InvalidInput`: 422, or
+    415 for a pickle or zip) for weights that are malformed or not what the config builds,
+    `Conflict` for an explicit `name` that is taken.
+    """
+    policy_kind = get_registrable_kind(kind)
+    if not isinstance(step, int) or isinstance(step, bool) or step < 0:
+        raise InvalidInput(f"step must be an integer >= 0, got {step!r}")
+    if not isinstance(config, dict):
+        raise InvalidInput("config must be a JSON object")
+    if not isinstance(weights, bytes | bytearray) or not weights:
+        raise InvalidInput("weights must be non-empty bytes")
+    if not isinstance(notes, str) or len(notes) > 10_000:
+        raise InvalidInput("notes must be text of at most 10000 characters")
+    agent = check_name("agent name", agent)
+    checked = policy_kind.validate(bytes(weights), config)
+    sha256 = checked.sha256
+    version = game_version or current_game_version()
+    with write_transaction(session):
+        existing = session.scalar(select(Snapshot).where(Snapshot.weights_sha256 == sha256))
+        if existing is not None:
+            return Registration(snapshot=to_info(existing), created=False)
+        if name is not None:
+            name = check_name("snapshot name", name)
+            if session.scalar(select(Snapshot.id).where(Snapshot.name == name)) is not None:
+                raise Conflict(f"a snapshot named {name!r} exists already")
+        else:
+            name = f"{agent}@{step}"
+            if session.scalar(select(Snapshot.id).where(Snapshot.name == name)) is not None:
+                name = f"{name}-{sha256[:8]}"
+        try:
+            snapshot = add_snapshot_row(session, get_or_create_agent(session, agent), name=name, kind=kind,
+                                     step=step, config=config, notes=notes, weights=checked,
+                                     game_version=version)
+        except IntegrityError as error:  # a concurrent registration of the same weights or name
+            raise Conflict(f"snapshot {name!r} was registered concurrently; try again") from error
+        placement = _queue_placement(session, snapshot, placement_settings) if placement_settings else []
+        return Registration(snapshot=to_info(snapshot), created=True, placement_match_ids=placement)
+
+
+def _queue_placement(session: Session, snapshot: Snapshot, settings: Settings) -> list[int]:
+    """Inside the registration's transaction: a placement match against each active basic opponent."""
+    if settings.placement_games <= 0:
+        return []
+    basics = session.scalars(select(Snapshot).where(Snapshot.kind.in_(BUILTIN_KINDS), Snapshot.active)
+                             .order_by(Snapshot.id))
+    return [insert_match(session, snapshot, basic, settings.games_per_match, "placement", placement_rng()).id
+            for basic in basics]
