@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from league.core.kinds import get_registrable_kind
 from league.core.kinds.onnx.check import check_onnx
 from league.core.kinds.onnx.policy import OnnxPolicy
@@ -14,6 +16,7 @@ from league.hockey.batch import basic_opponent_policy, play_games
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sb3_style_actor.py"
 
 
+@pytest.mark.slow
 def test_the_sb3_style_example_exports_a_policy_the_league_accepts(tmp_path):
     out = tmp_path / "my_actor.onnx"
     run = subprocess.run([sys.executable, str(EXAMPLE), str(out), "--seed", "4"], capture_output=True, text=True,
@@ -29,4 +32,4 @@ def test_the_sb3_style_example_exports_a_policy_the_league_accepts(tmp_path):
         results = play_games(policy, basic_opponent_policy(weak=True), [0, 1])
     finally:
         policy.close()
-    assert [result.end_reason for result in results] != ["forfeit", "forfeit"] and len(results) == 2
+    assert len(results) == 2 and all(result.end_reason in ("goal", "time_limit") for result in results)

@@ -9,7 +9,8 @@ one that fails or dies raises `ModelFailed`. Nothing the child sends is unpickle
 float32 of the sizes the parent expects.
 
 `trial_run` is the last check before an upload is stored: load the model, then time batches of
-1 and 64 against the budget and check that the actions are finite (two trials at a time; more uploads at once wait their turn).
+1 and 64 against the budget and check that the actions are finite (two trials at a time: more
+uploads at once wait their turn).
 """
 
 from __future__ import annotations
