@@ -1,5 +1,6 @@
 # The two commands of the README:
 #   make up    set up and run the whole league on this machine
+#              (make up PORT=8010 ARGS="--match-workers 4": another port, any `league up` options)
 #   make test  set up and run every test
 PYTHON ?= python3
 VENV ?= .venv
@@ -15,8 +16,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
+PORT ?=
+ARGS ?=
+
 up: setup
-	$(BIN)/league up
+	$(BIN)/league up $(if $(PORT),--port $(PORT)) $(ARGS)
 
 play: setup
 	$(BIN)/league play

@@ -23,8 +23,33 @@ DEFAULT_TRAIN_MODES = {"normal": 0.5, "shooting": 0.3, "defense": 0.2}
 RESUMABLE_FIELDS = frozenset({
     "train_modes", "reward_shaping", "basic_share", "end_share", "scored_share", "train_ratio", "train_start",
     "model_lr", "actor_lr", "critic_lr", "grad_clip", "entropy_scale", "replay_value_scale",
-    "eval_every", "eval_games", "checkpoint_every", "log_every", "snapshot_every",
+    "eval_every", "eval_games", "selection_suite", "checkpoint_every", "log_every", "snapshot_every",
 })
+
+# The range of every integer field: a config is checked against these before any network is built,
+# so a config from the network (a league upload) cannot ask for a model that takes minutes or
+# gigabytes to build. The sizes reach 16x the default width; the counts, far past any real run.
+FIELD_BOUNDS: dict[str, tuple[int, int]] = {
+    "obs_dim": (OBS_DIM, OBS_DIM),
+    "action_dim": (ACTION_DIM, ACTION_DIM),
+    "hidden": (1, 4096),
+    "mlp_layers": (1, 16),
+    "latent": (1, 1024),
+    "recurrent": (1, 4096),
+    "horizon": (1, 1000),
+    "imagine_stride": (1, 1000),
+    "batch_size": (1, 4096),
+    "seq_length": (1, 10_000),
+    "buffer_capacity": (1, 10**9),
+    "train_start": (0, 10**12),
+    "num_envs": (1, 1024),
+    "snapshot_every": (0, 10**12),
+    "pool_size": (1, 10_000),
+    "eval_every": (0, 10**12),
+    "eval_games": (1, 100_000),
+    "checkpoint_every": (0, 10**12),
+    "log_every": (0, 10**12),
+}
 
 
 @dataclass(frozen=True)
@@ -119,7 +144,11 @@ class DreamerConfig:
     eval_every: int = 20_000
     """Environment steps between evaluations against the basic opponents."""
     eval_games: int = 200
-    """Games per basic opponent in each evaluation (strength swings between checkpoints: 50 games hide it)."""
+    """Games per selection-suite entry in each evaluation, half from each side (strength swings between
+    checkpoints: 50 games hide it)."""
+    selection_suite: str = "weak,strong,random,defender,shooter,holder"
+    """The entries of `agents.evaluation.suite` each evaluation plays (comma-separated); the checkpoint
+    whose worst entry scores highest is kept as best."""
     checkpoint_every: int = 5_000
     """Environment steps between checkpoints (weights, optimisers, counters, buffer)."""
     log_every: int = 1_000
@@ -148,13 +177,18 @@ class DreamerConfig:
         return DreamerConfig.from_dict({**self.to_dict(), **changes})
 
     def validate(self) -> None:
-        positive = ["hidden", "mlp_layers", "latent", "recurrent", "horizon", "imagine_stride", "batch_size", "seq_length",
-                    "buffer_capacity", "num_envs", "eval_games", "pool_size"]
-        for name in positive:
-            if getattr(self, name) < 1:
-                raise ValueError(f"config field {name} must be at least 1, got {getattr(self, name)}")
+        """Raise ValueError naming the first field out of its bounds (`FIELD_BOUNDS`, finite numbers)."""
         if self.obs_dim != OBS_DIM or self.action_dim != ACTION_DIM:
             raise ValueError(f"the hockey agent needs obs_dim={OBS_DIM} and action_dim={ACTION_DIM}")
+        for name, (low, high) in FIELD_BOUNDS.items():
+            value = getattr(self, name)
+            if value < low:
+                raise ValueError(f"config field {name} must be at least {low}, got {_shown(value)}")
+            if value > high:
+                raise ValueError(f"config field {name} must be at most {high}, got {_shown(value)}")
+        for item in fields(self):
+            if item.type == "float" and not math.isfinite(getattr(self, item.name)):
+                raise ValueError(f"config field {item.name} must be a finite number, got {getattr(self, item.name)}")
         if not 0 < self.gamma <= 1 or not 0 <= self.lam <= 1:
             raise ValueError("gamma must be in (0, 1] and lam in [0, 1]")
         if not 0 < self.actor_min_std < self.actor_max_std:
@@ -172,6 +206,8 @@ class DreamerConfig:
             if getattr(self, name) <= 0:
                 raise ValueError(f"config field {name} must be positive")
         parse_train_modes(self.train_modes)
+        if not any(name.strip() for name in self.selection_suite.split(",")):
+            raise ValueError("config field selection_suite must name at least one suite entry")
 
     def mode_probabilities(self) -> list[float]:
         """The probabilities of `GAME_MODES` (in that order) for a collected game, summing to 1."""
@@ -224,6 +260,13 @@ def _number(text: str, where: str) -> float:
         raise ValueError(f"{where}: {text.strip()!r} is not a number") from None
 
 
+def _shown(value: int | float) -> str:
+    """A number for a message: as it is, or its size when it is too long to print."""
+    if isinstance(value, int) and value.bit_length() > 64:
+        return f"an integer of about {value.bit_length() * 0.30103:.0f} digits"
+    return str(value)
+
+
 def _coerce(name: str, type_name: str, value):
     """Check a JSON value against the field's type (ints may stand for floats, not the reverse)."""
     if type_name == "str":
@@ -237,7 +280,10 @@ def _coerce(name: str, type_name: str, value):
     if type_name == "float":
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ValueError(f"config field {name} must be a number, got {value!r}")
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # an integer beyond any float
+            raise ValueError(f"config field {name} must be a finite number, got {_shown(value)}") from None
     if name == "train_modes":
         return parse_train_modes(value)
     raise ValueError(f"config field {name} has an unsupported type {type_name}")

@@ -3,7 +3,8 @@
 Creating the app upgrades the database schema (and seeds the built-in opponents), opens one
 engine for the process, installs the JSON error handlers, gzips answers over 1 KiB for
 clients that accept it (weights excepted), and includes one router per resource under
-`/api`, plus the dashboard's pages and `/static` when those are present.
+`/api`, plus the dashboard's pages, `/static` when those are present, and the API documentation
+at `/docs` (Swagger UI served from `/static`, so it works offline).
 """
 
 from __future__ import annotations
@@ -16,16 +17,23 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 
 from api.assets import STATIC_DIR
-from api.body_limit import MULTIPART_OVERHEAD_BYTES, BodyLimitMiddleware
+from api.audit import AuditWrites
+from api.body_limit import BodyLimitMiddleware, body_limits
+from api.docs import install_docs
 from api.errors import install_error_handlers, patch_openapi_errors
 from api.pages import router as pages_router
+from api.rate_limit import TokenBuckets
 from api.read_cache import InvalidateOnWrite, ReadCache
+from api.read_limit import ReadLimiter
 from api.routers import ROUTERS
+from api.routers.health import HealthProbe
+from api.write_gate import WriteGate
 from league.core.db import make_engine, make_sessionmaker
 from league.core.errors import LeagueError
 from league.core.game import GAME_VERSION
 from league.core.migrate import upgrade
 from league.core.settings import Settings
+from league.core.tokens import register_bootstrap
 
 READ_CACHE_TTL_S = 1.0  # bounds staleness when several server processes share one database
 GZIP_MINIMUM_BYTES = 1024  # smaller answers are sent as they are
@@ -52,19 +60,31 @@ def create_app(settings: Settings | None = None, *, upgrade_schema: bool = True)
         yield
         engine.dispose()
 
-    app = FastAPI(title="Hockey league", version=GAME_VERSION, description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(title="Hockey league", version=GAME_VERSION, description=DESCRIPTION, lifespan=lifespan,
+                  docs_url=None, redoc_url=None)  # /docs is served from static/ (install_docs)
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
+    with app.state.sessionmaker() as session:  # listed, and revocable, like any token (league.core.tokens)
+        register_bootstrap(session, settings.admin_token)
     app.state.read_cache = ReadCache(ttl_s=READ_CACHE_TTL_S)
     install_error_handlers(app, LeagueError)
+    app.state.health_probe = HealthProbe(app.state.sessionmaker)
+    # Outermost last: gzip, then public reads take turns, then writes are authenticated and
+    # rate-limited before their bodies are read, then each route's body cap, then the cache's
+    # invalidation by successful writes.
+    app.add_middleware(AuditWrites, sessions=app.state.sessionmaker)  # innermost: sees each route's answer
     app.add_middleware(InvalidateOnWrite, cache=app.state.read_cache)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.upload_max_bytes + MULTIPART_OVERHEAD_BYTES)
+    app.add_middleware(BodyLimitMiddleware, limits=body_limits(settings))
+    app.add_middleware(WriteGate, sessions=app.state.sessionmaker, admin_token=settings.admin_token,
+                       buckets=TokenBuckets(settings.write_rate_per_s, settings.write_burst))
+    app.add_middleware(ReadLimiter, concurrency=settings.read_concurrency, queue=settings.read_queue)
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES, compresslevel=6,
                        exclude_content_types=GZIP_SKIPPED_TYPES)
     for router in ROUTERS:
         app.include_router(router)
     app.include_router(pages_router)
+    install_docs(app)
     if STATIC_DIR.is_dir():
         app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     _document_errors(app)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from league.core.errors import InvalidToken
 from league.core.settings import Settings
 from league.core.tokens import verify_token
+from league.core.users import ADMIN_USER, Actor
 
 
 def get_settings(request: Request) -> Settings:
@@ -41,18 +42,36 @@ bearer_scheme = HTTPBearer(
 
 @dataclass(frozen=True)
 class Caller:
-    """Who sent a request: the token's role and name (`token_id` None for the bootstrap admin)."""
+    """Who sent a request: the token's role, name and id, and the user it belongs to."""
 
     role: str
     name: str
     token_id: int | None
+    user: str = ADMIN_USER
+
+    @property
+    def actor(self) -> Actor:
+        """The caller as the league core's service functions take it (for ownership checks)."""
+        return Actor(user=self.user, is_admin=self.role == "admin", token_id=self.token_id)
 
 
 def _unauthorized(message: str) -> HTTPException:
     return HTTPException(status_code=401, detail=message, headers={"WWW-Authenticate": "Bearer"})
 
 
+def token_refused(error: InvalidToken, base_url: str, settings: Settings) -> str:
+    """The 401 message for a token this league does not accept. It names the league that answered (its
+    URL, and its data directory when its database lives there), so a token made for another league
+    (another `--data-dir`, another port) is easy to spot."""
+    where = f"the league at {base_url}"
+    if not settings.database_url:
+        where += f" (data directory {settings.data_dir.resolve()})"
+    return f"the bearer token is not valid: {error}; this is {where}, and a token is valid only in the league " \
+           "whose database made it"
+
+
 def get_caller(
+    request: Request,
     settings: SettingsDep,
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
@@ -63,8 +82,10 @@ def get_caller(
     try:
         token = verify_token(session, credentials.credentials, admin_token=settings.admin_token)
     except InvalidToken as error:
-        raise _unauthorized(f"the bearer token is not valid: {error}") from None
-    return Caller(role=token.role, name=token.name, token_id=token.id or None)
+        raise _unauthorized(token_refused(error, str(request.base_url), settings)) from None
+    caller = Caller(role=token.role, name=token.name, token_id=token.id or None, user=token.user)
+    request.state.caller = caller  # for the audit log (`api.audit`)
+    return caller
 
 
 def require_role(*roles: str):

@@ -127,11 +127,36 @@ def install_error_handlers(app: FastAPI, domain_error: type[Exception] | None = 
     app.add_exception_handler(Exception, _unexpected_error)
 
 
+# What the server's limits answer (api.write_gate, api.body_limit, api.read_limit), on every route they guard.
+WRITE_LIMIT_RESPONSES: dict[str, str] = {
+    "401": "Missing or invalid bearer token (checked before the body is read)",
+    "413": "The request body is larger than this route's limit",
+    "429": "Too many writes with this token; `Retry-After` says when to try again",
+}
+READ_LIMIT_RESPONSES: dict[str, str] = {
+    "503": "The server is busy with other reads; `Retry-After` says when to try again",
+}
+
+
 def patch_openapi_errors(schema: dict[str, Any]) -> dict[str, Any]:
-    """Make the documented 422 body the ErrorBody the handlers actually send."""
+    """Make the documented 422 body the ErrorBody the handlers actually send, and document the answers
+    of the server's limits on every operation they apply to."""
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     if "HTTPValidationError" in components:
         body = ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
         body["title"] = "HTTPValidationError"
         components["HTTPValidationError"] = body
+    components.setdefault("ErrorBody", ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}"))
+    reference = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+    for path, item in schema.get("paths", {}).items():
+        for method, operation in item.items():
+            if method.upper() not in HTTP_METHODS:
+                continue
+            if method.upper() in ("GET", "HEAD"):
+                limits = {} if path.startswith("/api/health") else READ_LIMIT_RESPONSES
+            else:
+                limits = WRITE_LIMIT_RESPONSES
+            responses = operation.setdefault("responses", {})
+            for status, description in limits.items():
+                responses.setdefault(status, {"description": description, "content": reference})
     return schema

@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.support.app_client import debug_config, registration_files, synthetic_result, weights_for  # noqa: E402
 from tests.support.live_server import running_server  # noqa: E402
 
-ADMIN = "benchmark-admin-token"
+ADMIN = "benchmark-admin-token-Zx8Kq2Lm9Vb4Nc7Hd3Jf6Gs1"
 
 
 @dataclass
@@ -110,13 +110,14 @@ async def worker(url: str, name: str, token: str, stop_at: float, tally: Tally) 
                 tally.errors.append(f"result {status}: {body[:100]!r}")
 
 
-async def phase(url: str, token: str, readers: int, workers: int, seconds: float) -> tuple[Tally, Tally, float]:
+async def phase(url: str, tokens: list[str], readers: int, workers: int, seconds: float
+                ) -> tuple[Tally, Tally, float]:
     reads, writes = Tally(), Tally()
     start = time.perf_counter()
     stop_at = start + seconds
     await asyncio.gather(
         *(reader(url, stop_at, reads) for _ in range(readers)),
-        *(worker(url, f"bench-{i}", token, stop_at, writes) for i in range(workers)),
+        *(worker(url, f"bench-{i}", tokens[i], stop_at, writes) for i in range(workers)),
     )
     return reads, writes, time.perf_counter() - start
 
@@ -157,16 +158,17 @@ def main() -> int:
             response = httpx.post(f"{server.url}/api/opponents", headers=admin, timeout=60,
                                   files=registration_files(meta, weights_for(config, seed=index)))
             response.raise_for_status()
-        token = httpx.post(f"{server.url}/api/tokens", json={"name": "bench", "role": "worker"},
-                           headers=admin).json()["plaintext"]
+        # a token per worker, as in a real league: the write rate is limited per token
+        tokens = [httpx.post(f"{server.url}/api/tokens", json={"name": f"bench-{i}", "role": "worker", "user": "admin"},
+                             headers=admin).raise_for_status().json()["plaintext"] for i in range(args.workers)]
         print(f"server {server.url}: {args.opponents + 2} opponents, {args.readers} readers, "
               f"{args.workers} workers, {args.seconds:.0f} s per phase", flush=True)
 
-        base_reads, _, base_elapsed = asyncio.run(phase(server.url, token, args.readers, 0, args.seconds / 3))
+        base_reads, _, base_elapsed = asyncio.run(phase(server.url, tokens, args.readers, 0, args.seconds / 3))
         base_p50, base_p99, _ = describe("readers", base_reads, Tally(), base_elapsed)
-        _, base_writes, base_w_elapsed = asyncio.run(phase(server.url, token, 0, args.workers, args.seconds / 3))
+        _, base_writes, base_w_elapsed = asyncio.run(phase(server.url, tokens, 0, args.workers, args.seconds / 3))
         _, _, base_rate = describe("workers", Tally(), base_writes, base_w_elapsed)
-        reads, writes, elapsed = asyncio.run(phase(server.url, token, args.readers, args.workers, args.seconds))
+        reads, writes, elapsed = asyncio.run(phase(server.url, tokens, args.readers, args.workers, args.seconds))
         p50, p99, rate = describe("loaded", reads, writes, elapsed)
         print(f"ratios    loaded/baseline: leaderboard p50 x{p50 / base_p50:.1f}, p99 x{p99 / base_p99:.1f}; "
               f"results/s x{rate / base_rate:.2f}")

@@ -2,8 +2,10 @@
 
 Builds (or reuses) a SQLite league of 500 opponents and 50,000 rated games (and training
 metrics for every lineage), then times the leaderboard (`/`), head-to-head (`/head-to-head`),
-match listing (`/matches`, first, deep and filtered pages) and lineage listing (`/agents`)
-pages through the real app in process,
+match listing (`/matches`, first, deep and filtered pages, by pair and by reason), lineage listing
+(`/agents`), a lineage's training curves (`/agents/{id}`, alone and compared with another run), the
+busiest opponent's page (alone and with its rating compared to six others) and a pair's page
+(`/opponents/{a}/vs/{b}`) through the real app in process,
 each the median of several requests, against the 200 ms budget and as a ratio to the league
 core's leaderboard rows dumped as JSON (what the uncached REST API computes) in the same run.
 It also times the league core's head-to-head listing (`league.core.leaderboard.head_to_head`, one
@@ -48,7 +50,7 @@ sys.path.insert(0, str(ROOT))
 from api.app import create_app  # noqa: E402
 from league.core.db import make_engine, make_sessionmaker, write_transaction  # noqa: E402
 from league.core.leaderboard import head_to_head as core_head_to_head  # noqa: E402
-from league.core.leaderboard import head_to_head_matrix  # noqa: E402
+from league.core.leaderboard import head_to_head_matrix, pair_counts  # noqa: E402
 from league.core.leaderboard import leaderboard as core_leaderboard  # noqa: E402
 from league.core.lineages import lineage_detail  # noqa: E402
 from league.core.lineages import lineages as every_lineage  # noqa: E402
@@ -59,7 +61,14 @@ from league.core.rating import Skill, rate_game  # noqa: E402
 from league.core.registration import register_snapshot  # noqa: E402
 from league.core.schemas import LeaderboardRow  # noqa: E402
 from league.core.settings import Settings  # noqa: E402
-from league.core.standings import opponent_detail, rating_series, recent_matches, versus  # noqa: E402
+from league.core.standings import (  # noqa: E402
+    opponent_detail,
+    pair_standing,
+    rating_comparison,
+    rating_series,
+    recent_matches,
+    versus,
+)
 from tests.support.league_helpers import TINY_CONFIG, tiny_weights  # noqa: E402
 
 BUDGET_MS = 200.0
@@ -219,6 +228,14 @@ def main(argv: list[str] | None = None) -> int:
         ]
         busiest = session.scalar(select(Rating.snapshot_id).order_by(Rating.games.desc()).limit(1))
         games_of_busiest = session.scalar(select(Rating.games).where(Rating.snapshot_id == busiest))
+        low, high, *_ = max(pair_counts(session, busiest), key=lambda pair: pair[2])  # its most played pair
+        rival = high if low == busiest else low
+        others = list(session.scalars(select(Rating.snapshot_id).where(Rating.snapshot_id != busiest)
+                                      .order_by(Rating.games.desc()).limit(6)))
+        compare = "&".join(f"compare={i}" for i in others)
+        trained = session.scalar(select(Snapshot.agent_id).where(Snapshot.id == busiest))
+        other_run = session.scalar(select(Snapshot.agent_id).where(Snapshot.agent_id != trained,
+                                                                   Snapshot.kind == "dreamer").limit(1))
         rows += [
             (f"GET /opponents/{busiest} ({games_of_busiest} games)",
              _median_ms(lambda: get(f"/opponents/{busiest}"), args.repeat)),
@@ -227,7 +244,17 @@ def main(argv: list[str] | None = None) -> int:
             ("GET /matches?offset=10000 (deep page)", _median_ms(lambda: get("/matches?offset=10000"), args.repeat)),
             (f"GET /matches?opponent={busiest}&state=done",
              _median_ms(lambda: get(f"/matches?opponent={busiest}&state=done"), args.repeat)),
+            ("GET /matches?reason=league (by reason)", _median_ms(lambda: get("/matches?reason=league"), args.repeat)),
+            (f"GET /matches?opponent={busiest}&versus={rival} (a pair)",
+             _median_ms(lambda: get(f"/matches?opponent={busiest}&versus={rival}"), args.repeat)),
+            (f"GET /opponents/{busiest}?compare=... (6 compared)",
+             _median_ms(lambda: get(f"/opponents/{busiest}?{compare}"), args.repeat)),
+            (f"GET /opponents/{busiest}/vs/{rival} (pair page)",
+             _median_ms(lambda: get(f"/opponents/{busiest}/vs/{rival}"), args.repeat)),
             ("GET /agents (every lineage)", _median_ms(lambda: get("/agents"), args.repeat)),
+            (f"GET /agents/{trained} (training curves)", _median_ms(lambda: get(f"/agents/{trained}"), args.repeat)),
+            (f"GET /agents/{trained}?compare={other_run} (two runs)",
+             _median_ms(lambda: get(f"/agents/{trained}?compare={other_run}"), args.repeat)),
         ]
         width = max(len(name) for name, _ in rows)
         baseline = rows[0][1]
@@ -246,11 +273,13 @@ def main(argv: list[str] | None = None) -> int:
             series = rating_series(session, busiest)
             return opponent_detail(session, busiest), recent_matches(session, busiest, series), versus(session, busiest)
 
-        trained = session.scalar(select(Snapshot.agent_id).where(Snapshot.id == busiest))
         reads = [
             (f"opponent {busiest}: standing, series, matches, versus", _median_ms(opponent_reads, args.repeat)),
             ("every lineage", _median_ms(lambda: every_lineage(session), args.repeat)),
             (f"lineage {trained}: curves and snapshots", _median_ms(lambda: lineage_detail(session, trained), args.repeat)),
+            (f"{busiest} and 6 others: rating series",
+             _median_ms(lambda: rating_comparison(session, [busiest, *others]), args.repeat)),
+            (f"pair {busiest} vs {rival}", _median_ms(lambda: pair_standing(session, busiest, rival), args.repeat)),
         ]
         print("core reads behind the pages: " + ", ".join(f"{name} {ms:.1f} ms" for name, ms in reads))
         over = [name for name, ms in rows[1:] if ms > BUDGET_MS]

@@ -37,7 +37,7 @@ from league.cli.up import LEAGUE  # noqa: E402
 from league.workers.client import LeagueClient  # noqa: E402
 from tests.support.live_server import start_server, stop_server  # noqa: E402
 
-ADMIN = "benchmark-admin-token"
+ADMIN = "benchmark-admin-token-Zx8Kq2Lm9Vb4Nc7Hd3Jf6Gs1"
 
 
 def dreamer_snapshots(directory: Path, count: int) -> list[tuple[bytes, dict]]:

@@ -39,18 +39,21 @@ class Game:
     actions: np.ndarray  # (length, 4), as the learner answered them
     rewards: np.ndarray  # (length,)
     mode: Mode = Mode.NORMAL  # NORMAL (250 steps) or a training drill (80 steps); a time limit is no terminal
+    finished: bool = True  # False: stopped unfinished at the step budget (`max_steps`), no winner
 
 
 def collect_games(learner, opponent, seeds: Sequence[int], *, one_starting: Sequence[bool] | None = None,
                   modes: Sequence[Mode | int] | None = None, reward_shaping: float = 0.0,
-                  on_step: Callable[[int], None] | None = None) -> list[Game]:
+                  on_step: Callable[[int], None] | None = None, max_steps: int | None = None) -> list[Game]:
     """Play one game per seed in lock step, learner as player one, opponent as player two; games in seed order.
 
     Both are batched policies (`league.hockey.batch.Policy`). `one_starting[i]` says who gets the
     puck in game i (default: alternating, player one first); `modes[i]` is game i's `Mode`
     (default: all NORMAL; in the training drills the learner shoots, or defends its goal, for at
     most 80 steps). `on_step(n)` is called after each step with the number of games that stepped,
-    once the policies know which games ended (training hooks in here)."""
+    once the policies know which games ended (training hooks in here). `max_steps` (at least one per
+    game) bounds the steps of all games together: games still running then stop unfinished
+    (`finished` False, kept as trajectories truncated like a time limit)."""
     trajectories: list[tuple[list, list, list]] = [([], [], []) for _ in seeds]
 
     def keep(step: LockStep) -> None:
@@ -65,7 +68,7 @@ def collect_games(learner, opponent, seeds: Sequence[int], *, one_starting: Sequ
             on_step(len(step.games))
 
     results = play_games(learner, opponent, seeds, one_starting, mode=Mode.NORMAL if modes is None else modes,
-                         on_step=keep)
+                         on_step=keep, max_steps=max_steps)
     return [Game(int(result.winner), result.length, result.end_reason == "goal", np.asarray(obs),
-                 np.asarray(actions).reshape(-1, 4), np.asarray(rewards), result.mode)
+                 np.asarray(actions).reshape(-1, 4), np.asarray(rewards), result.mode, result.end_reason != "cut")
             for result, (obs, actions, rewards) in zip(results, trajectories, strict=True)]

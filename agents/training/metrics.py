@@ -1,10 +1,12 @@
-"""Metrics as JSON lines (always), TensorBoard (when available) and Weights & Biases (when asked)."""
+"""Metrics as JSON lines (always), TensorBoard (when available) and Weights & Biases (when asked), and
+the pieces of the progress line printed off a terminal (`Progress`, `shown`)."""
 
 from __future__ import annotations
 
 import json
 import math
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -72,3 +74,48 @@ class RunningMeans:
         means = {k: self.sums[k] / self.counts[k] for k in self.sums}
         self.sums, self.counts = {}, {}
         return means
+
+
+def shown(value: float | int | None, spec: str) -> str:
+    """`value` formatted by `spec` for a progress line, or "-" while there is none (e.g. a loss before
+    the first gradient step)."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "-"
+    return format(value, spec)
+
+
+def duration(seconds: float) -> str:
+    """'45 s', '12 min', '3 h 20 min', '2 d 5 h'."""
+    seconds = max(0, round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h" if hours else f"{days} d"
+
+
+class Progress:
+    """How far a run is toward its step budget: 'step 3000/5000000 (0.1 %, ETA 3 h 20 min)'.
+
+    The ETA comes from the steps of this start only (`start` is the step it started from), so a
+    resumed run's earlier steps do not make it look faster than it is."""
+
+    def __init__(self, start: int, total: int, clock: Callable[[], float] = time.monotonic):
+        self.start, self.total, self.clock = start, max(1, total), clock
+        self.started = clock()
+
+    def text(self, step: int) -> str:
+        share = 100 * min(step, self.total) / self.total
+        done_here, elapsed = step - self.start, self.clock() - self.started
+        if step >= self.total:
+            eta = "done"
+        elif done_here > 0 and elapsed > 0:
+            eta = "ETA " + duration((self.total - step) * elapsed / done_here)
+        else:
+            eta = "ETA -"
+        return f"step {step}/{self.total} ({share:.1f} %, {eta})"

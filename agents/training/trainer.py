@@ -9,7 +9,7 @@ A run directory holds everything needed to continue:
     state/buffer.npz                the replay buffer
     checkpoints/step_N.safetensors  policy checkpoints (+ .json: config, step, games, evaluation)
     checkpoints/best.safetensors    a copy of the evaluated checkpoint with the highest score so far
-                                    (win rate against the weak plus against the strong basic opponent)
+                                    (the worst entry's score over the selection suite, `config.selection_suite`)
     metrics.jsonl, tensorboard/     metrics
 
 Saving happens between rounds of games, every `checkpoint_every` environment steps and at the end;
@@ -42,16 +42,18 @@ from tqdm import tqdm
 
 from agents.checkpoint import agent_from_tensors, load_agent, save_checkpoint
 from agents.config import GAME_MODES, DreamerConfig, apply_resume_overrides
+from agents.evaluation.suite import selection_entries
 from agents.hockey_dreamer import HockeyDreamer
 from agents.opponents.self_play import SelfPlayManager
 from agents.opponents.source import OpponentSource
 from agents.policy import DreamerPolicy
-from agents.training.evaluation import evaluate_both
+from agents.training.evaluation import evaluate_selection
 from agents.training.games import collect_games
-from agents.training.metrics import MetricsLogger, RunningMeans
+from agents.training.metrics import MetricsLogger, Progress, RunningMeans, shown
 from agents.utils.buffer import EpisodeBuffer
 from league.hockey import GAME_VERSION
 
+SELECTION_CRITERION = "worst_suite_entry"  # how `best` is scored; a saved `best` scored otherwise is replaced
 COUNTERS = ("env_steps", "games", "grad_steps", "last_log", "last_eval", "last_snapshot", "last_checkpoint")
 
 
@@ -65,6 +67,7 @@ class Trainer:
         """`opponent_source(pool)` builds the opponent source around the trainer's self-play pool
         (default: the pool itself); `on_checkpoint(path, metadata)` runs after each policy
         checkpoint, `on_metrics(line)` after each metrics line is written."""
+        selection_entries(config.selection_suite)  # an unknown entry fails now, not at the first evaluation
         self.config = config
         self.run_dir = Path(run_dir)
         self.state_dir = self.run_dir / "state"
@@ -88,6 +91,7 @@ class Trainer:
         self._wandb, self._tensorboard = wandb, tensorboard
         self.logger: MetricsLogger | None = None
         self._bar = None
+        self._progress: Progress | None = None
 
     # ----- construction from saved state -----
     @classmethod
@@ -155,19 +159,26 @@ class Trainer:
         if self.progress:
             print("training games: " + ", ".join(f"{m} {p:.2f}" for m, p in zip(GAME_MODES, mix, strict=True)),
                   flush=True)
+        self._progress = Progress(c["env_steps"], total_steps)
         bar = self._bar = tqdm(total=total_steps, initial=min(c["env_steps"], total_steps), desc="train",
                                unit="step", disable=None if self.progress else True)
         try:
             while c["env_steps"] < total_steps:
                 name, opponent = self.opponents.sample()
-                seeds = self.rng.integers(2**31, size=self.config.num_envs).tolist()
-                firsts = (self.rng.random(self.config.num_envs) < 0.5).tolist()
-                modes = self.draw_modes(self.config.num_envs)
+                # the last round plays no more games than steps are left, and stops at the budget
+                remaining = total_steps - c["env_steps"]
+                n = min(self.config.num_envs, remaining)
+                seeds = self.rng.integers(2**31, size=self.config.num_envs).tolist()[:n]
+                firsts = (self.rng.random(self.config.num_envs) < 0.5).tolist()[:n]
+                modes = self.draw_modes(self.config.num_envs)[:n]
                 before = c["env_steps"]
                 games = collect_games(learner, opponent, seeds, one_starting=firsts, modes=modes,
-                                      reward_shaping=self.config.reward_shaping, on_step=self._after_step)
+                                      reward_shaping=self.config.reward_shaping, on_step=self._after_step,
+                                      max_steps=remaining)
                 for game in games:
                     self.buffer.add_episode(game.obs, game.actions, game.rewards, game.terminated)
+                    if not game.finished:  # cut at the budget: its steps are data, it is no game played
+                        continue
                     mode = GAME_MODES[int(game.mode)]
                     if mode == "normal":
                         self.opponents.record_result(name, game.winner)
@@ -235,9 +246,10 @@ class Trainer:
             if self.progress and self._bar.disable:  # no terminal: a plain line instead of the bar
                 drills = "".join(f" {m} W/L {line[f'train_{m}_win_rate']:.2f}/{line[f'train_{m}_loss_rate']:.2f}"
                                  for m in GAME_MODES[1:] if f"train_{m}_win_rate" in line)
-                print(f"step {step} games {c['games']} grad {c['grad_steps']} win {line['train_win_rate']:.2f} "
-                      f"loss {line['train_loss_rate']:.2f}{drills} wm {line.get('model_loss', float('nan')):.3f} "
-                      f"actor {line.get('actor_loss', float('nan')):.4f}", flush=True)
+                print(f"{self._progress.text(step)} games {c['games']} grad {c['grad_steps']} "
+                      f"win {line['train_win_rate']:.2f} loss {line['train_loss_rate']:.2f}{drills} "
+                      f"wm {shown(line.get('model_loss'), '.3f')} actor {shown(line.get('actor_loss'), '.4f')}",
+                      flush=True)
         if step - c["last_snapshot"] >= cfg.snapshot_every:
             c["last_snapshot"] = step
             self.opponents.add_snapshot(self.agent.state(), step)
@@ -254,14 +266,16 @@ class Trainer:
             self.save(evaluation)
 
     def evaluate(self, games: int) -> dict:
-        """Play the basic opponents with a copy of the current weights (the learner's memory is untouched)."""
+        """Play the selection suite with a copy of the current weights (the learner's memory is untouched):
+        {entry: result} plus `score` (the worst entry's) and `worst_entry`."""
         policy = DreamerPolicy(agent_from_tensors(self.agent.state(), self.config))
-        result = evaluate_both(policy, games)
+        result = evaluate_selection(policy, self.config.selection_suite, games)
         record = {"env_steps": self.counters["env_steps"], "games": games, **result}
         self.evaluations.append(record)
         self._log(self.counters["env_steps"], {
-            f"eval_{name}_{key}": value for name, r in result.items() for key, value in r.items()
-            if key in ("win_rate", "loss_rate")})
+            "eval_worst_score": result["score"],
+            **{f"eval_{name}_{key}": value for name, r in result.items() if isinstance(r, dict)
+               for key, value in r.items() if key in ("win_rate", "loss_rate")}})
         return record
 
     def _log(self, step: int, metrics: dict) -> dict:
@@ -315,10 +329,13 @@ class Trainer:
         return path
 
     def _keep_if_best(self, path: Path, evaluation: dict) -> None:
-        """Copy an evaluated checkpoint to checkpoints/best.* when its score (the win rates against the
-        basic opponents, added) beats every earlier evaluation of the run."""
-        score = evaluation["weak"]["win_rate"] + evaluation["strong"]["win_rate"]
-        if self.best is not None and score <= self.best["score"]:
+        """Copy an evaluated checkpoint to checkpoints/best.* when its score (the worst entry's score over
+        the selection suite; equal worst scores are ordered by the mean score) beats every earlier
+        evaluation of the run scored the same way; a `best` saved before (scored by weak plus strong
+        win rate, no `criterion`) gives way to the first one."""
+        score, mean = evaluation_score(evaluation)
+        if (self.best is not None and self.best.get("criterion") == SELECTION_CRITERION
+                and (score, mean) <= (self.best["score"], self.best.get("mean_score", 0.0))):
             return
         for suffix in (".safetensors", ".json"):
             source, target = path.with_suffix(suffix), path.with_name("best" + suffix)
@@ -326,7 +343,8 @@ class Trainer:
             shutil.copyfile(source, tmp)
             tmp.replace(target)
         self.best = {"env_steps": self.counters["env_steps"], "score": score,
-                     "checkpoint": str(path.relative_to(self.run_dir))}
+                     "checkpoint": str(path.relative_to(self.run_dir)), "criterion": SELECTION_CRITERION,
+                     "mean_score": mean}
 
     def _prune_checkpoints(self, latest: Path, keep_plain: int = 2) -> None:
         """Keep every evaluated checkpoint and the newest `keep_plain` others."""
@@ -342,6 +360,14 @@ class Trainer:
             if path != latest:
                 path.unlink(missing_ok=True)
                 path.with_suffix(".json").unlink(missing_ok=True)
+
+
+def evaluation_score(evaluation: dict) -> tuple[float, float]:
+    """An evaluation's worst and mean entry score (each entry's `score`, else its win rate)."""
+    scores = [float(r["score"] if r.get("score") is not None else r["win_rate"])
+              for r in evaluation.values() if isinstance(r, dict) and ("score" in r or "win_rate" in r)
+              and not (r.get("score") is None and r.get("measure") == "mirror")]
+    return min(scores), sum(scores) / len(scores)
 
 
 def _save_tensors(path: Path, tensors: dict) -> None:

@@ -1,7 +1,8 @@
 """The web dashboard: server-rendered pages over the league core.
 
-`router` serves the pages (leaderboard, opponent, head-to-head, all matches, match with replay,
-agent lineages, training) and two small HTML fragments the leaderboard refreshes itself from. Templates live in
+`router` serves the pages (leaderboard, opponent with rating comparison, a pair of opponents,
+head-to-head, all matches, match with replay, agent lineages, training with runs compared, a
+user's agents) and two small HTML fragments the leaderboard refreshes itself from. Templates live in
 `templates/dashboard/` (Jinja2, autoescape on: every name is shown as text); scripts and
 styles under `static/` (vendored, no CDN). Page data for scripts travels as JSON in
 `<script type="application/json">` blocks. Unknown or malformed ids get an HTML 404 page,
@@ -12,36 +13,56 @@ from __future__ import annotations
 
 from functools import lru_cache
 from importlib import metadata
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter
-from fastapi.responses import HTMLResponse, Response
+from fastapi import APIRouter, Query
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from api.assets import STATIC_DIR, TEMPLATES_DIR
 from api.deps import SessionDep, SettingsDep
+from api.pages.curves import curve_charts
 from api.pages.display import (
+    REASON_HELP,
+    REASON_NAMES,
+    SHOWN_REASON,
     SHOWN_STATE,
     STATE_NAMES,
     ago,
     checkpoint_ratings,
+    compared_ratings,
     filesize,
     leaderboard_rows,
     match_view,
-    training_curves,
+    rating_scale,
+    stamp,
 )
+from api.pages.tournament_views import crosstable_heatmap, progress_percent
 from league.core.errors import InvalidInput, NotFound
 from league.core.game import GAME_VERSION
+from league.core.kinds import registrable_kinds
 from league.core.leaderboard import head_to_head_matrix, leaderboard, leaderboard_token
-from league.core.lineages import lineage_detail, lineages
+from league.core.lineages import lineage_curves, lineage_detail, lineages, user_detail
 from league.core.matches import get_game_record, get_match, list_matches
 from league.core.rating import PROVISIONAL_SIGMA
-from league.core.standings import opponent_detail, rating_series, recent_matches, snapshot_names, versus
+from league.core.standings import (
+    opponent_detail,
+    pair_standing,
+    rating_comparison,
+    rating_series,
+    recent_matches,
+    snapshot_names,
+    versus,
+)
 from league.core.status import league_status
+from league.core.tournament_results import tournament_detail
+from league.core.tournaments import list_tournaments
 
 LATEST_MATCHES = 8  # finished matches listed under the leaderboard
 MATCHES_PER_PAGE = 50  # default page size of /matches
+PAIR_MATCHES = 50  # matches listed on a pair's page
+MAX_COMPARED = 6  # other opponents (or runs) drawn in one comparison chart
 
 router = APIRouter(tags=["dashboard"], include_in_schema=False)
 
@@ -75,6 +96,7 @@ def _environment() -> Environment:
     )
     env.filters["ago"] = ago
     env.filters["filesize"] = filesize
+    env.filters["stamp"] = stamp
     env.globals["static"] = static
     env.globals["provisional_sigma"] = PROVISIONAL_SIGMA
     return env
@@ -99,9 +121,14 @@ def _render(name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     return HTMLResponse(html, status_code=status_code, headers={"Cache-Control": "no-store"})
 
 
+def digits(raw: str) -> bool:
+    """Whether `raw` is ASCII digits only: `str.isdigit` also takes other scripts' digits ('١' is 1)."""
+    return raw.isascii() and raw.isdigit()
+
+
 def _parse_id(raw: str, what: str) -> int:
     """A positive integer id from a path segment, or PageNotFound naming what was asked for."""
-    if not raw.isdigit() or len(raw) > 18 or int(raw) < 1:
+    if not digits(raw) or len(raw) > 18 or int(raw) < 1:
         raise PageNotFound(f"{what} ids are positive whole numbers; {raw!r} is not one")
     return int(raw)
 
@@ -125,11 +152,27 @@ def _bad_request(session, settings, message: str) -> HTMLResponse:
                    title="Bad request", message=message)
 
 
+def _id_list(raw: list[str] | None, name: str, *, exclude: int) -> list[int]:
+    """Ids from a repeated query parameter (`?compare=3&compare=7`), each once, `exclude` left out;
+    BadRequest naming the parameter for a malformed one or more than MAX_COMPARED."""
+    ids: list[int] = []
+    for value in raw or []:
+        if value == "":
+            continue
+        if not digits(value) or len(value) > 18 or int(value) < 1:
+            raise BadRequest(f"{name} must be ids (positive whole numbers), got {value!r}")
+        if int(value) != exclude and int(value) not in ids:
+            ids.append(int(value))
+    if len(ids) > MAX_COMPARED:
+        raise BadRequest(f"{name} takes at most {MAX_COMPARED} ids, got {len(ids)}")
+    return ids
+
+
 def _whole_number(raw: str | None, name: str, default: int) -> int:
     """A query parameter that must be a whole number >= 0, or BadRequest naming it."""
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or len(raw) > 18:
+    if not digits(raw) or len(raw) > 18:
         raise BadRequest(f"{name} must be a whole number of 0 or more, got {raw!r}")
     return int(raw)
 
@@ -137,11 +180,12 @@ def _whole_number(raw: str | None, name: str, default: int) -> int:
 @router.get("/", response_class=HTMLResponse)
 def leaderboard_page(session: SessionDep, settings: SettingsDep) -> HTMLResponse:
     token = leaderboard_token(session)
-    rows = leaderboard_rows(leaderboard(session))
+    board = leaderboard(session)
+    rows = leaderboard_rows(board)
     latest = list_matches(session, state="done", limit=LATEST_MATCHES).items
     return _render(
         "leaderboard.html", status=_status(session, settings), active="leaderboard", rows=rows, token=token,
-        latest=latest,
+        latest=latest, scale=rating_scale(board),
         lineages=sorted({r["lineage"] for r in rows}), kinds=sorted({r["kind"] for r in rows}),
         total_games=sum(r["games"] for r in rows) // 2,
     )
@@ -153,7 +197,8 @@ def leaderboard_fragment(session: SessionDep, since: str | None = None) -> Respo
     token = leaderboard_token(session)
     if since == token:
         return Response(status_code=204, headers={"Cache-Control": "no-store"})
-    return _render("fragment_leaderboard.html", rows=leaderboard_rows(leaderboard(session)), token=token)
+    board = leaderboard(session)
+    return _render("fragment_leaderboard.html", rows=leaderboard_rows(board), scale=rating_scale(board), token=token)
 
 
 @router.get("/fragments/status", response_class=HTMLResponse)
@@ -172,18 +217,62 @@ def head_to_head_page(session: SessionDep, settings: SettingsDep) -> HTMLRespons
 
 
 @router.get("/opponents/{snapshot_id}", response_class=HTMLResponse)
-def opponent_page(snapshot_id: str, session: SessionDep, settings: SettingsDep) -> HTMLResponse:
+def opponent_page(snapshot_id: str, session: SessionDep, settings: SettingsDep,
+                  compare: Annotated[list[str] | None, Query()] = None) -> HTMLResponse:
+    """An opponent's standing and record; `?compare=ID` (repeatable) adds others to its rating chart."""
     try:
         ident, opponent = _lookup(snapshot_id, "opponent", lambda i: opponent_detail(session, i))
+        others = _id_list(compare, "compare", exclude=ident)
+        compared = rating_comparison(session, others)
     except PageNotFound as error:
         return _not_found(session, settings, str(error))
+    except BadRequest as error:
+        return _bad_request(session, settings, str(error))
+    except NotFound as error:
+        return _not_found(session, settings, f"cannot compare: {error}")
     series = rating_series(session, ident)
+    history = {"id": ident, "name": opponent.name, "games": series.games, "time": series.time, "mu": series.mu,
+               "sigma": series.sigma}
     return _render(
         "opponent.html", status=_status(session, settings), active=None, opponent=opponent,
         weights_url=f"/api/opponents/{ident}/weights" if opponent.sha256 else None,
-        history={"games": series.games, "time": series.time, "mu": series.mu, "sigma": series.sigma},
+        history=history, compared=compared_ratings(compared), choices=snapshot_names(session),
+        max_compared=MAX_COMPARED,
         matches=recent_matches(session, ident, series), versus=versus(session, ident),
     )
+
+
+@router.get("/opponents/{a_id}/vs/{b_id}", response_class=HTMLResponse)
+def pair_page(a_id: str, b_id: str, session: SessionDep, settings: SettingsDep) -> HTMLResponse:
+    """Two opponents side by side: their record against each other, ratings and matches with replays."""
+    try:
+        a = _parse_id(a_id, "opponent")
+        b = _parse_id(b_id, "opponent")
+        if a == b:
+            raise BadRequest(f"a pair needs two different opponents, got {a} twice")
+        pair = pair_standing(session, a, b)
+    except PageNotFound as error:
+        return _not_found(session, settings, str(error))
+    except BadRequest as error:
+        return _bad_request(session, settings, str(error))
+    except NotFound as error:
+        return _not_found(session, settings, f"cannot pair them: {error}")
+    matches = list_matches(session, snapshot_id=a, versus=b, limit=PAIR_MATCHES)
+    return _render(
+        "pair.html", status=_status(session, settings), active=None, pair=pair, matches=matches,
+        shown_state=SHOWN_STATE, shown_reason=SHOWN_REASON, choices=snapshot_names(session),
+        compared=compared_ratings(rating_comparison(session, [a, b])),
+    )
+
+
+@router.get("/pair", response_class=HTMLResponse)
+def pair_choice(session: SessionDep, settings: SettingsDep, a: str | None = None, b: str | None = None) -> Response:
+    """`/pair?a=ID&b=ID` sends the reader to the pair's page `/opponents/{a}/vs/{b}`."""
+    for name, value in (("a", a), ("b", b)):
+        if not value or not digits(value) or len(value) > 18 or int(value) < 1:
+            return _bad_request(session, settings, f"{name} must be an opponent's id (a positive whole number), "
+                                                   f"got {value!r}")
+    return RedirectResponse(f"/opponents/{int(a)}/vs/{int(b)}", status_code=303)
 
 
 @router.get("/matches/{match_id}", response_class=HTMLResponse)
@@ -192,7 +281,7 @@ def match_page(match_id: str, session: SessionDep, settings: SettingsDep, game: 
         ident, detail = _lookup(match_id, "match", lambda i: get_match(session, i))
         heading, games = match_view(detail)
         if game is not None:
-            wanted = int(game) if game.isdigit() and len(game) < 10 else None
+            wanted = int(game) if digits(game) and len(game) < 10 else None
             selected = next((g for g in games if g["index"] == wanted), None)
             if selected is None:
                 known = ", ".join(str(g["index"]) for g in games) or "none"
@@ -207,38 +296,68 @@ def match_page(match_id: str, session: SessionDep, settings: SettingsDep, game: 
 
 
 @router.get("/agents/{agent_id}", response_class=HTMLResponse)
-def agent_page(agent_id: str, session: SessionDep, settings: SettingsDep) -> HTMLResponse:
+def agent_page(agent_id: str, session: SessionDep, settings: SettingsDep,
+               compare: Annotated[list[str] | None, Query()] = None) -> HTMLResponse:
+    """A lineage's training curves, grouped and named, and its checkpoints; `?compare=ID` (repeatable)
+    draws other runs' curves on the same charts."""
     try:
-        _, lineage = _lookup(agent_id, "agent", lambda i: lineage_detail(session, i))
+        ident, lineage = _lookup(agent_id, "agent", lambda i: lineage_detail(session, i))
+        others = _id_list(compare, "compare", exclude=ident)
     except PageNotFound as error:
         return _not_found(session, settings, str(error))
+    except BadRequest as error:
+        return _bad_request(session, settings, str(error))
+    every = {summary.id: summary for summary in lineages(session)}
+    unknown = [i for i in others if i not in every]
+    if unknown:
+        return _not_found(session, settings, f"cannot compare: there is no agent {unknown[0]}")
+    runs = [(ident, lineage.name, lineage.metrics)]
+    runs += [(i, every[i].name, lineage_curves(session, i)) for i in others]
+    steps = {c.step for c in lineage.checkpoints}
     return _render("agent.html", status=_status(session, settings), active=None, agent=lineage,
-                   metrics=training_curves(lineage), checkpoints=lineage.checkpoints,
+                   builtin=every[ident].builtin, curves=curve_charts(runs), compared=others,
+                   runs={i: s.name for i, s in every.items()}, max_compared=MAX_COMPARED,
+                   run_choices=[s for s in every.values() if s.metrics_posted_at is not None and s.id != ident],
+                   checkpoints=lineage.checkpoints, checkpoint_chart=len(steps) > 1,
                    checkpoint_ratings=checkpoint_ratings(lineage))
 
 
 @router.get("/matches", response_class=HTMLResponse)
 def matches_page(session: SessionDep, settings: SettingsDep, opponent: str | None = None, state: str | None = None,
-                 offset: str | None = None, limit: str | None = None) -> HTMLResponse:
-    """Every match, newest first, a page at a time; `opponent` (a snapshot id) and `state` filter."""
-    snapshot_id = None
+                 offset: str | None = None, limit: str | None = None, versus: str | None = None,
+                 reason: str | None = None) -> HTMLResponse:
+    """Every match, newest first, a page at a time; `opponent` (a snapshot id), with `versus` (another)
+    the pair's matches, `state` and `reason` filter."""
+    snapshot_id = other_id = None
     try:
+        reason = reason or None
+        if reason is not None and reason not in REASON_NAMES:
+            raise BadRequest(f"reason must be one of {', '.join(REASON_NAMES)}, got {reason!r}")
+        if versus:
+            if not digits(versus) or len(versus) > 18 or int(versus) < 1:
+                raise BadRequest(f"versus must be an opponent's id (a positive whole number), got {versus!r}")
+            if not opponent:
+                raise BadRequest("versus needs opponent: the matches between two opponents")
+            other_id = int(versus)
         start = _whole_number(offset, "offset", 0)
         size = _whole_number(limit, "limit", MATCHES_PER_PAGE)
         state = state or None
         if state is not None and state not in STATE_NAMES:
             raise BadRequest(f"state must be one of {', '.join(STATE_NAMES)}, got {state!r}")
         if opponent:
-            if not opponent.isdigit() or len(opponent) > 18 or int(opponent) < 1:
+            if not digits(opponent) or len(opponent) > 18 or int(opponent) < 1:
                 raise BadRequest(f"opponent must be an opponent's id (a positive whole number), got {opponent!r}")
             snapshot_id = int(opponent)
-        page = list_matches(session, snapshot_id=snapshot_id, state=STATE_NAMES[state] if state else None,
-                            offset=start, limit=size)
+        page = list_matches(session, snapshot_id=snapshot_id, versus=other_id,
+                            state=STATE_NAMES[state] if state else None,
+                            reason=REASON_NAMES[reason] if reason else None, offset=start, limit=size)
     except (BadRequest, InvalidInput) as error:
         return _bad_request(session, settings, str(error))
-    except NotFound:
-        return _not_found(session, settings, f"there is no opponent {snapshot_id}")
-    filters = {k: v for k, v in (("opponent", snapshot_id), ("state", state)) if v is not None}
+    except NotFound as error:
+        missing = other_id if str(error).endswith(f" {other_id}") else snapshot_id
+        return _not_found(session, settings, f"there is no opponent {missing}")
+    filters = {k: v for k, v in (("opponent", snapshot_id), ("versus", other_id), ("state", state),
+                                 ("reason", reason)) if v is not None}
 
     def link(at: int) -> str:
         query = {**filters, "offset": at} if at else dict(filters)
@@ -255,8 +374,19 @@ def matches_page(session: SessionDep, settings: SettingsDep, opponent: str | Non
         "from": start + 1 if page.items else 0, "to": start + len(page.items), "total": total,
     }
     return _render("matches.html", status=_status(session, settings), active="matches", page=page, pager=pager,
-                   shown_state=SHOWN_STATE, opponent=snapshot_id, state=state, states=list(STATE_NAMES),
+                   shown_state=SHOWN_STATE, opponent=snapshot_id, versus=other_id, state=state,
+                   states=list(STATE_NAMES), reason=reason, reasons=REASON_HELP, shown_reason=SHOWN_REASON,
                    choices=snapshot_names(session), limit=size, default_limit=MATCHES_PER_PAGE)
+
+
+@router.get("/users/{name}", response_class=HTMLResponse)
+def user_page(name: str, session: SessionDep, settings: SettingsDep) -> HTMLResponse:
+    """A user and the lineages it owns, with their best snapshots and ratings."""
+    try:
+        user = user_detail(session, name)
+    except NotFound:
+        return _not_found(session, settings, f"there is no user {name!r}")
+    return _render("user.html", status=_status(session, settings), active=None, user=user)
 
 
 @router.get("/agents", response_class=HTMLResponse)
@@ -264,3 +394,29 @@ def agents_page(session: SessionDep, settings: SettingsDep) -> HTMLResponse:
     """Every agent lineage: snapshots, best rating, latest training step, when metrics last came."""
     return _render("agents.html", status=_status(session, settings), active="agents",
                    lineages=lineages(session))
+
+
+@router.get("/upload", response_class=HTMLResponse)
+def upload_page(session: SessionDep, settings: SettingsDep) -> HTMLResponse:
+    """A form that registers an opponent through `POST /api/opponents` (the token is typed in, not kept)."""
+    return _render("upload.html", status=_status(session, settings), active="upload", kinds=registrable_kinds(),
+                   max_bytes=settings.upload_max_bytes)
+
+
+@router.get("/tournaments", response_class=HTMLResponse)
+def tournaments_page(session: SessionDep, settings: SettingsDep) -> HTMLResponse:
+    """Every tournament, newest first, with its progress."""
+    return _render("tournaments.html", status=_status(session, settings), active="tournaments",
+                   tournaments=list_tournaments(session))
+
+
+@router.get("/tournaments/{tournament_id}", response_class=HTMLResponse)
+def tournament_page(tournament_id: str, session: SessionDep, settings: SettingsDep) -> HTMLResponse:
+    """A tournament: progress, standings with strength estimates, crosstable heatmap, every match's replay."""
+    try:
+        _ident, detail = _lookup(tournament_id, "tournament", lambda i: tournament_detail(session, i))
+    except PageNotFound as error:
+        return _not_found(session, settings, str(error))
+    names = {row.snapshot_id: row.name for row in detail.standings}
+    return _render("tournament.html", status=_status(session, settings), active="tournaments", tournament=detail,
+                   percent=progress_percent(detail), matrix=crosstable_heatmap(detail), names=names)

@@ -1,4 +1,8 @@
-"""Training metrics of an agent lineage: trainers post batches, anyone reads them."""
+"""Training metrics of an agent lineage: its owner (or an admin) posts batches, anyone reads them.
+
+The lineage's name is the rest of the path before `/metrics`, so a name with `/` in it is reached
+too (percent-encoded or not).
+"""
 
 from __future__ import annotations
 
@@ -35,13 +39,14 @@ class MetricsUpload(BaseModel):
     metrics: list[MetricBatchIn] = Field(max_length=10_000, description="batches of {step, values: {name: value}}")
 
 
-@router.post("/{agent}/metrics", response_model=MetricsStored, status_code=201, responses=AUTH_RESPONSES)
+@router.post("/{agent:path}/metrics", response_model=MetricsStored, status_code=201, responses=AUTH_RESPONSES)
 def post_metrics(session: SessionDep, caller: TrainerDep, agent: AgentName, upload: MetricsUpload):
-    """Store a batch of training metrics of `agent` (created if new; trainer token)."""
-    return MetricsStored(stored=metrics.record_metrics(session, agent, list(upload.metrics)))
+    """Store a batch of training metrics of `agent` (created if new, owned by the caller's user; a trainer
+    token of its owner, or an admin: 403 for anyone else)."""
+    return MetricsStored(stored=metrics.record_metrics(session, agent, list(upload.metrics), by=caller.actor))
 
 
-@router.get("/{agent}/metrics", response_model=list[MetricPoint])
+@router.get("/{agent:path}/metrics", response_model=list[MetricPoint])
 def get_metrics(
     session: SessionDep,
     agent: AgentName,

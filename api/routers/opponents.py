@@ -8,11 +8,13 @@ weights return the existing opponent.
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.datastructures import FormData
 
 from api.deps import SessionDep, SettingsDep, TrainerDep
 from api.errors import AUTH_RESPONSES, ERROR_RESPONSES, UPLOAD_RESPONSES
@@ -21,6 +23,7 @@ from api.read_cache import invalidates_reads
 from api.uploads import iter_upload, read_capped
 from league.core import leaderboard as ratings
 from league.core import snapshots
+from league.core.errors import InvalidInput
 from league.core.kinds import registrable_kinds
 from league.core.registration import register_snapshot
 from league.core.sampling import sample_opponents
@@ -35,6 +38,7 @@ from league.core.schemas import (
 )
 
 router = APIRouter(prefix="/api/opponents", tags=["opponents"], responses=ERROR_RESPONSES)
+META_MAX_BYTES = 1 << 20  # metadata sent as a file part: a config is a few KiB
 
 
 class RegisterMeta(BaseModel):
@@ -65,6 +69,32 @@ def _parse_meta(raw: str) -> RegisterMeta:
         raise RequestValidationError(problems) from None
 
 
+async def _read_meta_file(upload: UploadFile) -> str:
+    """The text of a `meta` sent as a file part (capped: metadata is a few KiB)."""
+    data = await upload.read(META_MAX_BYTES + 1)
+    if len(data) > META_MAX_BYTES:
+        raise InvalidInput(f"the meta file is larger than {META_MAX_BYTES // 1024} KiB (expected a small JSON object)")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInput("the meta file is not UTF-8 text (expected JSON)") from None
+
+
+REGISTRATION_PARTS = ("meta", "weights")
+
+
+def _check_parts(form: FormData) -> None:
+    """One `meta` part and one `weights` part, nothing else: a second `meta` is refused, never taken
+    instead of the first."""
+    names = [name for name, _ in form.multi_items()]
+    for part in REGISTRATION_PARTS:
+        if names.count(part) > 1:
+            raise InvalidInput(f"a registration has one `{part}` part; this one has {names.count(part)}")
+    unknown = sorted(set(names) - set(REGISTRATION_PARTS))
+    if unknown:
+        raise InvalidInput(f"a registration has only the parts meta and weights; unknown: {', '.join(unknown)}")
+
+
 def _standing(session, info: SnapshotInfo) -> Opponent:
     row = ratings.leaderboard_row(session, info.id)
     return Opponent(
@@ -83,24 +113,31 @@ def _standing(session, info: SnapshotInfo) -> Opponent:
                **AUTH_RESPONSES, **UPLOAD_RESPONSES},
 )
 async def register_opponent(
+    http: Request,
     response: Response,
     session: SessionDep,
     settings: SettingsDep,
     caller: TrainerDep,
-    meta: Annotated[str, Form(description="JSON: agent, kind, config, step, notes (and optionally name)")],
+    meta: Annotated[UploadFile | str, Form(description=(
+        "JSON: agent, kind, config, step, notes (and optionally name); a string field "
+        "(`-F 'meta={...}'`) or a file part (`-F meta=@meta.json`)"))],
     weights: Annotated[UploadFile, File(description="the weights, a .safetensors file")],
 ):
     """Register an opponent: weights (checked by their kind) plus JSON metadata (needs a trainer token).
 
-    Returns 201 with its id and sha256, or 200 with the existing opponent for identical weights.
+    Returns 201 with its id and sha256, or 200 with the existing opponent for identical weights; 403 when
+    the lineage belongs to another user (only its owner or an admin registers into it).
     """
-    parsed = _parse_meta(meta)
+    _check_parts(await http.form())
+    parsed = _parse_meta(meta if isinstance(meta, str) else await _read_meta_file(meta))
     data = await read_capped(iter_upload(weights), settings.upload_max_bytes)
     registration = await run_in_threadpool(
         register_snapshot, session, agent=parsed.agent, kind=parsed.kind, config=parsed.config,
         step=parsed.step, weights=data, notes=parsed.notes, name=parsed.name, placement_settings=settings,
+        by=caller.actor,
     )
     info = registration.snapshot
+    http.state.audit_detail = f"snapshot {info.id} ({info.name})" + ("" if registration.created else ", known")
     if not registration.created:
         response.status_code = 200
     # a registered kind carries weights, so the snapshot has their sha256
@@ -156,9 +193,16 @@ def get_opponent_weights(request: Request, session: SessionDep, opponent_id: IdP
     if info.sha256 and _etag_matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
     data = snapshots.get_weights(session, opponent_id)
-    filename = "".join(c if c.isalnum() or c in "._-@" else "_" for c in info.name)
-    headers["Content-Disposition"] = f'attachment; filename="{filename}.safetensors"'
+    headers["Content-Disposition"] = attachment_disposition(f"{info.name}.safetensors")
     return Response(content=data, media_type="application/octet-stream", headers=headers)
+
+
+def attachment_disposition(filename: str) -> str:
+    """`Content-Disposition` for a download of any name: an ASCII `filename` for old clients and the
+    exact name as UTF-8 in `filename*` (RFC 6266 and RFC 5987); a header is Latin-1, so a name
+    like `Ωmega` must never go in as it is."""
+    fallback = "".join(c if c.isascii() and (c.isalnum() or c in "._-@") else "_" for c in filename)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 def _etag_matches(if_none_match: str | None, etag: str) -> bool:
@@ -171,8 +215,9 @@ def _etag_matches(if_none_match: str | None, etag: str) -> bool:
 @router.patch("/{opponent_id:int}", response_model=SnapshotInfo, responses=AUTH_RESPONSES,
               dependencies=[Depends(invalidates_reads)])
 def patch_opponent(session: SessionDep, caller: TrainerDep, opponent_id: IdPath, patch: OpponentPatch):
-    """Retire (`{"active": false}`) or re-activate (`{"active": true}`) an opponent (trainer token)."""
-    return snapshots.set_active(session, opponent_id, patch.active)
+    """Retire (`{"active": false}`) or re-activate (`{"active": true}`) an opponent: its lineage's owner or an
+    admin (403 for anyone else; the built-in opponents: admins only)."""
+    return snapshots.set_active(session, opponent_id, patch.active, by=caller.actor)
 
 
 @router.get("/{opponent_id:int}/ratings", response_model=list[RatingChangeInfo])

@@ -14,21 +14,36 @@ import argparse
 import sys
 from types import ModuleType
 
-from league.cli import db, eval, export_onnx, match_worker, play, register, serve, token, train, up
+from league.cli import (
+    db,
+    eval,
+    export_onnx,
+    match_worker,
+    play,
+    register,
+    serve,
+    token,
+    tournament,
+    train,
+    up,
+    user,
+)
 from league.cli.errors import CommandError
 
 # name -> (module, one-line help)
 COMMANDS: dict[str, tuple[ModuleType, str]] = {
     "up": (up, "run the whole league on this machine: server, trainer, match workers"),
-    "play": (play, "play games between two built-in opponents and print the results"),
+    "play": (play, "play games between two players (basic opponents, checkpoints, .onnx files); save one as a GIF"),
     "train": (train, "train the Dreamer agent (alone or connected to a league server)"),
     "eval": (eval, "evaluate a checkpoint against the weak and strong basic opponents"),
     "db": (db, "database schema: `league db upgrade`"),
     "serve": (serve, "start the league server (REST API and dashboard)"),
-    "token": (token, "create, list, revoke and rotate API tokens"),
+    "user": (user, "create and list the league's users (they own agents and hold tokens)"),
+    "token": (token, "create, list, revoke and rotate API tokens (each belongs to a user)"),
     "match-worker": (match_worker, "claim match jobs from a server and play them"),
     "export-onnx": (export_onnx, "export a Dreamer checkpoint as an ONNX policy (its RSSM memory as the state)"),
     "register": (register, "upload a policy (.onnx, or a Dreamer .safetensors with its .json) to a league server"),
+    "tournament": (tournament, "create, list, show, pause, resume, cancel and export tournaments (over HTTP)"),
 }
 
 __all__ = ["COMMANDS", "CommandError", "main"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 
 from league.cli.errors import CommandError
+from league.cli.settings import read_settings
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -20,16 +21,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pydantic import ValidationError
     from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
     from league.core.migrate import current_revision, upgrade
     from league.core.settings import Settings
 
-    try:
-        url = args.database_url or Settings().resolved_database_url()
-    except ValidationError as error:
-        raise CommandError(f"invalid settings: {error}") from None
+    url = args.database_url or read_settings(Settings).resolved_database_url()
     try:
         if args.action == "upgrade":
             upgrade(url)

@@ -33,9 +33,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--server", default=settings.server_url,
                         help="league server URL, e.g. http://127.0.0.1:8000 (env LEAGUE_SERVER_URL)")
     parser.add_argument("--token", default=settings.token,
-                        help="worker bearer token (env LEAGUE_TOKEN); `league token create --role worker`")
+                        help="worker bearer token (env LEAGUE_TOKEN), one per worker: the server knows the "
+                             "worker by it; `league token create --user USER --role worker`")
     parser.add_argument("--name", default=f"{socket.gethostname()}-{os.getpid()}",
-                        help="worker name shown on the server (default: host-pid)")
+                        help="this worker's name in its own log (default: host-pid); the server shows the "
+                             "token's name")
     parser.add_argument("--cache-dir", type=Path, default=settings.weights_cache_dir(),
                         help="weights cache directory (default: $LEAGUE_CACHE_DIR, else weights-cache under "
                              "$LEAGUE_DATA_DIR, ./league-data by default)")
@@ -65,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError("no server given: pass --server URL or set LEAGUE_SERVER_URL")
     if not args.token:
         raise CommandError("no token given: pass --token T or set LEAGUE_TOKEN "
-                           "(make one with `league token create --role worker`)")
+                           "(make one with `league token create --user USER --role worker`)")
     for flag, value in (("--poll-interval", args.poll_interval), ("--connect-timeout", args.connect_timeout)):
         if value < 0:
             raise CommandError(f"{flag} must not be negative, got {value}")

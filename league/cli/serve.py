@@ -2,7 +2,8 @@
 
 Settings come from `LEAGUE_*` environment variables (see `league.core.settings.Settings`); the
 options here override the host, port and data directory. One uvicorn worker: on SQLite the
-server is the database's only writer.
+server is the database's only writer. Connections are bounded by the settings (`api.server`):
+header and body time-outs, open connections, keep-alive, the size of a request's head.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import argparse
 from pathlib import Path
 
 from league.cli.errors import CommandError
+from league.cli.settings import read_settings
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -22,20 +24,18 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import uvicorn
-    from pydantic import ValidationError
 
     from api.app import create_app
+    from api.server import serve
     from league.core.settings import Settings
 
     if not 0 < args.port < 65536:
         raise CommandError(f"--port must be between 1 and 65535, got {args.port}")
-    try:
-        settings = Settings(**({"data_dir": args.data_dir} if args.data_dir else {}))
-    except ValidationError as error:
-        raise CommandError(f"invalid settings: {error}") from None
+    # a weak LEAGUE_ADMIN_TOKEN stops the server here, named but never printed
+    settings = read_settings(Settings, **({"data_dir": args.data_dir} if args.data_dir else {}))
     app = create_app(settings)  # upgrades the schema before the first request is served
     try:
-        uvicorn.run(app, host=args.host, port=args.port, workers=1, log_level=args.log_level)
+        serve(app, settings, host=args.host, port=args.port, log_level=args.log_level)
     except OSError as error:
         raise CommandError(f"cannot listen on {args.host}:{args.port}: {error}") from None
     return 0

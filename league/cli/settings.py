@@ -12,10 +12,10 @@ from league.cli.errors import CommandError
 S = TypeVar("S", bound=BaseSettings)
 
 
-def read_settings(kind: type[S]) -> S:
-    """`kind()` read from the environment; a `CommandError` naming every invalid variable and why."""
+def read_settings(kind: type[S], **overrides: object) -> S:
+    """`kind(**overrides)` read from the environment; a `CommandError` naming every invalid variable and why."""
     try:
-        return kind()
+        return kind(**overrides)
     except ValidationError as error:
         prefix = str(kind.model_config.get("env_prefix", ""))
         # The values are not repeated: a token or a database URL with a password may be among them.

@@ -24,9 +24,12 @@ from league.workers.client import (
 from league.workers.settings import WorkerSettings
 from league.workers.trainer_link import TrainerLink
 
+REGISTER_EVERY = 5000  # environment steps between checkpoints registered with a league server
+
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--preset", default="default", help="configuration preset: default or debug")
+    parser.add_argument("--preset", default="default",
+                        help="configuration preset: default, or debug (tiny, for trying things) (default: default)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="NAME=VALUE",
                         help="override one config field, e.g. --set train_ratio=32 (repeatable); with --resume "
                              "only fields that fit the saved state (agents.config.RESUMABLE_FIELDS), e.g. "
@@ -34,11 +37,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--run-dir", type=Path, help="where the run keeps its state (default runs/dreamer-PRESET-TIME)")
     parser.add_argument("--resume", type=Path, metavar="RUN",
                         help="continue a run directory, or start from a checkpoint .safetensors alone")
-    parser.add_argument("--steps", type=int, default=5_000_000, help="stop after this many environment steps in all")
+    parser.add_argument("--steps", type=int, default=5_000_000,
+                        help="stop after exactly this many environment steps in all, counted over resumes "
+                             "(default: 5000000)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
-    parser.add_argument("--device", default="cpu", help="torch device: cpu or cuda")
+    parser.add_argument("--device", default="cpu", help="torch device: cpu or cuda (default: cpu)")
     parser.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"],
-                        help="bf16 autocast for imagination and actor-critic; auto picks it where it is native")
+                        help="bf16 autocast for imagination and actor-critic; auto picks it where it is native "
+                             "(default: auto)")
     parser.add_argument("--seed", type=int, default=0, help="random seed of a new run")
     parser.add_argument("--wandb", action="store_true", help="also log to Weights & Biases (WANDB_MODE=offline works)")
     parser.add_argument("--no-tensorboard", action="store_true", help="write no TensorBoard events")
@@ -143,8 +149,9 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
                             "(env LEAGUE_SERVER_URL)")
     group.add_argument("--token", default=settings.token,
                        help="trainer bearer token (env LEAGUE_TOKEN); `league token create --role trainer`")
-    group.add_argument("--register-every", type=int, default=5000,
-                       help="register a checkpoint as a new opponent every N environment steps (default: 5000)")
+    group.add_argument("--register-every", type=int, default=REGISTER_EVERY,
+                       help=f"register a checkpoint as a new opponent every N environment steps "
+                            f"(default: {REGISTER_EVERY})")
     group.add_argument("--agent-name", default=None,
                        help="lineage name of this run's snapshots on the server (default: the run's name)")
     group.add_argument("--sample-strategy", default="pfsp_hard", choices=["pfsp_hard", "pfsp_even", "uniform"],

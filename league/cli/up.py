@@ -7,7 +7,8 @@ worker(s) and the match workers, each in its own process group with its output i
 `<data dir>/logs/NAME.log`. It prints the dashboard URL and a live status (a progress line on a
 terminal, a log line every 30 s otherwise), restarts a child that crashes, and on Ctrl-C or SIGTERM
 stops the workers (letting them finish their job), then the trainer, then the server, and checks that
-no process of theirs is left.
+no process of theirs is left. Stopping works whatever became of its output (a pipe closed by the
+same Ctrl-C, a closed stdout): output goes through `ProgressLog`, which never raises.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from typing import Any
 from league.cli.errors import CommandError
 from league.cli.settings import read_settings
 from league.cli.supervisor import ChildSpec, Supervisor
+from league.cli.train import REGISTER_EVERY
 from league.core.schemas import Health, Registered
 from league.core.settings import Settings
 from league.workers.client import LeagueClient, LeagueClientError, RetryPolicy
@@ -50,9 +52,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--trainer-preset", default="default",
                         help="Dreamer config preset of the trainer (default: default; debug is tiny)")
     parser.add_argument("--register-every", type=int, default=None,
-                        help="trainer: register a checkpoint as a new opponent every N steps")
+                        help="trainer: register a checkpoint as a new opponent every N environment steps "
+                             f"(default: {REGISTER_EVERY}, the `league train` default)")
     parser.add_argument("--trainer-args", default="",
-                        help="further arguments for `league train`, as one quoted string")
+                        help="further arguments for `league train`, as one quoted string (default: none)")
     parser.add_argument("--checkpoints", type=Path, default=REPO_ROOT / "checkpoints",
                         help="committed checkpoints registered into the league at start (default: checkpoints/)")
     parser.add_argument("--duration", type=float, default=None,
@@ -154,16 +157,25 @@ def register_checkpoints(client: LeagueClient, directory: Path, say=print) -> li
     return registered
 
 
-def role_tokens(client: LeagueClient, admin_token: str) -> tuple[dict[str, str], list[int]]:
-    """A trainer and a worker token for this run (revoked at the end), or the admin token for both."""
+def child_names(args: argparse.Namespace) -> dict[str, str]:
+    """Every trainer and match worker this run starts, by child name, with its role."""
+    return {**{f"trainer-{i}": "trainer" for i in range(1, args.trainers + 1)},
+            **{f"match-worker-{i}": "worker" for i in range(1, args.match_workers + 1)}}
+
+
+def child_tokens(client: LeagueClient, admin_token: str, children: dict[str, str]) -> tuple[dict[str, str], list[int]]:
+    """A token of its own for every child (`child_names`), of the `admin` user, revoked at the end: the
+    server knows each worker by its token (its leases and write rate are its own), and the token's
+    name ("league up match-worker-1") is the worker's name there. The admin token stands in for one
+    the server would not make."""
     tokens, ids = {}, []
-    for role in ("trainer", "worker"):
+    for child, role in children.items():
         try:
-            made = client.create_token(f"league up {role} {time.strftime('%Y-%m-%d %H:%M:%S')}", role)
+            made = client.create_token(f"league up {child}", role, "admin")
         except LeagueClientError:
-            tokens[role] = admin_token
+            tokens[child] = admin_token
             continue
-        tokens[role] = made.plaintext
+        tokens[child] = made.plaintext
         ids.append(made.token.id)
     return tokens, ids
 
@@ -184,18 +196,18 @@ def _trainer_argv(args: argparse.Namespace, url: str, data_dir: Path, index: int
 
 def _children(args: argparse.Namespace, url: str, env: dict[str, str], data_dir: Path,
               tokens: dict[str, str]) -> list[ChildSpec]:
+    """The trainers and match workers, each with its own token (`tokens`, by child name) in LEAGUE_TOKEN."""
     specs = []
-    worker_env = {**env, "LEAGUE_TOKEN": tokens["trainer"]}
-    worker_env.pop("LEAGUE_ADMIN_TOKEN", None)
+    child_env = {k: v for k, v in env.items() if k != "LEAGUE_ADMIN_TOKEN"}
     for i in range(1, args.trainers + 1):
         # SIGINT: `league train` saves its state on KeyboardInterrupt, so it resumes where it stopped
         specs.append(ChildSpec(f"trainer-{i}", functools.partial(_trainer_argv, args, url, data_dir, i),
-                               env=worker_env, stop_signal=signal.SIGINT))
-    worker_env = {**worker_env, "LEAGUE_TOKEN": tokens["worker"]}
+                               env={**child_env, "LEAGUE_TOKEN": tokens[f"trainer-{i}"]}, stop_signal=signal.SIGINT))
     for i in range(1, args.match_workers + 1):
         argv = [*LEAGUE, "match-worker", "--server", url, "--name", f"up-worker-{i}",
                 "--cache-dir", str(data_dir / "weights-cache")]
-        specs.append(ChildSpec(f"match-worker-{i}", argv, env=worker_env))
+        specs.append(ChildSpec(f"match-worker-{i}", argv,
+                               env={**child_env, "LEAGUE_TOKEN": tokens[f"match-worker-{i}"]}))
     return specs
 
 
@@ -211,7 +223,7 @@ def status_line(client: LeagueClient) -> tuple[int, str]:
     try:
         stats = client.job_stats()
         counts = stats.counts
-        jobs = (f"jobs {counts.get('queued', 0)} queued / {counts.get('leased', 0)} playing / "
+        jobs = (f"jobs {counts.get('queued', 0)} queued / {counts.get('leased', 0)} leased / "
                 f"{counts.get('done', 0)} done, {len(stats.workers)} workers live; ")
     except LeagueClientError:
         jobs = ""
@@ -219,15 +231,23 @@ def status_line(client: LeagueClient) -> tuple[int, str]:
 
 
 class StatusDisplay(ProgressLog):
-    """The league's status: a progress line counting rated games on a terminal, log lines otherwise."""
+    """The league's status: a counter line of rated games on a terminal, log lines otherwise.
 
-    def __init__(self) -> None:
-        super().__init__("league", "game")
-        self.games = 0
+    The first status sets where the count starts, so its rate counts only the games rated since
+    this start, not those of earlier runs of the same league."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__("league", "game", **kwargs)
+        self.games: int | None = None
 
     def update(self, games: int, line: str) -> None:
         if self.on_terminal:
-            self.advance(games - self.games, line.split("; top: ")[-1])
+            top = line.split("; top: ")[-1]
+            if self.games is None:
+                self.start_count(games)
+                self.advance(0, top)
+            else:
+                self.advance(games - self.games, top)
         else:
             self.say(line)
         self.games = games
@@ -249,11 +269,11 @@ def run(args: argparse.Namespace) -> int:
     url = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else args.host}:{args.port}"
 
     stop = threading.Event()
+    received: list[int] = []
 
     def on_signal(signum: int, _frame: Any) -> None:
-        if stop.is_set():
-            return
-        display.say(f"{signal.Signals(signum).name}: stopping the league")
+        # nothing but flags here: a print could fail on a closed pipe, or re-enter a print it interrupted
+        received.append(signum)
         stop.set()
 
     display = StatusDisplay()
@@ -271,7 +291,7 @@ def run(args: argparse.Namespace) -> int:
             return 0
         display.say(f"server up: game {health.game_version}, schema {health.schema_version}")
         register_checkpoints(client, args.checkpoints, say=display.say)
-        tokens, token_ids = role_tokens(client, token)
+        tokens, token_ids = child_tokens(client, token, child_names(args))
         for spec in _children(args, url, env, data_dir, tokens):
             supervisor.start(spec)
         display.say(f"{args.trainers} trainer(s), {args.match_workers} match worker(s) started")
@@ -279,6 +299,8 @@ def run(args: argparse.Namespace) -> int:
         display.say(f"dashboard: {url}/   (admin token: {where}; Ctrl-C stops)")
         _watch(args, client, supervisor, display, stop)
     finally:
+        if received:
+            display.say(f"{signal.Signals(received[0]).name}: stopping the league")
         display.say("stopping match workers, trainer(s), server")
         workers = [name for name in supervisor.children if name.startswith("match-worker")]
         trainers = [name for name in supervisor.children if name.startswith("trainer")]
@@ -294,8 +316,8 @@ def run(args: argparse.Namespace) -> int:
         client.close()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        display.close()  # the counter line goes first, so nothing is left below the last message
         display.say("stopped; no process left" if not leftovers else f"processes left: {leftovers}")
-        display.close()
     return 0
 
 

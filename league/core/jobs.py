@@ -2,14 +2,19 @@
 expired leases.
 
 A job is a `Match` row: queued -> leased (to one worker, until a time) -> done, or failed
-after `max_attempts` leases ran out. Claiming first re-queues expired leases and tops the
-queue up by matchmaking, so the queue never runs dry while the pool has two members.
+after `max_attempts` leases ran out or after `max_deliveries` claims in all (releases included:
+the dead letter for a job no worker can finish). Claiming first re-queues expired leases, fails
+the jobs delivered too often and tops the queue up by matchmaking, so the queue never runs dry
+while the pool has two members; it hands out a running tournament's jobs first (a paused one's
+never), then the job claimed least often first, oldest first.
 Reporting is idempotent: the same result from the same worker counts once; a result for a
 job that is not leased to the reporting worker is refused, as is one that does not fit the
 job's games. A late result is accepted when its lease ran out and the job went back to the
 queue but nobody has claimed it since (a re-queued job keeps its last lease id and worker
 until the next claim), so finished work is not thrown away. Every refusal leaves the
-database unchanged.
+database unchanged. A worker is its name and its token (`token_id`): the server takes both from
+the caller's token, never from the request body, and never shows a lease id to anyone but the
+worker that holds it.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ from league.core.schemas import (
 )
 from league.core.settings import Settings
 from league.core.snapshots import NAME_MAX
+from league.core.tournaments import claimable_matches
 
 
 def _check_worker(worker: str) -> str:
@@ -74,6 +80,19 @@ def expire_leases(session: Session, now: datetime, max_attempts: int) -> int:
     return len(expired)
 
 
+def dead_letter(session: Session, now: datetime, max_deliveries: int) -> int:
+    """Inside a write transaction: fail every queued job that has been claimed `max_deliveries`
+    times without a result (workers kept releasing it), so that it stops coming back."""
+    stuck = list(session.scalars(
+        select(Match).where(Match.state == "queued", Match.deliveries >= max_deliveries).with_for_update()))
+    for match in stuck:
+        match.state, match.finished_at = "failed", now
+        match.error = (f"claimed {match.deliveries} times without a result (last worker {match.worker!r}); "
+                       f"a job goes to failed after {max_deliveries} claims")
+        match.worker = match.lease_id = None
+    return len(stuck)
+
+
 def requeue_expired(session: Session, settings: Settings | None = None, now: datetime | None = None) -> int:
     """Re-queue every job whose lease has expired; returns how many."""
     with write_transaction(session):
@@ -98,42 +117,58 @@ def _assignment(session: Session, match: Match) -> JobAssignment:
 
 
 def claim_job(session: Session, worker: str, *, settings: Settings | None = None, now: datetime | None = None,
-              rng: random.Random | None = None) -> JobAssignment | None:
+              rng: random.Random | None = None, token_id: int | None = None) -> JobAssignment | None:
     """Lease the oldest queued job to `worker` for `settings.lease_seconds`; None if there is none.
 
+    The lease belongs to `worker` and the token `token_id` together (the server passes the
+    caller's token and its name): a heartbeat, result or release of any other token is refused.
     Expired leases are re-queued and the queue is topped up by matchmaking first.
     """
     worker, settings, now = _check_worker(worker), settings or Settings(), now or utcnow()
     with write_transaction(session):
         touch_worker(session, worker, now)
         expire_leases(session, now, settings.max_attempts)
+        dead_letter(session, now, settings.max_deliveries)
         top_up_queue(session, settings, rng)
-        match = session.scalar(select(Match).where(Match.state == "queued").order_by(Match.id).limit(1)
-                               .with_for_update(skip_locked=True))
+        # A running tournament's matches first (a paused or cancelled one's never); then fewest
+        # deliveries first: a job that keeps coming back waits behind the ones never tried.
+        match = session.scalar(select(Match).where(Match.state == "queued", claimable_matches())
+                               .order_by(Match.tournament_id.is_(None), Match.deliveries, Match.id)
+                               .limit(1).with_for_update(skip_locked=True))
         if match is None:
             return None
         match.state, match.worker, match.lease_id = "leased", worker, uuid.uuid4().hex
+        match.lease_token_id = token_id
         match.attempts += 1
+        match.deliveries += 1
         match.started_at, match.lease_expires_at = now, now + timedelta(seconds=settings.lease_seconds)
         return _assignment(session, match)
 
 
-def _late_result(match: Match, worker: str, lease_id: str | None) -> bool:
+def _held_by(match: Match, worker: str, token_id: int | None) -> bool:
+    """Whether the job's (last) lease belongs to `worker` under token `token_id`."""
+    return match.worker == worker and match.lease_token_id == token_id
+
+
+def _late_result(match: Match, worker: str, lease_id: str | None, token_id: int | None) -> bool:
     """True for a result under the last lease of a job that was re-queued and not claimed since."""
     return (match.state == "queued" and lease_id is not None and lease_id == match.lease_id
-            and match.worker == worker)
+            and _held_by(match, worker, token_id))
 
 
-def _leased_to(match: Match, worker: str, lease_id: str | None) -> None:
-    if match.state != "leased" or match.worker != worker:
-        holder = f"leased to {match.worker!r}" if match.state == "leased" else match.state
+def _leased_to(match: Match, worker: str, lease_id: str | None, token_id: int | None = None) -> None:
+    if match.state != "leased" or not _held_by(match, worker, token_id):
+        holder = match.state
+        if match.state == "leased":
+            holder = f"leased to {match.worker!r}" + (" under another token" if match.worker == worker else "")
         raise Conflict(f"job {match.id} is not leased to worker {worker!r} (it is {holder})")
     if lease_id is not None and lease_id != match.lease_id:
         raise Conflict(f"job {match.id}: lease {lease_id} has ended; the job was leased again")
 
 
 def heartbeat(session: Session, job_id: int, worker: str, *, lease_id: str | None = None,
-              settings: Settings | None = None, now: datetime | None = None) -> JobAssignment:
+              settings: Settings | None = None, now: datetime | None = None,
+              token_id: int | None = None) -> JobAssignment:
     """Extend the lease of a job `worker` holds by `settings.lease_seconds` from now.
 
     A lease that expired but has not been re-queued yet is extended too. Raises `NotFound`
@@ -142,14 +177,15 @@ def heartbeat(session: Session, job_id: int, worker: str, *, lease_id: str | Non
     worker, settings, now = _check_worker(worker), settings or Settings(), now or utcnow()
     with write_transaction(session):
         match = load_match(session, job_id, for_update=True)
-        _leased_to(match, worker, lease_id)
+        _leased_to(match, worker, lease_id, token_id)
         touch_worker(session, worker, now)
         match.lease_expires_at = now + timedelta(seconds=settings.lease_seconds)
         return _assignment(session, match)
 
 
 def report_result(session: Session, job_id: int, worker: str, result: MatchResult | dict, *,
-                  lease_id: str | None = None, now: datetime | None = None) -> ReportOutcome:
+                  lease_id: str | None = None, now: datetime | None = None,
+                  settings: Settings | None = None, token_id: int | None = None) -> ReportOutcome:
     """Record the result of a job leased to `worker` and rate its games.
 
     The same result reported again by the same worker is not counted twice: the outcome says
@@ -165,15 +201,15 @@ def report_result(session: Session, job_id: int, worker: str, result: MatchResul
     digest = result_digest(result)
     with write_transaction(session):
         match = load_match(session, job_id, for_update=True)
-        if match.state == "done" and match.worker == worker and match.result_digest == digest:
+        if match.state == "done" and _held_by(match, worker, token_id) and match.result_digest == digest:
             return ReportOutcome(job_id=match.id, duplicate=True, match=to_summary(session, match))
         if match.state == "done":
             raise Conflict(f"job {match.id} has been reported already (by {match.worker!r})")
-        if not _late_result(match, worker, lease_id):
-            _leased_to(match, worker, lease_id)
+        if not _late_result(match, worker, lease_id, token_id):
+            _leased_to(match, worker, lease_id, token_id)
         games = list(session.scalars(select(Game).where(Game.match_id == match.id).order_by(Game.index)))
         reports = check_games(match, games, result)
-        record_result(session, match, reports, now)
+        record_result(session, match, reports, now, record_max_bytes=(settings or Settings()).record_max_bytes)
         match.state, match.result_digest, match.finished_at, match.lease_expires_at = "done", digest, now, None
         match.error = "; ".join(f"game {r.index}: {r.error}" for r in reports if r.error)[:2000]
         touch_worker(session, worker, now, jobs_done=1)
@@ -181,7 +217,7 @@ def report_result(session: Session, job_id: int, worker: str, result: MatchResul
 
 
 def release_job(session: Session, job_id: int, worker: str, *, lease_id: str,
-                now: datetime | None = None) -> MatchSummary:
+                now: datetime | None = None, token_id: int | None = None) -> MatchSummary:
     """Give a job `worker` holds back to the queue at once (the worker cannot play it).
 
     The attempt does not count towards `max_attempts`, and the released lease accepts no late
@@ -193,10 +229,10 @@ def release_job(session: Session, job_id: int, worker: str, *, lease_id: str,
         raise InvalidInput("releasing a job needs the lease id its claim returned")
     with write_transaction(session):
         match = load_match(session, job_id, for_update=True)
-        _leased_to(match, worker, lease_id)
+        _leased_to(match, worker, lease_id, token_id)
         touch_worker(session, worker, now)
         match.state, match.attempts = "queued", max(0, match.attempts - 1)
-        match.worker = match.lease_id = match.lease_expires_at = None
+        match.worker = match.lease_id = match.lease_expires_at = match.lease_token_id = None
         return to_summary(session, match)
 
 

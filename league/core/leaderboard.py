@@ -14,7 +14,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from league.core.errors import InvalidInput, NotFound
-from league.core.models import Agent, PairStats, Rating, RatingChange, Snapshot
+from league.core.models import Agent, PairStats, Rating, RatingChange, Snapshot, User
 from league.core.rating import PROVISIONAL_SIGMA, conservative_score
 from league.core.read_schemas import HeadToHeadMatrix
 from league.core.schemas import HeadToHead, LeaderboardRow, RatingChangeInfo
@@ -32,17 +32,19 @@ def _ahead_of(score, snapshot_id: int):
 
 def _board_query(include_retired: bool):
     query = (
-        select(Snapshot.id, Snapshot.name, Agent.name, Agent.id, Snapshot.kind, Snapshot.active, Rating)
+        select(Snapshot.id, Snapshot.name, Agent.name, Agent.id, User.name, Snapshot.kind, Snapshot.active, Rating)
         .join(Rating, Rating.snapshot_id == Snapshot.id)
         .join(Agent, Agent.id == Snapshot.agent_id)
+        .join(User, User.id == Agent.owner_id)
     )
     return query if include_retired else query.where(Snapshot.active)
 
 
 def _row(rank: int, columns) -> LeaderboardRow:
-    snapshot_id, name, agent, agent_id, kind, active, rating = columns
+    snapshot_id, name, agent, agent_id, owner, kind, active, rating = columns
     return LeaderboardRow(
-        rank=rank, snapshot_id=snapshot_id, name=name, agent=agent, agent_id=agent_id, kind=kind, mu=rating.mu,
+        rank=rank, snapshot_id=snapshot_id, name=name, agent=agent, agent_id=agent_id, owner=owner, kind=kind,
+        mu=rating.mu,
         sigma=rating.sigma, score=conservative_score(rating.mu, rating.sigma), games=rating.games, wins=rating.wins,
         draws=rating.draws, losses=rating.losses, forfeits=rating.forfeits,
         provisional=rating.sigma > PROVISIONAL_SIGMA, active=active, last_played_at=rating.last_played_at,

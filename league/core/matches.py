@@ -6,7 +6,7 @@ import json
 import zlib
 from typing import Any
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from league.core.errors import InvalidInput, NotFound
@@ -71,14 +71,28 @@ def to_game_info(game: Game, match: Match, has_record: bool) -> GameInfo:
     )
 
 
-def list_matches(session: Session, *, snapshot_id: int | None = None, state: str | None = None,
-                 offset: int = 0, limit: int = 50) -> Page[MatchSummary]:
-    """Matches, newest first; optionally only those of `snapshot_id` or in `state`."""
+def list_matches(session: Session, *, snapshot_id: int | None = None, versus: int | None = None,
+                 state: str | None = None, reason: str | None = None, offset: int = 0,
+                 limit: int = 50) -> Page[MatchSummary]:
+    """Matches, newest first; optionally only those of `snapshot_id` (with `versus`: only those between
+    the two), in `state`, or played for `reason` (as the match was queued: "placement", "rating",
+    "tournament", "manual")."""
     check_page(offset, limit)
     query = select(Match)
-    if snapshot_id is not None:
+    if versus is not None and snapshot_id is None:
+        raise InvalidInput("versus needs snapshot_id: the matches between two snapshots")
+    if snapshot_id is not None and versus is not None:
+        if versus == snapshot_id:
+            raise InvalidInput(f"a snapshot plays no matches against itself ({snapshot_id})")
+        load_snapshot(session, snapshot_id)
+        load_snapshot(session, versus)
+        query = query.where(or_(and_(Match.snapshot_a_id == snapshot_id, Match.snapshot_b_id == versus),
+                                and_(Match.snapshot_a_id == versus, Match.snapshot_b_id == snapshot_id)))
+    elif snapshot_id is not None:
         load_snapshot(session, snapshot_id)
         query = query.where(or_(Match.snapshot_a_id == snapshot_id, Match.snapshot_b_id == snapshot_id))
+    if reason is not None:
+        query = query.where(Match.reason == reason)
     if state is not None:
         if state not in STATES:
             raise InvalidInput(f"state must be one of {', '.join(STATES)}, got {state!r}")

@@ -79,7 +79,9 @@ def pool_candidates(session: Session) -> list[Candidate]:
 
 
 def queued_count(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(Match).where(Match.state == "queued")) or 0
+    """Queued league matches (a tournament's are its own schedule: they do not fill the league's queue)."""
+    return session.scalar(select(func.count()).select_from(Match)
+                          .where(Match.state == "queued", Match.tournament_id.is_(None))) or 0
 
 
 def top_up_queue(session: Session, settings: Settings, rng: random.Random | None = None) -> list[int]:

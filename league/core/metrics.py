@@ -1,4 +1,8 @@
-"""Training metrics of an agent lineage: store batches (step -> name -> value), read them back."""
+"""Training metrics of an agent lineage: store batches (step -> name -> value), read them back.
+
+Only the lineage's owner or an admin posts its metrics; posting to a new lineage makes it, owned by
+the poster (`league.core.users`).
+"""
 
 from __future__ import annotations
 
@@ -12,14 +16,17 @@ from league.core.errors import InvalidInput
 from league.core.models import TrainingMetric, utcnow
 from league.core.schemas import MetricBatch, MetricPoint
 from league.core.snapshots import find_agent, get_or_create_agent
+from league.core.users import Actor
 
 MAX_POINTS = 100_000
 
 
-def record_metrics(session: Session, agent: str, batches: list[MetricBatch | dict]) -> int:
-    """Store metric values of lineage `agent` (created if new); returns how many values were stored.
+def record_metrics(session: Session, agent: str, batches: list[MetricBatch | dict], by: Actor | None = None) -> int:
+    """Store metric values of lineage `agent` (created if new, owned by `by`'s user); returns how many
+    values were stored.
 
-    Raises `InvalidInput` for a negative step, an empty or over-long name or a non-finite value.
+    Raises `InvalidInput` for a negative step, an empty or over-long name or a non-finite value,
+    `Forbidden` when the lineage belongs to another user and `by` is no admin.
     """
     parsed = []
     for batch in batches:
@@ -34,7 +41,7 @@ def record_metrics(session: Session, agent: str, batches: list[MetricBatch | dic
                 raise InvalidInput(f"metric {name!r} at step {batch.step} is not finite ({value})")
             parsed.append((batch.step, name, float(value)))
     with write_transaction(session):
-        agent_id = get_or_create_agent(session, agent).id
+        agent_id = get_or_create_agent(session, agent, by, what="post its metrics").id
         now = utcnow()
         session.add_all([TrainingMetric(agent_id=agent_id, step=s, name=n, value=v, created_at=now)
                          for s, n, v in parsed])

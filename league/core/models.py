@@ -1,11 +1,14 @@
 """The league's tables as typed SQLAlchemy 2 models.
 
-Snapshots are immutable pool members; everything that changes as games are played lives
+Users own agent lineages and hold API tokens (`admin` always exists). Snapshots are immutable pool members; everything that changes as games are played lives
 beside them: `Rating` (one row per snapshot, with the aggregates the leaderboard shows),
 `RatingChange` (one row per rating update), `PairStats` (head-to-head counts per pair,
 lower snapshot id first). A `Match` is also the job that gets it played: queued, leased to a
 worker, done or failed. Its `Game` rows are planned with the match (seeds, sides, starts)
-and filled in by the result. Bulky bytes (weights, game records) sit in their own tables.
+and filled in by the result; its lease belongs to the token that claimed it. Bulky bytes (weights,
+game records) sit in their own tables. `AuditEntry` rows record every write: who, what, when.
+A `Tournament` is a fixed schedule of matches between its participants (`TournamentParticipant`);
+its matches carry its id.
 """
 
 from __future__ import annotations
@@ -69,13 +72,28 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UtcDateTime, dict[str, Any]: JSON}
 
 
+class User(Base):
+    """A person or team of the league: owns agent lineages and holds tokens; `admin` always exists."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(40), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Agent(Base):
-    """A named lineage of snapshots, e.g. one training run; `builtin` holds the basic opponents."""
+    """A named lineage of snapshots, e.g. one training run; `builtin` holds the basic opponents.
+
+    It belongs to the user who first registered into it (or posted its metrics); `builtin` to `admin`.
+    """
 
     __tablename__ = "agents"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    owner: Mapped[User] = relationship(lazy="joined", innerjoin=True)
 
 
 class Snapshot(Base):
@@ -165,11 +183,14 @@ class Match(Base):
     snapshot_b_id: Mapped[int] = mapped_column(ForeignKey("snapshots.id", ondelete="CASCADE"), index=True)
     n_games: Mapped[int] = mapped_column(Integer)
     reason: Mapped[str] = mapped_column(String(40), default="")
+    tournament_id: Mapped[int | None] = mapped_column(ForeignKey("tournaments.id", ondelete="CASCADE"), index=True)
     state: Mapped[str] = mapped_column(String(10), default="queued")
     worker: Mapped[str | None] = mapped_column(String(100))
+    lease_token_id: Mapped[int | None] = mapped_column(ForeignKey("api_tokens.id"))  # who holds the lease
     lease_id: Mapped[str | None] = mapped_column(String(40))
     lease_expires_at: Mapped[datetime | None] = mapped_column()
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    deliveries: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # claims, releases included
     result_digest: Mapped[str | None] = mapped_column(String(64))
     error: Mapped[str] = mapped_column(Text, default="")
     game_version: Mapped[str | None] = mapped_column(String(40))
@@ -184,6 +205,40 @@ class Match(Base):
         CheckConstraint("state IN ('queued', 'leased', 'done', 'failed')", name="state"),
         Index("ix_matches_state_id", "state", "id"),
     )
+
+
+class Tournament(Base):
+    """A tournament: a fixed schedule of matches between its participants, played ahead of the league's.
+
+    `state` is running, paused or cancelled as set; it reads as done once none of its matches is open.
+    Its games are rated in the league unless `rated` is false.
+    """
+
+    __tablename__ = "tournaments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    format: Mapped[str] = mapped_column(String(20))
+    games_per_pair: Mapped[int] = mapped_column(Integer)
+    seed: Mapped[int] = mapped_column(BigInteger)
+    rated: Mapped[bool] = mapped_column(Boolean, default=True)
+    state: Mapped[str] = mapped_column(String(10), default="running")
+    created_by: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        CheckConstraint("state IN ('running', 'paused', 'cancelled')", name="state"),
+        CheckConstraint("format IN ('round_robin', 'gauntlet')", name="format"),
+    )
+
+
+class TournamentParticipant(Base):
+    """A snapshot in a tournament, in its listed order; in a gauntlet `field` members only play entrants."""
+
+    __tablename__ = "tournament_participants"
+    tournament_id: Mapped[int] = mapped_column(ForeignKey("tournaments.id", ondelete="CASCADE"), primary_key=True)
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("snapshots.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    field: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Game(Base):
@@ -226,18 +281,41 @@ class Worker(Base):
 
 
 class ApiToken(Base):
-    """An API bearer token: only its sha256 is stored; role is admin, trainer or worker."""
+    """An API bearer token of one user: only its sha256 is stored; role is admin, trainer or worker.
+
+    The bootstrap admin token (`LEAGUE_ADMIN_TOKEN`) has a row too, so that it can be revoked.
+    """
 
     __tablename__ = "api_tokens"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     role: Mapped[str] = mapped_column(String(10))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     prefix: Mapped[str] = mapped_column(String(12))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column()
 
+    user: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+
     __table_args__ = (CheckConstraint("role IN ('admin', 'trainer', 'worker')", name="role"),)
+
+
+class AuditEntry(Base):
+    """One write to the league: who (user, token, role), what (method and path, the answer's status, a
+    detail), when. Writes from the command line on the server's machine have no token."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    token_id: Mapped[int | None] = mapped_column(ForeignKey("api_tokens.id"))
+    role: Mapped[str] = mapped_column(String(10))
+    action: Mapped[str] = mapped_column(String(300))
+    status: Mapped[int] = mapped_column(Integer)
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+    __table_args__ = (Index("ix_audit_log_user_id_id", "user_id", "id"),)
 
 
 class TrainingMetric(Base):

@@ -31,6 +31,7 @@ class SnapshotStanding(BaseModel):
     kind: SnapshotKind
     agent_id: int
     agent: str
+    owner: str
     step: int
     created_at: datetime
     rank: int | None
@@ -64,6 +65,28 @@ class RatingSeries(BaseModel):
     mu: list[float]
     sigma: list[float]
     match: list[int | None]
+
+
+class NamedRatingSeries(BaseModel):
+    """A snapshot's id and name with its rating series, one line of a comparison."""
+
+    id: int
+    name: str
+    series: RatingSeries
+
+
+class PairStanding(BaseModel):
+    """Two snapshots side by side: their standings and their results against each other, counted from
+    `a`'s side (`score`: win 1, draw 1/2, per game; None while they have not played)."""
+
+    a: SnapshotStanding
+    b: SnapshotStanding
+    games: int
+    a_wins: int
+    draws: int
+    b_wins: int
+    score: float | None
+    last_played_at: datetime | None
 
 
 class RecentMatch(BaseModel):
@@ -124,6 +147,7 @@ class LineageSummary(BaseModel):
 
     id: int
     name: str
+    owner: str
     builtin: bool
     created_at: datetime
     snapshots: int
@@ -141,3 +165,12 @@ class LineageDetail(BaseModel):
     name: str
     metrics: dict[str, list[tuple[int, float]]]
     checkpoints: list[SnapshotStanding]
+
+
+class UserDetail(BaseModel):
+    """A user and the lineages it owns, best first, each with its best snapshot and rating."""
+
+    id: int
+    name: str
+    created_at: datetime
+    agents: list[LineageSummary]

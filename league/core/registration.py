@@ -3,7 +3,8 @@
 Weights are stored by content: registering bytes whose sha256 is already stored returns the
 existing snapshot with `created=False`. Nothing is stored that its kind has not checked:
 `register_snapshot` validates the bytes against the declared config through the kind registry
-(`league.core.kinds`) first.
+(`league.core.kinds`) first. Only a lineage's owner or an admin registers into it (checked before
+the weights are: a refusal costs nothing); a new lineage belongs to the user who registers into it.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from league.core.db import write_transaction
 from league.core.errors import Conflict, InvalidInput
 from league.core.kinds import BUILTIN_KINDS, get_registrable_kind
 from league.core.matchmaking import insert_match, placement_rng
-from league.core.models import Snapshot
+from league.core.models import Agent, Snapshot
 from league.core.schemas import Registration
 from league.core.settings import Settings
 from league.core.snapshots import (
@@ -28,6 +29,9 @@ from league.core.snapshots import (
     get_or_create_agent,
     to_info,
 )
+from league.core.users import Actor, check_may_change
+
+WHAT = "register snapshots into it"
 
 
 def register_snapshot(
@@ -42,8 +46,10 @@ def register_snapshot(
     name: str | None = None,
     game_version: str | None = None,
     placement_settings: Settings | None = None,
+    by: Actor | None = None,
 ) -> Registration:
-    """Add a snapshot of lineage `agent` to the pool (the agent is created if new).
+    """Add a snapshot of lineage `agent` to the pool (the agent is created if new, owned by `by`'s user;
+    `by` None is the league itself, and a new lineage then belongs to `admin`).
 
     With `placement_settings`, a placement match against each active basic opponent
     (`games_per_match` games, none when `placement_games` is 0) is queued in the same
@@ -55,7 +61,8 @@ def register_snapshot(
     kind (`league.core.kinds`) before anything is stored. Raises `InvalidInput` for a bad
     kind, step, config or empty weights, `InvalidWeights` (a kind of `InvalidInput`: 422, or
     415 for a pickle or zip) for weights that are malformed or not what the config builds,
-    `Conflict` for an explicit `name` that is taken.
+    `Conflict` for an explicit `name` that is taken, `Forbidden` when the lineage belongs to another
+    user and `by` is no admin.
     """
     policy_kind = get_registrable_kind(kind)
     if not isinstance(step, int) or isinstance(step, bool) or step < 0:
@@ -67,10 +74,18 @@ def register_snapshot(
     if not isinstance(notes, str) or len(notes) > 10_000:
         raise InvalidInput("notes must be text of at most 10000 characters")
     agent = check_name("agent name", agent)
+    lineage = session.scalar(select(Agent).where(Agent.name == agent))
+    if lineage is not None:
+        check_may_change(lineage, by, WHAT)
+    if session.in_transaction():
+        session.commit()  # end the read: the kind's checks below can take a while
     checked = policy_kind.validate(bytes(weights), config)
     sha256 = checked.sha256
     version = game_version or current_game_version()
     with write_transaction(session):
+        lineage = session.scalar(select(Agent).where(Agent.name == agent))
+        if lineage is not None:  # again: it may have been made since
+            check_may_change(lineage, by, WHAT)
         existing = session.scalar(select(Snapshot).where(Snapshot.weights_sha256 == sha256))
         if existing is not None:
             return Registration(snapshot=to_info(existing), created=False)
@@ -83,9 +98,9 @@ def register_snapshot(
             if session.scalar(select(Snapshot.id).where(Snapshot.name == name)) is not None:
                 name = f"{name}-{sha256[:8]}"
         try:
-            snapshot = add_snapshot_row(session, get_or_create_agent(session, agent), name=name, kind=kind,
-                                     step=step, config=config, notes=notes, weights=checked,
-                                     game_version=version)
+            lineage = get_or_create_agent(session, agent, by, what=WHAT)
+            snapshot = add_snapshot_row(session, lineage, name=name, kind=kind, step=step, config=config,
+                                        notes=notes, weights=checked, game_version=version)
         except IntegrityError as error:  # a concurrent registration of the same weights or name
             raise Conflict(f"snapshot {name!r} was registered concurrently; try again") from error
         placement = _queue_placement(session, snapshot, placement_settings) if placement_settings else []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import zlib
 from datetime import datetime
 from typing import Any
 
@@ -19,12 +20,13 @@ from sqlalchemy.orm import Session
 from league.core.db import is_sqlite
 from league.core.errors import InvalidInput
 from league.core.game import validate_record
-from league.core.matches import compress_record
-from league.core.models import Game, GameRecord, Match, PairStats, Rating, RatingChange
+from league.core.models import Game, GameRecord, Match, PairStats, Rating, RatingChange, Tournament
 from league.core.rating import Skill, rate_game
 from league.core.schemas import GameReport, MatchResult
+from league.core.settings import Settings
 
 MAX_GAME_LENGTH = 10_000
+DEFAULT_RECORD_MAX_BYTES = Settings.model_fields["record_max_bytes"].default
 _EXPECTED_WINNER = {"goal": (1, -1), "time_limit": (0,)}
 _FORFEIT_WINNER = {1: -1, 2: 1, 0: 0}  # failing side -> winner (player one's view)
 
@@ -45,7 +47,8 @@ def result_digest(result: MatchResult) -> str:
 
 
 def check_games(match: Match, games: list[Game], result: MatchResult) -> list[GameReport]:
-    """The reports in game order, after checking they fit the planned games; `InvalidInput` if not."""
+    """The reports in game order, after checking they fit the planned games and that each record is
+    well formed; `InvalidInput` if not."""
     if len(result.games) != match.n_games:
         raise InvalidInput(f"job {match.id} has {match.n_games} games, the result reports {len(result.games)}")
     by_index = {report.index: report for report in result.games}
@@ -98,9 +101,36 @@ def _pair_row(session: Session, a_id: int, b_id: int) -> PairStats:
                            .with_for_update().execution_options(populate_existing=True)).one()
 
 
-def record_result(session: Session, match: Match, reports: list[GameReport], now: datetime) -> None:
-    """Store and rate every game of `match` in order (inside the caller's write transaction)."""
+def encode_records(reports: list[GameReport], max_bytes: int) -> dict[int, bytes]:
+    """Each report's record as stored (compact JSON, the format of `league.core.matches.compress_record`),
+    by game index; `InvalidInput` for one over `max_bytes`."""
+    encoded = {}
+    for report in reports:
+        if report.record is not None:
+            data = json.dumps(report.record, separators=(",", ":")).encode()
+            if len(data) > max_bytes:
+                raise InvalidInput(f"game {report.index} record: {len(data)} bytes as JSON, more than the limit of "
+                                   f"{max_bytes} (LEAGUE_RECORD_MAX_BYTES)")
+            encoded[report.index] = data
+    return encoded
+
+
+def record_result(session: Session, match: Match, reports: list[GameReport], now: datetime, *,
+                  record_max_bytes: int = DEFAULT_RECORD_MAX_BYTES) -> None:
+    """Store and rate every game of `match` in order (inside the caller's write transaction).
+
+    The games of an unrated tournament are stored but change no rating, count or head-to-head.
+    Records over `record_max_bytes` (as compact JSON) are refused before anything is stored.
+    """
+    records = encode_records(reports, record_max_bytes)
     games = list(session.scalars(select(Game).where(Game.match_id == match.id).order_by(Game.index)))
+    for game, report in zip(games, reports, strict=True):
+        game.winner, game.length, game.end_reason = report.winner, report.length, report.end_reason
+        game.forfeit_side, game.played_at = report.forfeit_side, now
+        if report.record is not None:
+            session.add(GameRecord(game_id=game.id, data=zlib.compress(records[report.index], 6)))
+    if match.tournament_id is not None and not session.get_one(Tournament, match.tournament_id).rated:
+        return
     a_id, b_id = match.snapshot_a_id, match.snapshot_b_id
     ratings = {r.snapshot_id: r for r in session.scalars(
         select(Rating).where(Rating.snapshot_id.in_((a_id, b_id))).order_by(Rating.snapshot_id)
@@ -108,10 +138,6 @@ def record_result(session: Session, match: Match, reports: list[GameReport], now
     pair = _pair_row(session, a_id, b_id)
     a_is_low = a_id < b_id
     for game, report in zip(games, reports, strict=True):
-        game.winner, game.length, game.end_reason = report.winner, report.length, report.end_reason
-        game.forfeit_side, game.played_at = report.forfeit_side, now
-        if report.record is not None:
-            session.add(GameRecord(game_id=game.id, data=compress_record(report.record)))
         outcome_a = report.winner if game.a_is_player_one else -report.winner
         ra, rb = ratings[a_id], ratings[b_id]
         new_a, new_b = rate_game(Skill(ra.mu, ra.sigma), Skill(rb.mu, rb.sigma), outcome_a)

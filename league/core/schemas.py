@@ -40,6 +40,7 @@ class SnapshotInfo(BaseModel):
     id: int
     name: str
     agent: str
+    owner: str = Field(description="the user its lineage belongs to")
     kind: SnapshotKind
     step: int
     config: dict[str, Any]
@@ -82,6 +83,7 @@ class LeaderboardRow(BaseModel):
     name: str
     agent: str
     agent_id: int
+    owner: str = Field(description="the user its lineage belongs to")
     kind: SnapshotKind
     mu: float
     sigma: float
@@ -229,11 +231,20 @@ class WorkerInfo(BaseModel):
     jobs_done: int
 
 
+class UserInfo(BaseModel):
+    """A user of the league: owns lineages, holds tokens."""
+
+    id: int
+    name: str
+    created_at: datetime
+
+
 class TokenInfo(BaseModel):
     """A token as listed: never the plaintext, only a short prefix to recognise it."""
 
     id: int
     name: str
+    user: str = Field(description="the user the token belongs to")
     role: Role
     prefix: str
     created_at: datetime
@@ -245,6 +256,21 @@ class NewToken(BaseModel):
 
     token: TokenInfo
     plaintext: str
+
+
+class AuditEntryInfo(BaseModel):
+    """One write to the league: who (`user`, `token_id`, `role`; no token for the command line), what
+    (`action`: method and path, the answer's `status`, a `detail`), when. A change made with the
+    command line on the server's machine has role `cli`, no user or token, and status 0."""
+
+    id: int
+    created_at: datetime
+    user: str | None
+    token_id: int | None
+    role: str
+    action: str
+    status: int
+    detail: str
 
 
 class MetricPoint(BaseModel):

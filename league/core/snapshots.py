@@ -1,7 +1,8 @@
 """Agents and snapshots: look up, list, retire and re-activate pool members.
 
 A snapshot is immutable once registered (`league.core.registration`). The built-in basic
-opponents are seeded into every league (see `seed_builtin_snapshots`).
+opponents are seeded into every league (see `seed_builtin_snapshots`), owned by `admin`. Only a
+lineage's owner or an admin retires or re-activates its snapshots (`league.core.users`).
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from league.core.kinds import BUILTIN_KINDS, ValidatedWeights, get_kind
 from league.core.models import Agent, Rating, Snapshot, SnapshotWeights
 from league.core.rating import initial_skill
 from league.core.schemas import Page, SnapshotInfo
+from league.core.users import BUILTIN_AGENT, Actor, check_may_change, owner_for_new_lineage
 
-BUILTIN_AGENT = "builtin"
 MAX_PAGE = 500
 NAME_MAX = 100
 
@@ -28,7 +29,8 @@ def current_game_version() -> str:
 
 def to_info(snapshot: Snapshot) -> SnapshotInfo:
     return SnapshotInfo(
-        id=snapshot.id, name=snapshot.name, agent=snapshot.agent.name, kind=snapshot.kind, step=snapshot.step,
+        id=snapshot.id, name=snapshot.name, agent=snapshot.agent.name, owner=snapshot.agent.owner.name,
+        kind=snapshot.kind, step=snapshot.step,
         config=snapshot.config, notes=snapshot.notes, sha256=snapshot.weights_sha256, size=snapshot.weights_size,
         game_version=snapshot.game_version, active=snapshot.active, created_at=snapshot.created_at,
     )
@@ -48,14 +50,18 @@ def check_name(what: str, name: str) -> str:
     return name
 
 
-def get_or_create_agent(session: Session, name: str) -> Agent:
-    """The agent lineage called `name`, created if new (inside the caller's transaction)."""
+def get_or_create_agent(session: Session, name: str, by: Actor | None = None, *,
+                        what: str = "change its snapshots") -> Agent:
+    """The agent lineage called `name`, created if new for `by`'s user (inside the caller's
+    transaction); `Forbidden` when it exists and `by` may not `what` (see `league.core.users`)."""
     name = check_name("agent name", name)
     agent = session.scalar(select(Agent).where(Agent.name == name))
     if agent is None:
-        agent = Agent(name=name)
+        agent = Agent(name=name, owner=owner_for_new_lineage(session, by))
         session.add(agent)
         session.flush()
+    else:
+        check_may_change(agent, by, what)
     return agent
 
 
@@ -155,10 +161,14 @@ def latest_snapshot(session: Session, agent: str) -> SnapshotInfo:
     return to_info(snapshot)
 
 
-def set_active(session: Session, snapshot_id: int, active: bool) -> SnapshotInfo:
-    """Retire (`active=False`: no new matches, off the default leaderboard) or re-activate a snapshot."""
+def set_active(session: Session, snapshot_id: int, active: bool, by: Actor | None = None) -> SnapshotInfo:
+    """Retire (`active=False`: no new matches, off the default leaderboard) or re-activate a snapshot.
+
+    `Forbidden` unless `by` owns its lineage or is an admin (a built-in opponent: only an admin).
+    """
     with write_transaction(session):
         snapshot = load_snapshot(session, snapshot_id, for_update=True)
+        check_may_change(snapshot.agent, by, "retire or re-activate its snapshots")
         snapshot.active = bool(active)
         return to_info(snapshot)
 

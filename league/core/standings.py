@@ -1,5 +1,6 @@
 """One snapshot's standing and record: its rating and rank, its rating after every game, its latest
-matches and its results against every snapshot it has played; and the names of all snapshots.
+matches and its results against every snapshot it has played; two snapshots side by side; several
+snapshots' rating series for one chart; and the names of all snapshots.
 
 Each read is a fixed, small number of queries whatever the league's size: results per pair come
 from the `pair_stats` aggregate, ranks from `league.core.leaderboard.rank_by_id`, scores from
@@ -11,18 +12,21 @@ from __future__ import annotations
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from league.core.errors import NotFound
-from league.core.leaderboard import rank_by_id, rating_history
-from league.core.models import Agent, Game, Match, PairStats, Rating, Snapshot
+from league.core.errors import InvalidInput, NotFound
+from league.core.leaderboard import pair_record, rank_by_id
+from league.core.models import Agent, Game, Match, PairStats, Rating, RatingChange, Snapshot, User
 from league.core.rating import PROVISIONAL_SIGMA, conservative_score
 from league.core.read_schemas import (
+    NamedRatingSeries,
     OpponentDetail,
+    PairStanding,
     RatingSeries,
     RecentMatch,
     SnapshotName,
     SnapshotStanding,
     VersusRecord,
 )
+from league.core.snapshots import load_snapshot
 
 RECENT_MATCHES = 20
 
@@ -31,9 +35,10 @@ def standing_select():
     """Snapshots with their lineage and rating columns: the rows `to_standing` reads."""
     return (
         select(Snapshot.id, Snapshot.name, Snapshot.kind, Snapshot.agent_id, Agent.name.label("agent"),
-               Snapshot.step, Snapshot.created_at, Rating.mu, Rating.sigma, Rating.games, Rating.wins,
+               User.name.label("owner"), Snapshot.step, Snapshot.created_at, Rating.mu, Rating.sigma, Rating.games, Rating.wins,
                Rating.draws, Rating.losses, Rating.last_played_at)
         .join(Agent, Agent.id == Snapshot.agent_id)
+        .join(User, User.id == Agent.owner_id)
         .join(Rating, Rating.snapshot_id == Snapshot.id)
     )
 
@@ -41,7 +46,8 @@ def standing_select():
 def to_standing(row, rank: int | None) -> SnapshotStanding:
     """The standing of a `standing_select` row, at `rank`."""
     return SnapshotStanding(
-        id=row.id, name=row.name, kind=row.kind, agent_id=row.agent_id, agent=row.agent, step=row.step,
+        id=row.id, name=row.name, kind=row.kind, agent_id=row.agent_id, agent=row.agent, owner=row.owner,
+        step=row.step,
         created_at=row.created_at, rank=rank, mu=row.mu, sigma=row.sigma, score=conservative_score(row.mu, row.sigma),
         games=row.games, wins=row.wins, draws=row.draws, losses=row.losses,
         provisional=row.sigma > PROVISIONAL_SIGMA, last_played_at=row.last_played_at,
@@ -69,18 +75,69 @@ def opponent_detail(session: Session, snapshot_id: int) -> OpponentDetail:
                           weights_size=row.weights_size)
 
 
-def rating_series(session: Session, snapshot_id: int) -> RatingSeries:
-    """mu and sigma after each rated game of a snapshot, from its prior on; `NotFound` for an unknown id."""
-    changes = rating_history(session, snapshot_id, limit=100_000)
+def _change_rows(session: Session, snapshot_ids: list[int]):
+    """The rating changes of `snapshot_ids`, by snapshot and then oldest first (one narrow query on
+    the (snapshot_id, id) index)."""
+    return session.execute(
+        select(RatingChange.snapshot_id, RatingChange.match_id, RatingChange.mu_before, RatingChange.sigma_before,
+               RatingChange.mu_after, RatingChange.sigma_after, RatingChange.created_at)
+        .where(RatingChange.snapshot_id.in_(snapshot_ids)).order_by(RatingChange.snapshot_id, RatingChange.id)
+    ).all()
+
+
+def _series(changes) -> RatingSeries:
+    """A rating series from one snapshot's change rows, oldest first (its first 100,000, as
+    `league.core.leaderboard.rating_history` pages them; trusted values, not validated per point)."""
+    changes = changes[:100_000]
     if not changes:
-        return RatingSeries(games=[], time=[], mu=[], sigma=[], match=[])
+        return RatingSeries.model_construct(games=[], time=[], mu=[], sigma=[], match=[])
     first = changes[0]
-    return RatingSeries(
+    return RatingSeries.model_construct(
         games=list(range(len(changes) + 1)),
         time=[first.created_at.timestamp()] + [change.created_at.timestamp() for change in changes],
         mu=[first.mu_before] + [change.mu_after for change in changes],
         sigma=[first.sigma_before] + [change.sigma_after for change in changes],
         match=[None] + [change.match_id for change in changes],
+    )
+
+
+def rating_series(session: Session, snapshot_id: int) -> RatingSeries:
+    """mu and sigma after each rated game of a snapshot, from its prior on; `NotFound` for an unknown id
+    (two queries)."""
+    load_snapshot(session, snapshot_id)
+    return _series(_change_rows(session, [snapshot_id]))
+
+
+def rating_comparison(session: Session, snapshot_ids: list[int]) -> list[NamedRatingSeries]:
+    """The rating series (`rating_series`) of several snapshots in the order given, each once;
+    `NotFound` naming the first unknown id. Two queries, whatever the number of snapshots."""
+    wanted = list(dict.fromkeys(snapshot_ids))
+    names = dict(session.execute(select(Snapshot.id, Snapshot.name).where(Snapshot.id.in_(wanted))).all())
+    missing = [i for i in wanted if i not in names]
+    if missing:
+        raise NotFound(f"no snapshot with id {missing[0]}")
+    changes: dict[int, list] = {i: [] for i in wanted}
+    for row in _change_rows(session, wanted) if wanted else []:
+        changes[row.snapshot_id].append(row)
+    return [NamedRatingSeries(id=i, name=names[i], series=_series(changes[i])) for i in wanted]
+
+
+def pair_standing(session: Session, a_id: int, b_id: int) -> PairStanding:
+    """Snapshots `a_id` and `b_id` side by side, with their results against each other from a's side
+    (three queries); `NotFound` for an unknown id, `InvalidInput` when both are the same."""
+    if a_id == b_id:
+        raise InvalidInput(f"a pair needs two snapshots, got {a_id} twice")
+    rows = {row.id: row for row in session.execute(standing_select().where(Snapshot.id.in_((a_id, b_id))))}
+    for ident in (a_id, b_id):
+        if ident not in rows:
+            raise NotFound(f"no snapshot with id {ident}")
+    ranks = rank_by_id(session)
+    record = pair_record(session, a_id, b_id)
+    return PairStanding(
+        a=to_standing(rows[a_id], ranks.get(a_id)), b=to_standing(rows[b_id], ranks.get(b_id)), games=record.games,
+        a_wins=record.a_wins, draws=record.draws, b_wins=record.b_wins,
+        score=(record.a_wins + record.draws / 2) / record.games if record.games else None,
+        last_played_at=record.last_played_at,
     )
 
 

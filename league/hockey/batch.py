@@ -43,9 +43,9 @@ class GameResult:
 
     seed: int
     one_starting: bool
-    winner: int  # +1 player one won, -1 player two won, 0 draw
+    winner: int  # +1 player one won, -1 player two won, 0 draw (or cut)
     length: int  # steps played
-    end_reason: str  # "goal" or "time_limit"
+    end_reason: str  # "goal", "time_limit", or "cut" (stopped unfinished by `max_steps`)
     record: dict | None = None  # the game record, when asked for
     mode: Mode = Mode.NORMAL  # the game's mode (a normal game or a training drill)
 
@@ -150,13 +150,20 @@ def _tell_finished(policy, side: int, finished_rows: list[int], batch_size: int)
 
 def play_games(policy_one, policy_two, seeds: Sequence[int], one_starting=None, *,
                mode: Mode | int | str | Sequence[Mode | int | str] = Mode.NORMAL, record: bool = False,
-               progress: bool = False, on_step: Callable[[LockStep], None] | None = None) -> list[GameResult]:
+               progress: bool = False, on_step: Callable[[LockStep], None] | None = None,
+               max_steps: int | None = None) -> list[GameResult]:
     """Play one game per seed between two policies, all in lock step; results in seed order.
 
     `one_starting`: None alternates (player one starts the first game), a bool applies to all
     games, a sequence gives one per game. `mode`: one mode for all games or one per game. Games
     are in keep mode (4 actions per player). `on_step(LockStep)` is called after every step, once
     the policies have been told which games ended.
+
+    `max_steps` (at least one per game) bounds the steps of all games together: once the next lock
+    step would pass it, the games still running are stopped where they are, the later ones in seed
+    order first, so that exactly `max_steps` steps are played when the games would have played more.
+    A stopped game ends with `end_reason` "cut", winner 0 and no record (training uses this to stop
+    at its step budget).
     """
     seeds = [int(seed) for seed in seeds]
     n = len(seeds)
@@ -164,6 +171,9 @@ def play_games(policy_one, policy_two, seeds: Sequence[int], one_starting=None, 
     modes = _game_modes(mode, n)
     if n == 0:
         return []
+    if max_steps is not None and max_steps < n:
+        raise ValueError(f"max_steps must allow at least one step per game: {max_steps} for {n} games")
+    steps_left = max_steps
     envs = [HockeyEnv(mode=game_mode) for game_mode in modes]
     recorders: list[GameRecorder | None] = [None] * n
     for i, env in enumerate(envs):
@@ -197,6 +207,15 @@ def play_games(policy_one, policy_two, seeds: Sequence[int], one_starting=None, 
                     game_record = recorder.finish(env) if recorder is not None else None
                     results[i] = GameResult(seeds[i], sides[i], env.winner, env.time, reason, game_record, modes[i])
             stepped = active
+            if steps_left is not None:
+                steps_left -= len(stepped)
+                ended = set(finished_rows)
+                running = [row for row in range(len(stepped)) if row not in ended]
+                for row in running[steps_left:]:  # the budget is spent: stop these where they are
+                    i = stepped[row]
+                    finished_rows.append(row)
+                    results[i] = GameResult(seeds[i], sides[i], 0, envs[i].time, "cut", None, modes[i])
+                finished_rows.sort()
             if finished_rows:
                 bar.update(len(finished_rows))
                 finished = set(finished_rows)

@@ -9,10 +9,9 @@ from the seed reproduces every frame exactly. The format is described in docs/ga
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
-from .constants import f32, parse_mode
+from .constants import MAX_TIMESTEPS, f32, parse_mode
 from .version import GAME_VERSION
 
 RECORD_FORMAT = "hockey-game-record"
@@ -68,17 +67,44 @@ def invalid_record(message: str) -> None:
     raise ValueError(f"invalid game record: {message}")
 
 
+RECORD_KEYS = frozenset({"format", "version", "game_version", "mode", "keep_mode", "seed", "one_starting", "length",
+                         "winner", "end_reason", "actions", "frames"})
+FRAME_WIDTHS = {"player_one": 3, "player_two": 3, "puck": 2, "keep": 2}
+MAX_ABS_VALUE = 1e6  # positions, angles, actions and keep counters are all far smaller
+MAX_SEED = 2**63 - 1
+
+
+_NUMBER_TYPES = (int, float)  # exactly: `type(True) is bool`, so booleans are not numbers here
+
+
 def _check_rows(name: str, rows: Any, count: int, width: int) -> None:
     if not isinstance(rows, list) or len(rows) != count:
         invalid_record(f"{name} must be a list of {count} entries, got {len(rows) if isinstance(rows, list) else type(rows).__name__}")
     for k, row in enumerate(rows):
-        if (not isinstance(row, list) or len(row) != width
-                or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in row)):
-            invalid_record(f"{name}[{k}] must be {width} finite numbers, got {row!r}")
+        # NaN fails both comparisons; a huge integer is compared exactly, never turned into a float
+        if not isinstance(row, list) or len(row) != width or not all(
+                type(v) in _NUMBER_TYPES and -MAX_ABS_VALUE <= v <= MAX_ABS_VALUE for v in row):
+            shown = repr(row) if len(repr(row)) <= 200 else repr(row)[:200] + "..."
+            invalid_record(f"{name}[{k}] must be {width} finite numbers (at most {MAX_ABS_VALUE:g} in size), got {shown}")
+
+
+def _check_keys(where: str, value: dict, expected: frozenset[str] | set[str]) -> None:
+    unknown = sorted(str(key)[:40] for key in set(value) - expected)
+    missing = sorted(expected - set(value))
+    if unknown:
+        invalid_record(f"{where}unknown field(s) {', '.join(unknown[:5])}; a record holds only "
+                       f"{', '.join(sorted(expected))}")
+    if missing:
+        invalid_record(f"{where}missing field(s) {', '.join(missing)}")
 
 
 def validate_record(record: Any) -> None:
-    """Raise ValueError with a clear message unless `record` is a well-formed record of this game."""
+    """Raise ValueError with a clear message unless `record` is a well-formed record of this game.
+
+    The schema is exact: the fields `RECORD_KEYS` and no others, frames of `FRAME_WIDTHS` and no
+    others, finite numbers of sane size, `length` actions and `length + 1` frames, and a length the
+    record's mode allows (its time limit plus the final step).
+    """
     if not isinstance(record, dict):
         invalid_record(f"expected a JSON object, got {type(record).__name__}")
     if record.get("format") != RECORD_FORMAT:
@@ -87,18 +113,25 @@ def validate_record(record: Any) -> None:
         invalid_record(f"record version {record.get('version')!r} is not supported (this code reads version {RECORD_VERSION})")
     if record.get("game_version") != GAME_VERSION:
         invalid_record(f"recorded with game version {record.get('game_version')!r}; this game is {GAME_VERSION!r}"
-              " and would not replay it exactly")
+                       " and would not replay it exactly")
+    _check_keys("", record, RECORD_KEYS)
+    mode_value = record["mode"]
+    if isinstance(mode_value, bool) or not isinstance(mode_value, int):
+        invalid_record(f"mode must be int, got {mode_value!r}")
     try:
-        parse_mode(record.get("mode"))
+        mode = parse_mode(mode_value)
     except ValueError as error:
         invalid_record(str(error))
     for key, kind in (("keep_mode", bool), ("one_starting", bool), ("seed", int), ("length", int), ("winner", int)):
         value = record.get(key)
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
             invalid_record(f"{key} must be {kind.__name__}, got {value!r}")
-    length = record["length"]
-    if length < 1:
-        invalid_record(f"length must be at least 1, got {length}")
+    if not 0 <= record["seed"] <= MAX_SEED:
+        invalid_record(f"seed must be from 0 to {MAX_SEED}")
+    length, most = record["length"], MAX_TIMESTEPS[mode] + 1
+    if not 1 <= length <= most:
+        invalid_record(f"length must be from 1 to {most} (the time limit of mode {mode.name}), got "
+                       f"{length if abs(length) < 10**18 else 'a huge number'}")
     if record["winner"] not in (-1, 0, 1):
         invalid_record(f"winner must be -1, 0 or 1, got {record['winner']!r}")
     expected_reason = "goal" if record["winner"] != 0 else "time_limit"
@@ -108,5 +141,6 @@ def validate_record(record: Any) -> None:
     frames = record.get("frames")
     if not isinstance(frames, dict):
         invalid_record("frames must be an object with player_one, player_two, puck and keep")
-    for name, width in (("player_one", 3), ("player_two", 3), ("puck", 2), ("keep", 2)):
+    for name, width in FRAME_WIDTHS.items():
         _check_rows(f"frames.{name}", frames.get(name), length + 1, width)
+    _check_keys("frames: ", frames, set(FRAME_WIDTHS))

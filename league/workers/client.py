@@ -317,25 +317,27 @@ class LeagueClient:
 
     # -- match jobs -----------------------------------------------------------------------------
 
-    def claim_job(self, worker: str) -> JobAssignment | None:
-        """`POST /api/jobs/claim`: lease the next match job, or None when the queue is empty."""
-        return self._answer(Claim.model_validate, "POST", "/api/jobs/claim", json={"worker": worker}).job
+    # The server knows the worker by this client's token (its name is the worker's name): a lease is
+    # held by the token that claimed it, and only that token may heartbeat, report or release it.
 
-    def heartbeat(self, job_id: int, worker: str, lease_id: str | None = None) -> JobAssignment:
+    def claim_job(self) -> JobAssignment | None:
+        """`POST /api/jobs/claim`: lease the next match job to this token, or None when the queue is empty."""
+        return self._answer(Claim.model_validate, "POST", "/api/jobs/claim").job
+
+    def heartbeat(self, job_id: int, lease_id: str) -> JobAssignment:
         """`POST /api/jobs/{id}/heartbeat`: extend the lease; `Conflict`/`NotFound` when it is lost."""
-        body = {"worker": worker} | ({"lease_id": lease_id} if lease_id else {})
-        return self._answer(JobAssignment.model_validate, "POST", f"/api/jobs/{job_id}/heartbeat", json=body,
-                            idempotent=True)
+        return self._answer(JobAssignment.model_validate, "POST", f"/api/jobs/{job_id}/heartbeat",
+                            json={"lease_id": lease_id}, idempotent=True)
 
     def report_result(self, job_id: int, result: dict[str, Any]) -> ReportOutcome:
         """`POST /api/jobs/{id}/result` (idempotent on the server: a repeat counts once)."""
         return self._answer(ReportOutcome.model_validate, "POST", f"/api/jobs/{job_id}/result", json=result,
                             idempotent=True)
 
-    def release_job(self, job_id: int, worker: str, lease_id: str) -> MatchSummary:
+    def release_job(self, job_id: int, lease_id: str) -> MatchSummary:
         """`POST /api/jobs/{id}/release`: give the job back to the queue now (not counted as an attempt)."""
-        body = {"worker": worker, "lease_id": lease_id}
-        return self._answer(MatchSummary.model_validate, "POST", f"/api/jobs/{job_id}/release", json=body)
+        return self._answer(MatchSummary.model_validate, "POST", f"/api/jobs/{job_id}/release",
+                            json={"lease_id": lease_id})
 
     # -- opponents ------------------------------------------------------------------------------
 
@@ -396,9 +398,11 @@ class LeagueClient:
 
     # -- tokens (admin) -------------------------------------------------------------------------
 
-    def create_token(self, name: str, role: str) -> NewToken:
-        """`POST /api/tokens` (admin): a new token; its `plaintext` is in the answer only."""
-        return self._answer(NewToken.model_validate, "POST", "/api/tokens", json={"name": name, "role": role})
+    def create_token(self, name: str, role: str, user: str = "admin", *, replace: bool = False) -> NewToken:
+        """`POST /api/tokens` (admin): a new token of `user`; its `plaintext` is in the answer only. With
+        `replace`, the user's active tokens of the same name and role are revoked first."""
+        body = {"name": name, "role": role, "user": user} | ({"replace": True} if replace else {})
+        return self._answer(NewToken.model_validate, "POST", "/api/tokens", json=body)
 
     def revoke_token(self, token_id: int) -> TokenInfo:
         """`POST /api/tokens/{id}/revoke` (admin)."""

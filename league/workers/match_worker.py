@@ -2,13 +2,17 @@
 
 The loop: claim a job; download both snapshots' weights (cached by sha256); play the job's games
 with the game's batched play while a background thread heartbeats the lease; post the result
-(idempotent, retried until the server takes it); repeat.
+(idempotent, retried until the server takes it); repeat. The server knows the worker by its token
+(the token's name is the worker's name there): give every worker a token of its own.
 
 - A server that goes away (restart, network trouble) is waited for, with backoff, forever once the
   worker has connected; at start-up it must answer within `--connect-timeout` seconds.
 - A snapshot whose weights fail to load, or whose policy raises during a game, forfeits (the match
   runner records it); a failed *download* is not the snapshot's fault and never forfeits: the job is
-  given up and released (back to the queue at once, the attempt not counted).
+  given up and released (back to the queue at once, the attempt not counted). A download the server
+  answers with an error (5xx) is given up at once, and a result it answers 5xx to
+  `MAX_RESULT_SERVER_ERRORS` times too: the server counts every claim and fails a job after
+  `max_deliveries` of them, so one job the server cannot serve never stops the queue.
 - SIGTERM/SIGINT: the first one lets the current job finish and be reported, then the worker exits;
   a second one abandons the job at once and releases it. A result the server rejects as invalid
   releases the job too; if a release does not get through, the lease simply expires.
@@ -38,6 +42,9 @@ from league.workers.policies import PolicyLoader
 from league.workers.weights_cache import WeightsMismatch
 
 TRANSIENT = (ServerUnreachable, ServerError)
+# A result the server answers 5xx to this many times (each a call the client retried) is given up:
+# the job is released, and the server fails it after `max_deliveries` claims, so no worker stalls on it.
+MAX_RESULT_SERVER_ERRORS = 3
 
 
 def _log(message: str) -> None:
@@ -58,9 +65,9 @@ class WorkerStats:
 class LeaseKeeper(threading.Thread):
     """Heartbeats one job's lease every `interval` seconds until stopped; notes when it is lost."""
 
-    def __init__(self, client: LeagueClient, job_id: int, worker: str, lease_id: str, interval: float):
+    def __init__(self, client: LeagueClient, job_id: int, lease_id: str, interval: float):
         super().__init__(name=f"lease-{job_id}", daemon=True)
-        self.client, self.job_id, self.worker, self.lease_id = client, job_id, worker, lease_id
+        self.client, self.job_id, self.lease_id = client, job_id, lease_id
         self.interval = interval
         self.lost: str | None = None
         self._stop_event = threading.Event()
@@ -68,7 +75,7 @@ class LeaseKeeper(threading.Thread):
     def run(self) -> None:
         while not self._stop_event.wait(self.interval):
             try:
-                self.client.heartbeat(self.job_id, self.worker, lease_id=self.lease_id)
+                self.client.heartbeat(self.job_id, self.lease_id)
             except (Conflict, NotFound, PermissionDenied) as error:
                 self.lost = str(error)
                 return
@@ -144,7 +151,7 @@ class MatchWorker:
             if self.max_jobs is not None and self.stats.jobs >= self.max_jobs:
                 break
             try:
-                job = self.client.claim_job(self.name)
+                job = self.client.claim_job()
             except TRANSIENT as error:
                 attempt += 1
                 self._outage(error, attempt)
@@ -164,7 +171,7 @@ class MatchWorker:
     def release(self, job_id: int, lease_id: str) -> bool:
         """Give a job up at once (one try); False when the server could not be told."""
         try:
-            self.client.release_job(job_id, self.name, lease_id)
+            self.client.release_job(job_id, lease_id)
         except LeagueClientError as error:
             self.log(f"job {job_id}: release failed ({error}); its lease will expire instead")
             return False
@@ -195,7 +202,7 @@ class MatchWorker:
             self.stats.abandoned += 1
             self.release(job_id, job.lease_id)
             return
-        keeper = LeaseKeeper(self.client, job_id, self.name, job.lease_id, heartbeat_interval(job))
+        keeper = LeaseKeeper(self.client, job_id, job.lease_id, heartbeat_interval(job))
         keeper.start()
         try:
             result = self.loader.play_job(job, record=self.record)
@@ -224,7 +231,9 @@ class MatchWorker:
                 try:
                     self.loader.cache.get(ref.id, ref.sha256)
                     break
-                except TRANSIENT as error:
+                except ServerError:
+                    raise  # the server answered, with an error (retried by the client already): not an outage
+                except ServerUnreachable as error:
                     attempt += 1
                     if self.stop_requested.is_set() or attempt >= 5:
                         raise
@@ -232,13 +241,22 @@ class MatchWorker:
 
     def _report(self, job_id: int, lease_id: str, result: dict[str, Any]) -> bool:
         """Post the result until the server takes it; False when it is refused for good."""
-        payload = {**result, "worker": self.name, "lease_id": lease_id}
-        attempt = 0
+        payload = {**result, "lease_id": lease_id}
+        attempt = server_errors = 0
         while True:
             try:
                 self.client.report_result(job_id, payload)
                 self._back()
                 return True
+            except ServerError as error:  # answered 5xx (each call retried by the client already)
+                server_errors += 1
+                if server_errors >= MAX_RESULT_SERVER_ERRORS:
+                    self.log(f"job {job_id}: the server keeps failing on this result ({error}); giving the job up")
+                    self.stats.abandoned += 1
+                    self.release(job_id, lease_id)
+                    return False
+                attempt += 1
+                self._outage(error, attempt)
             except TRANSIENT as error:
                 attempt += 1
                 self._outage(error, attempt)

@@ -1,6 +1,9 @@
-// Charts on uPlot: an opponent's rating history (mu with a +-3 sigma band, over games or time)
-// and a trainer's curves (one small chart per posted metric, over training steps).
-// Data comes from JSON script blocks written by the server; nothing here builds HTML from data.
+// Charts on uPlot: rating histories (an opponent's mu with its band mu ± 3σ, other opponents'
+// ratings compared on the same chart, a pair's two ratings, a lineage's checkpoints over training
+// steps). Shared helpers live on window.HockeyCharts for the training curves (curves.js).
+// Legends show the latest values until the cursor picks another point; times read
+// "2025-03-14 09:26:53" (24-hour clock). Data comes from JSON script blocks written by the server;
+// nothing here builds HTML from data.
 (function () {
   "use strict";
 
@@ -19,6 +22,52 @@
   // Tick spacings for axes of whole numbers (games, training steps).
   const WHOLE_STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6, 2e6, 5e6, 1e7, 2e7, 5e7, 1e8];
 
+  // Line colours, one per compared opponent or run (CSS variables, light and dark).
+  const PALETTE = ["--c1", "--c2", "--c3", "--c4", "--c5", "--c6", "--c7", "--c8"];
+  const colour = (k) => css(PALETTE[k % PALETTE.length]);
+
+  function withAlpha(colourText, alpha) {
+    const probe = document.createElement("canvas").getContext("2d");
+    probe.fillStyle = colourText;
+    const hex = probe.fillStyle;  // "#rrggbb" for an opaque colour
+    if (!hex.startsWith("#")) return colourText;
+    const n = parseInt(hex.slice(1), 16);
+    return `rgba(${n >> 16}, ${(n >> 8) & 255}, ${n & 255}, ${alpha})`;
+  }
+
+  const pad2 = (n) => String(n).padStart(2, "0");
+
+  // Unix seconds as "2025-03-14 09:26:53" in the reader's time zone.
+  function isoTime(seconds, withSeconds = true) {
+    const d = new Date(seconds * 1000);
+    const day = `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())}`;
+    const clock = `${pad2(d.getHours())}:${pad2(d.getMinutes())}` + (withSeconds ? `:${pad2(d.getSeconds())}` : "");
+    return `${day} ${clock}`;
+  }
+
+  // Time-axis tick labels in 24-hour form: dates for day steps, clock times below.
+  function timeTicks(u, splits, axisIdx, space, incr) {
+    return splits.map((v) => {
+      const t = isoTime(v);
+      if (incr >= 86400) return t.slice(5, 10);
+      if (incr >= 60) return t.slice(11, 16);
+      return t.slice(11, 19);
+    });
+  }
+
+  function lastValue(values) {
+    for (let k = values.length - 1; k >= 0; k--) if (values[k] != null) return values[k];
+    return null;
+  }
+
+  // A legend value formatter that shows the series' latest value while no point is picked.
+  function latest(format) {
+    return (u, v, seriesIdx, idx) => {
+      const value = idx == null ? lastValue(u.data[seriesIdx]) : v;
+      return value == null ? "–" : format(value, u, seriesIdx, idx);
+    };
+  }
+
   // Keep a chart as wide as its container.
   function fitWidth(chart, container, height) {
     new ResizeObserver(() => {
@@ -27,51 +76,95 @@
     }).observe(container);
   }
 
-  // mu as a line over `xs`, with the band mu +- 3 sigma; its lower edge is the leaderboard rating.
-  function drawRatings(container, xs, mu, sigma, xLabel, byTime) {
-    const accent = css("--accent"), band = css("--band"), muted = css("--muted");
-    const upper = mu.map((m, i) => m + 3 * sigma[i]);
-    const lower = mu.map((m, i) => m - 3 * sigma[i]);
-    const fixed = (u, v) => (v == null ? "" : v.toFixed(2));
+  // One x array for several series: the sorted union of their xs, each series' values at its own
+  // xs and null elsewhere.
+  function join(lines) {
+    const xs = Array.from(new Set(lines.flatMap((line) => line.xs))).sort((a, b) => a - b);
+    const at = new Map(xs.map((x, k) => [x, k]));
+    const columns = lines.map((line) => {
+      const column = new Array(xs.length).fill(null);
+      line.xs.forEach((x, k) => { column[at.get(x)] = line.ys[k]; });
+      return column;
+    });
+    return [xs, columns];
+  }
+
+  // Rating histories on one chart. `people`: [{name, xs, mu, sigma}]; the first is the page's own
+  // and gets its band mu ± 3σ, unless `bands` says all do. The rating (mu - 3σ) is the dashed line.
+  function drawRatings(container, people, { xLabel, byTime, bands = "first" }) {
+    const fixed = (v) => v.toFixed(2);
+    const lines = [], series = [], bandList = [];
+    const single = people.length === 1;
+    people.forEach((person, k) => {
+      const stroke = single ? css("--accent") : colour(k);
+      const banded = bands === "all" || k === 0;
+      const name = single ? "" : `${person.name}: `;
+      const upper = person.mu.map((m, i) => m + 3 * person.sigma[i]);
+      const lower = person.mu.map((m, i) => m - 3 * person.sigma[i]);
+      lines.push({ xs: person.xs, ys: person.mu });
+      series.push({ label: `${name}mu`, stroke, width: 2, value: latest(fixed), points: { show: person.xs.length < 40 },
+                    spanGaps: true });
+      if (banded) {
+        const lowerIndex = series.length + 2;  // this series' rating line, two after the upper edge
+        lines.push({ xs: person.xs, ys: upper });
+        series.push({
+          label: `${name}mu \u00b1 3\u03c3`, stroke: withAlpha(stroke, 0.35), width: 1, points: { show: false }, spanGaps: true,
+          value: latest((v, u, si, idx) => {
+            const low = idx == null ? lastValue(u.data[lowerIndex]) : u.data[lowerIndex][idx];
+            return low == null ? "–" : `${low.toFixed(2)} to ${v.toFixed(2)}`;
+          }),
+        });
+        bandList.push({ series: [series.length, series.length + 1], fill: withAlpha(stroke, 0.12) });
+      }
+      lines.push({ xs: person.xs, ys: lower });
+      series.push({ label: `${name}rating (mu \u2212 3\u03c3)`, stroke, width: 1, dash: [4, 3], value: latest(fixed),
+                    points: { show: false }, spanGaps: true });
+    });
+    const [xs, columns] = join(lines);
     const height = 300;
+    const xValue = byTime ? (v) => isoTime(v) : (v) => String(v);
     const opts = {
       width: Math.max(200, container.clientWidth), height,
       scales: { x: { time: byTime } },
-      series: [
-        { label: xLabel, value: (u, v) => (v == null ? "" : byTime ? new Date(v * 1000).toLocaleString() : String(v)) },
-        { label: "mu", stroke: accent, width: 2, value: fixed, points: { show: xs.length < 40 } },
-        { label: "mu + 3\u03c3", stroke: band, width: 1, value: fixed, points: { show: false } },
-        { label: "mu \u2212 3\u03c3 (rating)", stroke: muted, width: 1, dash: [4, 3], value: fixed, points: { show: false } },
-      ],
-      bands: [{ series: [2, 3], fill: band }],
+      series: [{ label: xLabel, value: latest(xValue) }, ...series],
+      bands: bandList,
       axes: [
         // Game numbers and training steps are whole numbers: no ticks between them.
-        Object.assign({}, axisStyle(), byTime ? {} : { incrs: WHOLE_STEPS }),
+        Object.assign({}, axisStyle(), byTime ? { values: timeTicks } : { incrs: WHOLE_STEPS }),
         Object.assign({}, axisStyle(), { size: 48 }),
       ],
       legend: { live: true },
       cursor: { drag: { x: true, y: false } },
     };
     container.innerHTML = "";
-    const chart = new uPlot(opts, [xs, mu, upper, lower], container);
+    const chart = new uPlot(opts, [xs, ...columns], container);
     fitWidth(chart, container, height);
     container.dataset.drawn = "true";
-    container.dataset.points = String(xs.length);
+    container.dataset.points = String(people[0].xs.length);
+    container.dataset.lines = String(people.length);
     return chart;
   }
 
+  function person(entry, byTime) {
+    return { name: entry.name, xs: byTime ? entry.time : entry.games, mu: entry.mu, sigma: entry.sigma };
+  }
+
+  // The opponent page (its own history, then the compared ones) and the pair page (both, banded).
   function setupRatingHistory() {
     const container = document.getElementById("rating-chart");
-    const history = readJson("rating-history");
-    if (!container || !history) return;
-    if (history.mu.length === 0) {
+    if (!container) return;
+    const own = readJson("rating-history");
+    const compared = readJson("rating-compared") || [];
+    const everyone = (own ? [own] : []).concat(compared).filter((entry) => entry.mu.length > 0);
+    if (everyone.length === 0 || (own && own.mu.length === 0)) {
       container.innerHTML = '<p class="chart-empty">No rated games yet.</p>';
       return;
     }
-    const draw = (byTime) => drawRatings(container, byTime ? history.time : history.games, history.mu,
-      history.sigma, byTime ? "time" : "games", byTime);
-    let chart = draw(false);
     const toggle = document.getElementById("rating-axis");
+    const draw = (byTime) => drawRatings(container, everyone.map((e) => person(e, byTime)), {
+      xLabel: byTime ? "time" : "games", byTime, bands: own ? "first" : "all",
+    });
+    let chart = draw(toggle ? toggle.value === "time" : false);
     if (toggle) {
       toggle.addEventListener("change", () => {
         chart.destroy();
@@ -83,61 +176,18 @@
   function setupCheckpointRatings() {
     const container = document.getElementById("checkpoint-chart");
     const points = readJson("checkpoint-ratings");
-    if (!container || !points) return;
-    if (points.step.length === 0) {
-      container.innerHTML = '<p class="chart-empty">No checkpoints registered yet.</p>';
-      return;
-    }
-    drawRatings(container, points.step, points.mu, points.sigma, "training step", false);
+    if (!container || !points || points.step.length === 0) return;
+    drawRatings(container, [{ name: "", xs: points.step, mu: points.mu, sigma: points.sigma }],
+      { xLabel: "training step", byTime: false });
   }
 
-  const PALETTE = ["--accent", "--p1", "--p2", "--good", "--bad"];
-
-  function setupTrainingCurves() {
-    const root = document.getElementById("training-curves");
-    const metrics = readJson("training-metrics");
-    if (!root || !metrics) return;
-    const names = Object.keys(metrics);
-    if (names.length === 0) {
-      root.innerHTML = '<p class="chart-empty">The trainer has posted no metrics yet.</p>';
-      return;
-    }
-    root.innerHTML = "";
-    names.forEach((name, index) => {
-      const points = metrics[name];
-      const panel = document.createElement("div");
-      panel.className = "panel";
-      const title = document.createElement("h3");
-      title.textContent = name;
-      title.style.margin = "0 0 0.4rem";
-      title.style.fontSize = "0.95rem";
-      const holder = document.createElement("div");
-      holder.className = "chart";
-      holder.style.minHeight = "200px";
-      panel.append(title, holder);
-      root.append(panel);
-      const height = 200;
-      const chart = new uPlot({
-        width: Math.max(200, holder.clientWidth), height,
-        scales: { x: { time: false } },
-        series: [
-          { label: "step" },
-          { label: name, stroke: css(PALETTE[index % PALETTE.length]), width: 2, points: { show: points.length < 40 } },
-        ],
-        axes: [Object.assign({}, axisStyle(), { incrs: WHOLE_STEPS }), Object.assign({}, axisStyle(), { size: 56 })],
-        legend: { show: true },
-      }, [points.map((p) => p[0]), points.map((p) => p[1])], holder);
-      fitWidth(chart, holder, height);
-      holder.dataset.drawn = "true";
-    });
-    root.dataset.drawn = "true";
-  }
+  window.HockeyCharts = { css, readJson, axisStyle, fitWidth, join, latest, lastValue, colour, withAlpha,
+                          WHOLE_STEPS, charts: {} };
 
   function start() {
     if (typeof uPlot === "undefined") return;
     setupRatingHistory();
     setupCheckpointRatings();
-    setupTrainingCurves();
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);

@@ -1,6 +1,6 @@
 // Every page: the status strip refreshes itself. The leaderboard page: sorting by any column,
-// filtering by lineage, kind or name, and a refresh of the table every few seconds while the
-// tab is visible. Refreshed markup comes from the server's fragments (rendered and escaped
+// filtering by lineage, kind or name (a filter that matches nothing says so), and a refresh of
+// the table and its rating scale every few seconds while the tab is visible. Refreshed markup comes from the server's fragments (rendered and escaped
 // there); this script only moves whole elements around.
 (function () {
   "use strict";
@@ -48,6 +48,9 @@
     const kind = document.getElementById("filter-kind");
     const search = document.getElementById("filter-name");
     const counter = document.getElementById("leaderboard-count");
+    const empty = document.getElementById("leaderboard-empty");
+    const frame = table.closest(".table-wrap");
+    const clear = document.getElementById("filter-clear");
     let sortKey = "rank", sortType = "number", sortDir = 1;
 
     const value = (row, key, type) => {
@@ -74,6 +77,8 @@
         body.appendChild(row);
       }
       if (counter) counter.textContent = `${shown} of ${rows.length} opponents`;
+      if (empty) empty.hidden = shown > 0;
+      if (frame) frame.hidden = shown === 0;
       table.querySelectorAll("th.sortable").forEach((th) => {
         th.classList.toggle("sorted-asc", th.dataset.key === sortKey && sortDir === 1);
         th.classList.toggle("sorted-desc", th.dataset.key === sortKey && sortDir === -1);
@@ -90,6 +95,12 @@
     });
     [lineage, kind].forEach((el) => el && el.addEventListener("change", apply));
     if (search) search.addEventListener("input", apply);
+    if (clear) {
+      clear.addEventListener("click", () => {
+        [lineage, kind, search].forEach((el) => { if (el) el.value = ""; });
+        apply();
+      });
+    }
 
     whileVisible(async () => {
       const since = encodeURIComponent(table.dataset.token || "");
@@ -98,6 +109,8 @@
       const fresh = doc && doc.querySelector("tbody");
       if (!fresh) return;
       table.tBodies[0].replaceWith(fresh);
+      const scale = document.getElementById("rating-scale"), freshScale = doc.getElementById("rating-scale");
+      if (scale && freshScale) scale.replaceChildren(...freshScale.childNodes);
       table.dataset.token = doc.querySelector("table").dataset.token || "";
       table.dataset.refreshed = String(Number(table.dataset.refreshed || 0) + 1);
       apply();

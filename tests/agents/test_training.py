@@ -41,8 +41,14 @@ def test_train_resume_and_evaluate_end_to_end(tmp_path, capsys):
     assert second["games"] > first["games"]
     saved = json.loads((run / "state" / "trainer.json").read_text())
     assert saved["evaluations"] and saved["evaluations"][-1]["weak"]["games"] == 4
+    # each evaluation plays the selection suite from both sides and is scored by its worst entry
+    entries = saved["config"]["selection_suite"].split(",")
+    for e in saved["evaluations"]:
+        assert set(entries) <= set(e) and e["weak"]["as_two"]["wins"] + e["weak"]["as_two"]["draws"] \
+            + e["weak"]["as_two"]["losses"] == 2
+        assert e["score"] == min(e[name]["score"] for name in entries) and e[e["worst_entry"]]["score"] == e["score"]
     # the best evaluated checkpoint so far is kept as checkpoints/best.*, whatever pruning removes
-    scores = {e["env_steps"]: e["weak"]["win_rate"] + e["strong"]["win_rate"] for e in saved["evaluations"]}
+    scores = {e["env_steps"]: e["score"] for e in saved["evaluations"]}
     best_step = max(scores, key=lambda step: (scores[step], -step))  # the first of equal scores stays
     assert saved["best"]["env_steps"] == best_step and saved["best"]["score"] == scores[best_step]
     best_meta = json.loads((run / "checkpoints" / "best.json").read_text())
@@ -141,8 +147,8 @@ def test_the_best_evaluated_checkpoint_is_kept_across_pruning_and_resume(tmp_pat
     run = tmp_path / "run"
     trainer = Trainer(make_config("debug"), run, tensorboard=False, progress=False)
     best_steps = []
-    # quarters and halves add up exactly, so 300 and 400 really tie
-    for step, weak, strong in [(100, 0.25, 0.25), (200, 0.125, 0.125), (300, 0.5, 0.25), (400, 0.25, 0.5),
+    # the score is the worst entry's: 200 (sum 0.625) and 900 (sum 1.25) would win by the sum, not by the worst
+    for step, weak, strong in [(100, 0.25, 0.25), (200, 0.125, 0.5), (300, 0.5, 0.375), (400, 0.375, 0.5),
                                (500, 0.0, 0.0)]:
         trainer.counters["env_steps"] = step
         trainer.save(evaluation(step, weak, strong))
@@ -155,11 +161,55 @@ def test_the_best_evaluated_checkpoint_is_kept_across_pruning_and_resume(tmp_pat
     assert json.loads((run / "checkpoints" / "best.json").read_text())["env_steps"] == 300
 
     resumed = Trainer.resume(run, tensorboard=False, progress=False)
-    assert resumed.best == {"env_steps": 300, "score": 0.75, "checkpoint": "checkpoints/step_000000300.safetensors"}
+    assert resumed.best == {"env_steps": 300, "score": 0.375, "checkpoint": "checkpoints/step_000000300.safetensors",
+                            "criterion": "worst_suite_entry", "mean_score": 0.4375}
     resumed.counters["env_steps"] = 900
-    resumed.save(evaluation(900, 0.5, 0.125))  # 0.625 < 0.75
+    resumed.save(evaluation(900, 1.0, 0.25))  # worst 0.25 < 0.375
     assert json.loads((run / "checkpoints" / "best.json").read_text())["env_steps"] == 300
     resumed.counters["env_steps"] = 1000
-    resumed.save(evaluation(1000, 0.625, 0.25))
+    resumed.save(evaluation(1000, 0.5, 0.5))
     assert resumed.best["env_steps"] == 1000
     assert json.loads((run / "checkpoints" / "best.json").read_text())["env_steps"] == 1000
+
+
+def test_a_best_saved_by_the_former_weak_plus_strong_score_loads_and_gives_way(tmp_path):
+    from agents.config import make_config
+    from agents.training.trainer import Trainer
+
+    run = tmp_path / "run"
+    trainer = Trainer(make_config("debug"), run, tensorboard=False, progress=False)
+    trainer.counters["env_steps"] = 100
+    trainer.save({"env_steps": 100, "games": 10, "weak": {"win_rate": 1.0}, "strong": {"win_rate": 0.9}})
+    state = run / "state" / "trainer.json"
+    saved = json.loads(state.read_text())
+    saved["best"] = {"env_steps": 100, "score": 1.9, "checkpoint": "checkpoints/step_000000100.safetensors"}
+    state.write_text(json.dumps(saved))  # as written before the suite: no criterion, score out of 2
+
+    resumed = Trainer.resume(run, tensorboard=False, progress=False)
+    assert resumed.best["score"] == 1.9
+    resumed.counters["env_steps"] = 200
+    resumed.save({"env_steps": 200, "games": 10, "weak": {"win_rate": 0.5, "score": 0.5},
+                  "strong": {"win_rate": 0.25, "score": 0.25}, "score": 0.25, "worst_entry": "strong"})
+    assert resumed.best == {"env_steps": 200, "score": 0.25, "checkpoint": "checkpoints/step_000000200.safetensors",
+                            "criterion": "worst_suite_entry", "mean_score": 0.375}
+    assert json.loads((run / "checkpoints" / "best.json").read_text())["env_steps"] == 200
+
+
+def test_equal_worst_scores_are_ordered_by_the_mean_score(tmp_path):
+    from agents.config import make_config
+    from agents.training.trainer import Trainer
+
+    trainer = Trainer(make_config("debug"), tmp_path / "run", tensorboard=False, progress=False)
+    for step, entries in [(100, (0.0, 0.5)), (200, (0.0, 0.75)), (300, (0.0, 0.25))]:
+        trainer.counters["env_steps"] = step
+        trainer.save({"env_steps": step, "games": 10, **{name: {"win_rate": 0.0, "score": value}
+                                                         for name, value in zip(("defender", "weak"), entries, strict=True)}})
+    assert trainer.best["env_steps"] == 200 and trainer.best["score"] == 0.0
+
+
+def test_an_unknown_selection_suite_entry_fails_when_the_trainer_is_built(tmp_path):
+    from agents.config import make_config
+    from agents.training.trainer import Trainer
+
+    with pytest.raises(ValueError, match="unknown suite entry nobody"):
+        Trainer(make_config("debug", ["selection_suite=weak,nobody"]), tmp_path, tensorboard=False, progress=False)

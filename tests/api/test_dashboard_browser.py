@@ -4,7 +4,8 @@
 Every page must load without a console error; the leaderboard must show the rating order, sort
 and filter, and refresh itself; the rating chart and the heatmap must be drawn; the replay must
 change between frames and end on the recorded final positions. A screenshot of every page is
-saved under `test-artifacts/screenshots/`.
+saved under `test-artifacts/screenshots/`. The newer views (pair page, comparisons, training
+curves, GIFs, phones) are in `test_dashboard_browser_views.py`.
 """
 
 from __future__ import annotations
@@ -13,8 +14,6 @@ import base64
 import io
 import json
 import math
-import shutil
-from pathlib import Path
 
 import httpx
 import numpy as np
@@ -25,63 +24,33 @@ from tests.api.test_dashboard_pages import (
     ADMIN,
     HOSTILE_AGENT,
     HOSTILE_NAME,
+    RIVAL_AGENT,
     SERVER_ENV,
     build_league,
     expected_order,
 )
+from tests.support.browser import Tab, chromium
+from tests.support.browser import canvas_colours as _canvas_colours
+from tests.support.browser import canvas_image as _canvas_image
 from tests.support.live_server import running_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+STRIP = 48  # game pixels of the replay's strip (names, score, clock) above the rink
 
 
 @pytest.fixture(scope="module")
 def league(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("dashboard-browser")
-    built = build_league(data_dir, jobs=5, seed=1)
+    built = build_league(data_dir, jobs=5, seed=1, rivals=True)
     with running_server(data_dir, ADMIN, extra_env=SERVER_ENV) as server:
         yield {**built, "url_base": server.url}
 
 
 @pytest.fixture(scope="module")
 def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (make system-deps)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with chromium() as browser:
         yield browser
-        browser.close()
-
-
-class Tab:
-    """A browser page that records console errors, uncaught exceptions and dialogs."""
-
-    def __init__(self, browser, base: str):
-        self.page = browser.new_page(viewport={"width": 1280, "height": 900}, device_scale_factor=1)
-        self.base = base
-        self.errors: list[str] = []
-        self.dialogs: list[str] = []
-        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
-        self.page.on("pageerror", lambda e: self.errors.append(f"uncaught: {e}"))
-        self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
-
-    def open(self, path: str, shot: str | None = None):
-        response = self.page.goto(self.base + path, wait_until="load")
-        assert response is not None and response.status == 200, f"{path}: HTTP {response and response.status}"
-        self.page.wait_for_load_state("networkidle")
-        if shot:
-            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-            self.page.screenshot(path=str(SCREENSHOTS / f"{shot}.png"), full_page=True)
-        return self.page
-
-    def close(self):
-        self.page.close()
 
 
 @pytest.fixture
@@ -91,23 +60,6 @@ def tab(browser, league):
     t.close()
     assert t.errors == [], f"console errors: {t.errors}"
     assert t.dialogs == [], f"a script from the data ran: {t.dialogs}"
-
-
-def _canvas_image(page, selector: str) -> str:
-    """The canvas's current picture as a PNG data URL (equal pictures, equal strings)."""
-    return page.evaluate("(sel) => document.querySelector(sel).toDataURL('image/png')", selector)
-
-
-def _canvas_colours(page, selector: str) -> int:
-    """How many distinct colours the canvas shows (1 for a blank canvas)."""
-    return page.evaluate(
-        """(sel) => { const c = document.querySelector(sel);
-           const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-           const seen = new Set();
-           for (let k = 0; k < data.length; k += 4) seen.add(data[k] << 24 | data[k + 1] << 16 | data[k + 2] << 8 | data[k + 3]);
-           return seen.size; }""",
-        selector,
-    )
 
 
 def test_leaderboard_shows_the_rating_order_and_names_as_text(tab, league):
@@ -168,9 +120,8 @@ def test_head_to_head_heatmap_is_drawn_and_hover_shows_game_counts(tab, league):
     row, col, wins, draws, losses = matrix["cells"][0]
     geometry = page.evaluate("""() => { const c = document.querySelector('#heatmap canvas');
         const b = c.getBoundingClientRect(); return {x: b.left, y: b.top, w: b.width}; }""")
-    n = len(matrix["names"])
-    margin = 150 if n <= 40 else 0
-    cell = (geometry["w"] - margin) / n
+    margin = float(page.get_attribute("#heatmap", "data-margin"))
+    cell = float(page.get_attribute("#heatmap", "data-cell"))
     page.mouse.move(geometry["x"] + margin + (col + 0.5) * cell, geometry["y"] + margin + (row + 0.5) * cell)
     tooltip = page.locator("#heatmap-tooltip")
     tooltip.wait_for(state="visible")
@@ -182,8 +133,11 @@ def test_training_page_draws_curves_and_checkpoints(tab, league):
     page = tab.open(f"/agents/{league['agent_id']}", shot="training")
     page.wait_for_selector("#training-curves[data-drawn=true]")
     assert page.locator("#training-curves canvas").count() >= 2
-    page.wait_for_selector("#checkpoint-chart[data-drawn=true] canvas")
     assert HOSTILE_NAME in page.text_content("#checkpoints")
+    assert page.locator("#checkpoint-chart").count() == 0  # one checkpoint: a table, no chart of a lone dot
+    page = tab.open(f"/agents/{league['rival_agent_id']}", shot="training-checkpoints")
+    page.wait_for_selector("#checkpoint-chart[data-drawn=true] canvas")
+    assert int(page.get_attribute("#checkpoint-chart", "data-points")) == 2
 
 
 def _pixel(page, x_m: float, y_m: float) -> tuple[int, int, int]:
@@ -216,8 +170,7 @@ def test_replay_plays_and_ends_on_the_recorded_positions(tab, league):
     page.wait_for_selector("#replay[data-finished=true]", timeout=30_000)
     assert page.get_attribute("#replay", "data-frame") == str(record["length"])
     assert page.get_attribute("#replay", "data-playing") == "false"
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "match-replay-end.png"), full_page=True)
+    tab.shot("match-replay-end")
 
     frames = record["frames"]
     puck = frames["puck"][-1]
@@ -227,7 +180,8 @@ def test_replay_plays_and_ends_on_the_recorded_positions(tab, league):
         if math.dist((x, y), puck) > 0.5:  # a held puck sits on the racket
             assert _near(_pixel(page, x, y), colour), f"{side} is not at its recorded final position"
     banner = page.text_content("[data-role=result]")
-    assert banner == {1: "Goal: player one wins", -1: "Goal: player two wins"}.get(
+    sides = json.loads(page.text_content("#replay-sides"))
+    assert banner == {1: f"Goal: {sides['one']} wins", -1: f"Goal: {sides['two']} wins"}.get(
         record["winner"], "Time up: draw" if record["end_reason"] == "time_limit" else "Draw")
     page.click("[data-role=start]")
     assert page.get_attribute("#replay", "data-frame") == "0"
@@ -245,13 +199,14 @@ def test_replay_switches_to_another_game_of_the_match(tab, league):
     steps = page.text_content("#games tr.selected td:nth-child(5)")
     assert int(steps) == record["length"]
     assert page.get_attribute("[data-role=scrub]", "max") == str(record["length"])
+    page.click("#replay canvas")  # the keys work while the replay has focus
     page.keyboard.press("End")
     assert page.get_attribute("#replay", "data-frame") == str(record["length"])
 
 
 def test_replay_draws_the_rink_as_the_game_draws_it(tab, league):
-    """At the game's own picture size, the canvas matches `league.hockey.render` pixel for pixel
-    (up to anti-aliased edges), at a frame in the middle of a recorded game."""
+    """At the game's own picture size, the canvas's rink (below its strip) matches `league.hockey.render`
+    pixel for pixel (up to anti-aliased edges), at a frame in the middle of a recorded game."""
     from PIL import Image  # an optional extra
 
     page = tab.open(f"/matches/{league['match_ids'][0]}?game=1")
@@ -261,7 +216,9 @@ def test_replay_draws_the_rink_as_the_game_draws_it(tab, league):
     frame = record["length"] // 2
     page.evaluate(f"window.hockeyReplay.seek({frame})")
     data_url = _canvas_image(page, "#replay canvas")
-    drawn = np.asarray(Image.open(io.BytesIO(base64.b64decode(data_url.split(",", 1)[1]))).convert("RGB"))
+    picture = np.asarray(Image.open(io.BytesIO(base64.b64decode(data_url.split(",", 1)[1]))).convert("RGB"))
+    assert picture.shape == (480 + STRIP, 600, 3)
+    drawn = picture[STRIP:]
     frames = record["frames"]
     expected = draw_positions(frames["player_one"][frame], frames["player_two"][frame], frames["puck"][frame])
     assert drawn.shape == expected.shape == (480, 600, 3)
@@ -289,7 +246,7 @@ def test_matches_page_filters_and_pages_in_the_browser(tab, league):
 def test_agents_page_lists_lineages_and_links_to_training(tab, league):
     page = tab.open("/agents", shot="agents")
     names = page.eval_on_selector_all("#agents tbody tr", "rows => rows.map(r => r.dataset.name)")
-    assert sorted(names) == sorted(["builtin", HOSTILE_AGENT])
+    assert sorted(names) == sorted(["builtin", HOSTILE_AGENT, RIVAL_AGENT])
     assert page.locator("#agents script, #agents img").count() == 0
     with page.expect_navigation():
         page.click(f"#agents tr[data-id='{league['agent_id']}'] td.name a")

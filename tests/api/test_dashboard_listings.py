@@ -71,10 +71,9 @@ def _row_html(body: str, match_id: int) -> str:
 
 def test_matches_lists_every_match_newest_first_with_links(league):
     body = league["client"].get("/matches").text
-    shown = {"leased": "running"}
-    expected = [(m[0], shown.get(m[1], m[1])) for m in _db_matches(league["url"])]
+    expected = [(m[0], m[1]) for m in _db_matches(league["url"])]  # the states as the API names them
     assert _rows(body) == expected
-    assert {s for _, s in expected} == {"queued", "running", "done", "failed"}
+    assert {s for _, s in expected} == {"queued", "leased", "done", "failed"}
     for match_id, state, a, b in _db_matches(league["url"]):
         row = _row_html(body, match_id)
         assert f'href="/matches/{match_id}"' in row
@@ -83,6 +82,17 @@ def test_matches_lists_every_match_newest_first_with_links(league):
         assert ("<time" in row) == (state in ("done", "failed"))
     assert f"1–{len(expected)} of {len(expected)} matches" in body
     assert 'class="pager"' not in body  # one page holds them all
+
+
+def test_the_state_filter_speaks_the_apis_vocabulary(league):
+    client = league["client"]
+    offered = re.findall(r'<option value="(\w+)"', client.get("/matches").text.split('name="state"')[1].split("</select>")[0])
+    assert set(offered) == set(client.get("/api/jobs/stats").json()["counts"]) == {"queued", "leased", "done", "failed"}
+    api_states = {m["state"] for m in client.get("/api/matches", params={"limit": 500}).json()["items"]}
+    for state in api_states:  # every state the API reports filters the page to the API's own list
+        page = {i for i, _ in _rows(client.get("/matches", params={"state": state, "limit": 500}).text)}
+        listed = client.get("/api/matches", params={"state": state, "limit": 500}).json()["items"]
+        assert page == {m["id"] for m in listed}
 
 
 def test_matches_scores_agree_with_the_core(league):
@@ -117,7 +127,9 @@ def test_matches_pages_cover_every_match_once(league):
 
 def test_matches_filter_by_state_and_opponent(league):
     client, every = league["client"], _db_matches(league["url"])
-    assert _rows(client.get("/matches?state=running").text) == [(league["running"], "running")]
+    leased = client.get("/matches?state=leased").text
+    assert _rows(leased) == [(league["running"], "leased")]
+    assert '<option value="leased" selected>' in leased
     assert _rows(client.get("/matches?state=failed").text) == [(league["failed"], "failed")]
     queued = client.get("/matches", params={"state": "queued"}).text
     assert [i for i, _ in _rows(queued)] == [m[0] for m in every if m[1] == "queued"]
@@ -148,8 +160,8 @@ def test_matches_filtered_to_nothing_and_paged_past_the_end_say_so(league):
     ({"limit": "0"}, 400, "limit must be between 1 and 500, got 0"),
     ({"limit": "10000"}, 400, "limit must be between 1 and 500, got 10000"),
     ({"limit": "ten"}, 400, "limit must be a whole number of 0 or more, got 'ten'"),
-    ({"state": "leased"}, 400, "state must be one of queued, running, done, failed, got 'leased'"),
-    ({"state": "<b>x</b>"}, 400, "state must be one of queued, running, done, failed, got '<b>x</b>'"),
+    ({"state": "running"}, 400, "state must be one of queued, leased, done, failed, got 'running'"),
+    ({"state": "<b>x</b>"}, 400, "state must be one of queued, leased, done, failed, got '<b>x</b>'"),
     ({"opponent": "abc"}, 400, "opponent must be an opponent's id (a positive whole number), got 'abc'"),
     ({"opponent": "0"}, 400, "opponent must be an opponent's id (a positive whole number), got '0'"),
     ({"opponent": "999999"}, 404, "there is no opponent 999999"),

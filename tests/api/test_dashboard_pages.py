@@ -2,8 +2,10 @@
 with the league core's own functions and real games (the game's batched play, recorded).
 
 `build_league` is shared with the browser tests. It registers a Dreamer snapshot (debug preset)
-whose name and lineage hold HTML and script, posts training metrics for it, and plays match jobs
-as a worker does: claim a job, play its planned games with the game's batched play (recorded), report.
+whose name and lineage hold HTML and script, posts training metrics for it under the trainer's own
+names, and plays match jobs as a worker does: claim a job, play its planned games with the game's
+batched play (recorded), report. With `rivals`, a second lineage adds two snapshots whose names
+differ only after the "@" (`RIVALS`), with curves of its own.
 """
 
 from __future__ import annotations
@@ -35,13 +37,29 @@ from league.workers.weights_cache import WeightsCache
 from tests.support.app_client import debug_config, weights_for
 from tests.support.live_server import database_url, running_server
 
-ADMIN = "dashboard-test-admin"
+ADMIN = "dashboard-test-admin-Zx8Kq2Lm9Vb4Nc7Hd3Jf6Gs1"
 HOSTILE_NAME = '<script>alert("name")</script><b>bold</b> & \'q\''
 HOSTILE_AGENT = '<img src=x onerror=alert(1)>-lineage'
 SERVER_ENV = {"LEAGUE_WORKER_SEEN_SECONDS": "3600"}  # the builder's worker still counts as seen
+RIVAL_AGENT = "dreamer-default-1"
+RIVALS = (f"{RIVAL_AGENT}@5678", f"{RIVAL_AGENT}@11149")
 
 
-def build_league(data_dir: Path, *, jobs: int = 6, seed: int = 0) -> dict:
+def trainer_metrics(last_step: int, every: int, *, seed: int = 0) -> list[dict]:
+    """Metrics lines as the trainer posts them: losses, returns, counters, a training win rate, a loss
+    rate that stays 0, and one evaluation at the last step."""
+    lines = []
+    for k, step in enumerate(range(0, last_step + 1, every)):
+        lines.append({"step": step, "values": {
+            "model_loss": 3.0 / (1 + step / 100) + 0.1 * ((k * 7 + seed) % 3), "actor_loss": -0.01 * k,
+            "return": 0.1 * k, "replay_return": 0.08 * k, "train_win_rate": min(1.0, step / (2 * last_step)),
+            "train_loss_rate": 0.0, "games": 4 * k, "grad_steps": 10 * k,
+        }})
+    lines.append({"step": last_step, "values": {"eval_weak_win_rate": 0.6, "eval_strong_win_rate": 0.25}})
+    return lines
+
+
+def build_league(data_dir: Path, *, jobs: int = 6, seed: int = 0, rivals: bool = False) -> dict:
     """A league in `data_dir/league.db` (the file `tests.support.live_server` serves): returns a summary."""
     torch.set_num_threads(1)
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -53,10 +71,14 @@ def build_league(data_dir: Path, *, jobs: int = 6, seed: int = 0) -> dict:
         config = debug_config()
         snapshot = register_snapshot(session, agent=HOSTILE_AGENT, config=config, step=1200,
                                      weights=weights_for(config, seed=seed), name=HOSTILE_NAME).snapshot
-        record_metrics(session, HOSTILE_AGENT, [
-            {"step": step, "values": {"loss/model": 3.0 / (1 + step / 100), "eval/win_rate_weak": step / 2000}}
-            for step in range(0, 1300, 100)
-        ])
+        record_metrics(session, HOSTILE_AGENT, trainer_metrics(1200, 100))
+        rival_ids = []
+        if rivals:
+            for k, name in enumerate(RIVALS):
+                step = int(name.rsplit("@", 1)[1])
+                rival_ids.append(register_snapshot(session, agent=RIVAL_AGENT, config=config, step=step, name=name,
+                                                   weights=weights_for(config, seed=seed + 10 + k)).snapshot.id)
+            record_metrics(session, RIVAL_AGENT, trainer_metrics(11149, 1000, seed=1))
         loader = PolicyLoader(WeightsCache(data_dir / "weights-cache", lambda i: get_weights(session, i)))
         match_ids = []
         for _ in range(jobs):
@@ -66,7 +88,8 @@ def build_league(data_dir: Path, *, jobs: int = 6, seed: int = 0) -> dict:
             report_result(session, job.job_id, "dashboard-test", result, lease_id=job.lease_id)
             match_ids.append(job.job_id)
         create_match(session, snapshot.id, _basic_id(session), settings=settings)  # stays queued
-    return {"url": url, "snapshot_id": snapshot.id, "agent_id": _agent_id(url), "match_ids": match_ids}
+    return {"url": url, "snapshot_id": snapshot.id, "agent_id": _agent_id(url), "match_ids": match_ids,
+            "rival_ids": rival_ids, "rival_agent_id": _agent_id(url, RIVAL_AGENT) if rivals else None}
 
 
 def play_job(job, load) -> dict:
@@ -88,9 +111,9 @@ def _basic_id(session) -> int:
     return session.scalar(select(Snapshot.id).where(Snapshot.kind == "basic_weak"))
 
 
-def _agent_id(url: str) -> int:
+def _agent_id(url: str, name: str = HOSTILE_AGENT) -> int:
     with make_sessionmaker(url)() as session:
-        return session.scalar(select(Agent.id).where(Agent.name == HOSTILE_AGENT))
+        return session.scalar(select(Agent.id).where(Agent.name == name))
 
 
 def expected_order(url: str) -> list[str]:

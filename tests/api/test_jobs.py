@@ -17,26 +17,26 @@ def client(database_url, tmp_path):
         yield test_client
 
 
-def token(client, role, name=None) -> dict[str, str]:
-    response = client.post("/api/tokens", json={"name": name or f"{role}-1", "role": role}, headers=ADMIN)
+def token(client, role, name=None, user="admin") -> dict[str, str]:
+    response = client.post("/api/tokens", json={"name": name or f"{role}-1", "role": role, "user": user},
+                           headers=ADMIN)
     assert response.status_code == 201, response.text
     return {"Authorization": f"Bearer {response.json()['plaintext']}"}
 
 
-def claim(client, headers, worker="w1"):
-    response = client.post("/api/jobs/claim", json={"worker": worker}, headers=headers)
+def claim(client, headers):
+    response = client.post("/api/jobs/claim", headers=headers)
     assert response.status_code == 200, response.text
     return response.json()["job"]
 
 
 def test_a_claimed_job_reported_changes_the_leaderboard_once(client):
-    worker = token(client, "worker")
+    worker = token(client, "worker", "w1")
     before = {row["name"]: row for row in client.get("/api/leaderboard").json()}
     job = claim(client, worker)
-    assert job["worker"] == "w1" and job["lease_id"] and len(job["games"]) == 4
+    assert job["worker"] == "w1" and job["lease_id"] and len(job["games"]) == 4  # the token's name
     assert {job["snapshot_a"]["kind"], job["snapshot_b"]["kind"]} == {"basic_weak", "basic_strong"}
-    beat = client.post(f"/api/jobs/{job['job_id']}/heartbeat", json={"worker": "w1", "lease_id": job["lease_id"]},
-                       headers=worker)
+    beat = client.post(f"/api/jobs/{job['job_id']}/heartbeat", json={"lease_id": job["lease_id"]}, headers=worker)
     assert beat.status_code == 200 and beat.json()["lease_expires_at"] >= job["lease_expires_at"]
 
     result = synthetic_result(job, a_outcome=1)
@@ -70,26 +70,25 @@ def test_a_claimed_job_reported_changes_the_leaderboard_once(client):
 
 def test_results_of_a_job_not_leased_to_the_caller_are_refused(client):
     first, second = token(client, "worker", "first"), token(client, "worker", "second")
-    job = claim(client, first, worker="first")
-    other = claim(client, second, worker="second")
+    job = claim(client, first)
+    other = claim(client, second)
     assert other["job_id"] != job["job_id"]
     stolen = synthetic_result(job) | {"lease_id": other["lease_id"]}
     refused = client.post(f"/api/jobs/{job['job_id']}/result", json=stolen, headers=second)
     assert refused.status_code == 409 and "lease" in refused.json()["detail"]
-    spoofed = synthetic_result(job) | {"lease_id": "0" * 32, "worker": "first"}
-    assert client.post(f"/api/jobs/{job['job_id']}/result", json=spoofed, headers=second).status_code == 409
-    named = client.post(f"/api/jobs/{job['job_id']}/result", json=synthetic_result(job) | {"worker": "second"},
-                        headers=second)
+    spoofed = synthetic_result(job) | {"worker": "first"}  # naming the holder is no longer a field
+    assert client.post(f"/api/jobs/{job['job_id']}/result", json=spoofed, headers=second).status_code == 422
+    named = client.post(f"/api/jobs/{job['job_id']}/result", json=synthetic_result(job), headers=second)
     assert named.status_code == 409 and "not leased to worker 'second'" in named.json()["detail"]
     assert client.get(f"/api/matches/{job['job_id']}").json()["state"] == "leased"
-    lost = client.post(f"/api/jobs/{job['job_id']}/heartbeat", json={"worker": "second"}, headers=second)
-    assert lost.status_code == 409
+    lost = client.post(f"/api/jobs/{job['job_id']}/heartbeat", json={"lease_id": job["lease_id"]}, headers=second)
+    assert lost.status_code == 409 and job["lease_id"] not in lost.text
 
 
 def test_jobs_need_a_worker_token(client):
-    assert client.post("/api/jobs/claim", json={"worker": "w"}).status_code == 401
+    assert client.post("/api/jobs/claim").status_code == 401
     trainer = token(client, "trainer")
-    forbidden = client.post("/api/jobs/claim", json={"worker": "w"}, headers=trainer)
+    forbidden = client.post("/api/jobs/claim", headers=trainer)
     assert forbidden.status_code == 403 and "trainer" in forbidden.json()["detail"]
     assert client.post("/api/jobs/1/result", json={"lease_id": "x", "games": []}).status_code == 401
 
@@ -122,10 +121,10 @@ def test_malformed_requests_never_get_a_5xx(client):
     worker = token(client, "worker")
     cases = [
         ("post", "/api/jobs/claim", {"content": b"{not json", "headers": worker | {"content-type": "application/json"}}),
-        ("post", "/api/jobs/claim", {"json": {"worker": ""}, "headers": worker}),
-        ("post", "/api/jobs/claim", {"json": {"worker": "a\x00b"}, "headers": worker}),
-        ("post", "/api/jobs/claim", {"json": [], "headers": worker}),
-        ("post", "/api/jobs/0/heartbeat", {"json": {"worker": "w"}, "headers": worker}),
+        ("post", "/api/jobs/claim", {"json": {"worker": "w1"}, "headers": worker}),  # the worker is the token
+        ("post", "/api/jobs/0/heartbeat", {"json": {"lease_id": "x"}, "headers": worker}),
+        ("post", "/api/jobs/1/heartbeat", {"json": {}, "headers": worker}),
+        ("post", "/api/jobs/1/heartbeat", {"json": {"lease_id": "x", "worker": "w"}, "headers": worker}),
         ("post", f"/api/jobs/{2**64}/result", {"json": {"lease_id": "x", "games": []}, "headers": worker}),
         ("post", "/api/jobs/999/result", {"json": {"lease_id": "x", "games": []}, "headers": worker}),
         ("get", "/api/matches", {"params": {"state": "sleeping"}}),
@@ -138,7 +137,9 @@ def test_malformed_requests_never_get_a_5xx(client):
         ("get", "/api/opponents/sample", {"params": {"learner": 999}}),
         ("get", "/api/nowhere", {}),
         ("delete", "/api/leaderboard", {}),
-        ("post", "/api/tokens", {"json": {"name": "x", "role": "emperor"}, "headers": ADMIN}),
+        ("post", "/api/tokens", {"json": {"name": "x", "role": "emperor", "user": "admin"}, "headers": ADMIN}),
+        ("post", "/api/tokens", {"json": {"name": "x", "role": "worker"}, "headers": ADMIN}),
+        ("post", "/api/tokens", {"json": {"name": "x", "role": "worker", "user": "nobody"}, "headers": ADMIN}),
         ("post", "/api/tokens/999/revoke", {"headers": ADMIN}),
         ("post", "/api/agents/run/metrics", {"json": {"metrics": [{"step": 1, "values": {"loss": "nan"}}]},
                                               "headers": ADMIN}),
@@ -163,20 +164,22 @@ def test_sampling_opponents_for_a_learner(client):
 
 
 def test_tokens_list_revoke_and_rotate(client):
-    created = client.post("/api/tokens", json={"name": "host-a", "role": "worker"}, headers=ADMIN).json()
+    created = client.post("/api/tokens", json={"name": "host-a", "role": "worker", "user": "admin"},
+                          headers=ADMIN).json()
     headers = {"Authorization": f"Bearer {created['plaintext']}"}
     assert claim(client, headers) is not None
     listed = client.get("/api/tokens", headers=ADMIN).json()
-    assert [t["name"] for t in listed] == ["host-a"] and "plaintext" not in listed[0]
+    assert [t["name"] for t in listed][1:] == ["host-a"] and "plaintext" not in listed[1]
+    assert listed[0]["prefix"] == "(settings)" and listed[0]["user"] == "admin"  # the bootstrap admin
     assert client.get("/api/tokens", headers=headers).status_code == 403
     rotated = client.post(f"/api/tokens/{created['token']['id']}/rotate", headers=ADMIN)
     assert rotated.status_code == 200
-    assert client.post("/api/jobs/claim", json={"worker": "w1"}, headers=headers).status_code == 401
+    assert client.post("/api/jobs/claim", headers=headers).status_code == 401
     new_headers = {"Authorization": f"Bearer {rotated.json()['plaintext']}"}
-    assert client.post("/api/jobs/claim", json={"worker": "w1"}, headers=new_headers).status_code == 200
+    assert client.post("/api/jobs/claim", headers=new_headers).status_code == 200
     revoked = client.post(f"/api/tokens/{rotated.json()['token']['id']}/revoke", headers=ADMIN)
     assert revoked.status_code == 200 and revoked.json()["revoked_at"]
-    refused = client.post("/api/jobs/claim", json={"worker": "w1"}, headers=new_headers)
+    refused = client.post("/api/jobs/claim", headers=new_headers)
     assert refused.status_code == 401 and "revoked" in refused.json()["detail"]
 
 

@@ -16,12 +16,13 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
-ADMIN = {"Authorization": "Bearer admin-secret-for-tests"}
+ADMIN = {"Authorization": "Bearer admin-secret-for-tests-Zx8Kq2Lm9Vb4Nc7Hd3Jf6Gs1"}
 
 
 @pytest.fixture
 def client(tmp_path):
-    app = create_app(Settings(data_dir=tmp_path, admin_token="admin-secret-for-tests", upload_max_bytes=1000))
+    app = create_app(Settings(data_dir=tmp_path, admin_token="admin-secret-for-tests-Zx8Kq2Lm9Vb4Nc7Hd3Jf6Gs1", upload_max_bytes=1000,
+                              metrics_max_bytes=1_000_000))
     with TestClient(app) as test_client:
         yield test_client
 

@@ -25,7 +25,7 @@ from tests.support.live_server import running_server
 
 pytestmark = pytest.mark.slow
 
-ADMIN = "onnx-admin-token"
+ADMIN = "onnx-admin-token-Zx8Kq2Lm9Vb4Nc7Hd3Jf6Gs1"
 AUTH = {"Authorization": f"Bearer {ADMIN}"}
 SECRET = b"SERVER-SECRET-16"  # 16 bytes: what the hostile models ask to read as their 4 weights
 

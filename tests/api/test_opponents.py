@@ -22,7 +22,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
-ADMIN = "admin-secret-for-tests"
+ADMIN = "admin-secret-for-tests-Zx8Kq2Lm9Vb4Nc7Hd3Jf6Gs1"
 AUTH = {"Authorization": f"Bearer {ADMIN}"}
 
 

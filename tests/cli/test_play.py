@@ -27,7 +27,8 @@ def test_play_in_a_training_mode(capsys):
     [
         (["--games", "0"], "expected at least 1, got 0"),
         (["--games", "many"], "expected a whole number, got 'many'"),
-        (["--one", "medium"], "invalid choice: 'medium'"),
+        (["--one", "medium"], "expected weak, strong, a checkpoint .safetensors (its .json beside it) or an .onnx "
+                              "file, got 'medium'"),
         (["--mode", "attack"], "invalid choice: 'attack'"),
     ],
 )

@@ -14,7 +14,7 @@ from league.cli.up import register_checkpoints
 from league.workers.client import LeagueClient
 from tests.support.live_server import running_server
 
-ADMIN = "checkpoints-test-admin-token"
+ADMIN = "checkpoints-test-admin-token-Zx8Kq2Lm9Vb4Nc7Hd3Jf6Gs1"
 
 
 @pytest.fixture

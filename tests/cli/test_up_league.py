@@ -11,32 +11,15 @@ import os
 import signal
 import subprocess
 import time
-from pathlib import Path
 
 import httpx
 import pytest
 
 from league.cli.up import LEAGUE
 from tests.support.live_server import free_port
+from tests.support.processes import port_is_free, processes_with_data_dir
 
 pytestmark = pytest.mark.slow
-
-
-def processes_with_data_dir(data_dir: Path) -> list[int]:
-    """Pids of live processes whose environment names `data_dir` as LEAGUE_DATA_DIR (from /proc)."""
-    marker = f"LEAGUE_DATA_DIR={data_dir}".encode()
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit() or int(entry) == os.getpid():
-            continue
-        try:
-            environ = Path(f"/proc/{entry}/environ").read_bytes()
-            state = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if marker in environ.split(b"\0") and state not in ("Z", "X"):
-            found.append(int(entry))
-    return found
 
 
 def _get(url: str, path: str, **params):
@@ -93,6 +76,7 @@ def test_league_up_runs_a_league_and_stops_cleanly_on_ctrl_c(tmp_path):
     assert "stopped; no process left" in log
     assert "Traceback" not in log
     assert processes_with_data_dir(data_dir) == []
+    assert port_is_free(port)
     # every child logged to its own file; the trainer saved its run on the way out
     logs = {p.name for p in (data_dir / "logs").iterdir()}
     assert {"server.log", "trainer-1.log", "match-worker-1.log", "match-worker-2.log"} <= logs

@@ -18,7 +18,7 @@ from league.cli.up import LEAGUE
 from tests.support.live_server import free_port, running_server
 from tests.support.scripted_server import ScriptedServer, health_answer
 
-ADMIN = "cli-errors-admin-token"
+ADMIN = "cli-errors-admin-token-Zx8Kq2Lm9Vb4Nc7Hd3Jf6Gs1"
 
 
 def league(*argv: str, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:

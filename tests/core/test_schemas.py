@@ -35,9 +35,10 @@ def test_the_api_refuses_an_oversized_metric_step_with_422(tmp_path):
     from api.app import create_app
     from league.core.settings import Settings
 
-    app = create_app(Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'l.db'}", admin_token="adm"))
+    admin = "adm-Zx8Kq2Lm9Vb4Nc7Hd3Jf6Gs1Tr5Wy0"  # the server refuses a weak admin token
+    app = create_app(Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'l.db'}", admin_token=admin))
     with TestClient(app) as client:
-        headers = {"Authorization": "Bearer adm"}
+        headers = {"Authorization": f"Bearer {admin}"}
         too_big = client.post("/api/agents/run/metrics", headers=headers,
                               json={"metrics": [{"step": MAX_STEP + 1, "values": {"loss": 1.0}}]})
         assert too_big.status_code == 422 and "step" in too_big.text

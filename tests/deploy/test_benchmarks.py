@@ -25,6 +25,9 @@ FIGURES = {
     "league_throughput.py": [r"basic-vs-dreamer +1 worker\(s\): +[\d.]+ rated games/min"],
     "onnx_play.py": [r"torch +[\d,]+ steps/s +onnx +[\d,]+ steps/s", r"refused in \d+ ms"],
     "rating_convergence.py": [r"ours \d+, random pairing \d+, ratio [\d.]+"],
+    "record_checks.py": [r"with records +[\d.]+ ms, without +[\d.]+ ms", r"record checks alone .*: [\d.]+ ms"],
+    "server_under_attack.py": [r"idle +health median +[\d.]+ ms +worst +[\d.]+ ms",
+                               r"both +health median +[\d.]+ ms +worst +[\d.]+ ms", r"target .* (met|MISSED)"],
     "train_speed.py": [r"default, reinforce +[\d.]+ +[\d.]+", r"collection: \d+ environment steps/s"],
 }
 

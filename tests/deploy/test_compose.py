@@ -99,14 +99,23 @@ def test_only_the_api_owns_the_sqlite_volume():
     assert owners == {"migrate", "api"}
 
 
-def test_tokens_come_from_the_environment_not_the_command_line():
+def test_every_worker_makes_a_token_of_its_own_and_drops_the_admin_token():
     compose_text = (ROOT / "docker-compose.yml").read_text()
     services = _load("docker-compose.yml")["services"]
     for worker in WORKERS:
-        assert "--token" not in " ".join(services[worker]["command"])
-        assert "LEAGUE_TOKEN" in services[worker]["environment"]
-    assert "${LEAGUE_WORKER_TOKEN" in compose_text and "${LEAGUE_TRAINER_TOKEN" in compose_text
-    assert "${LEAGUE_ADMIN_TOKEN" in compose_text
+        script = services[worker]["command"][2]
+        assert "--token" not in script and "lg_" not in script
+        made = script.index("league token create --server http://api:8000")
+        assert "--replace" in script[made:] and made < script.index("unset LEAGUE_ADMIN_TOKEN") < script.index("exec league")
+        inner = shlex.split(script[made:].split(")\" ||", 1)[0])
+        parser = argparse.ArgumentParser(exit_on_error=False)
+        COMMANDS["token"][0].configure(parser)
+        parsed = parser.parse_args(inner[2:])
+        assert parsed.server and parsed.replace and parsed.role == ("trainer" if worker == "trainer" else "worker")
+        assert set(services[worker]["environment"]) == {"LEAGUE_ADMIN_TOKEN"}
+    assert "$$(hostname)" in services["match-worker"]["command"][2]  # one token per replica
+    # the admin token is required and has no weak default (the server refuses a weak one)
+    assert "change-this-admin-token" not in compose_text and "${LEAGUE_ADMIN_TOKEN:?" in compose_text
 
 
 def league_commands(command: list[str]) -> list[list[str]]:

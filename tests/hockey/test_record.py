@@ -84,3 +84,37 @@ def test_malformed_records_are_refused_with_a_clear_message(records, change, mes
 def test_not_a_record():
     with pytest.raises(ValueError, match="expected a JSON object"):
         validate_record([1, 2])
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda r: r.update(extra_key=float("nan")), "unknown field\\(s\\) extra_key"),
+        (lambda r: r.update(padding="x" * 1000), "unknown field\\(s\\) padding"),
+        (lambda r: r["frames"].update(ball=[[0, 0]] * (r["length"] + 1)), "frames: unknown field\\(s\\) ball"),
+        (lambda r: r.pop("end_reason"), "missing field\\(s\\) end_reason"),
+        (lambda r: r.pop("seed"), "missing field\\(s\\) seed"),
+        (lambda r: r["actions"][0].__setitem__(0, 10**400), r"actions\[0\] must be 8 finite numbers"),
+        (lambda r: r["actions"][0].__setitem__(0, 2e6), r"actions\[0\] must be 8 finite numbers"),
+        (lambda r: r["frames"]["puck"][1].__setitem__(0, float("inf")), r"frames.puck\[1\] must be 2 finite numbers"),
+        (lambda r: r.update(seed=10**400), "seed must be from 0 to"),
+        (lambda r: r.update(seed=-1), "seed must be from 0 to"),
+        (lambda r: r.update(mode="normal"), "mode must be int"),
+        (lambda r: r.update(length=10**400), "length must be from 1 to 251"),
+        (lambda r: r.update(length=252), "length must be from 1 to 251"),
+    ],
+)
+def test_a_record_holds_exactly_its_schema(records, change, message):
+    record = copy.deepcopy(records[0][0])
+    change(record)
+    with pytest.raises(ValueError, match=message):
+        validate_record(record)
+
+
+def test_a_game_at_the_time_limit_is_the_longest_record():
+    record = record_game(basic_opponent_policy(False, seed=1), basic_opponent_policy(False, seed=2), seed=8,
+                         mode=Mode.TRAIN_SHOOTING)
+    too_long = {**record, "length": 82}
+    with pytest.raises(ValueError, match="length must be from 1 to 81 \\(the time limit of mode TRAIN_SHOOTING\\)"):
+        validate_record(too_long)
+    validate_record(record)

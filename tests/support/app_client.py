@@ -59,7 +59,7 @@ def synthetic_result(job: dict[str, Any], a_outcome: int = 1) -> dict[str, Any]:
     return {"lease_id": job["lease_id"], "games": games}
 
 
-TEST_ADMIN_TOKEN = "admin-secret-for-tests"
+TEST_ADMIN_TOKEN = "admin-secret-for-tests-Zx8Kq2Lm9Vb4Nc7Hd3Jf6Gs1"
 ADMIN_HEADERS = {"Authorization": f"Bearer {TEST_ADMIN_TOKEN}"}
 
 

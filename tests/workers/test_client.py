@@ -43,7 +43,7 @@ from tests.support.scripted_server import ScriptedServer, wire
 # -- one answer of each wire model, as a league server sends it ---------------------------------------
 
 NOW = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
-INFO = SnapshotInfo(id=3, name="run@100", agent="run", kind="dreamer", step=100, config={"depth": 2}, notes="",
+INFO = SnapshotInfo(id=3, name="run@100", agent="run", owner="alice", kind="dreamer", step=100, config={"depth": 2}, notes="",
                     sha256="ab" * 32, size=1000, game_version=GAME_VERSION, active=True, created_at=NOW)
 OTHER = INFO.model_copy(update={"id": 4, "name": "run@200", "step": 200, "sha256": "cd" * 32})
 HEALTH = Health(status="ok", database="ok", schema_version="0001", game_version=GAME_VERSION)
@@ -55,13 +55,13 @@ MATCH = MatchSummary(id=7, state="done", snapshot_a_id=3, snapshot_b_id=4, snaps
                      snapshot_b_name="run@200", n_games=2, reason="pfsp", a_score=1.5, worker="w1", attempts=1,
                      created_at=NOW, started_at=NOW, finished_at=NOW)
 OUTCOME = ReportOutcome(job_id=7, duplicate=False, match=MATCH)
-ROW = LeaderboardRow(rank=1, snapshot_id=3, name="run@100", agent="run", agent_id=1, kind="dreamer", mu=27.0,
+ROW = LeaderboardRow(rank=1, snapshot_id=3, name="run@100", agent="run", agent_id=1, owner="alice", kind="dreamer", mu=27.0,
                      sigma=5.0, score=12.0, games=4, wins=2, draws=1, losses=1, forfeits=0, provisional=True,
                      active=True, last_played_at=NOW)
 OPPONENT = Opponent(**INFO.model_dump(), rank=1, mu=27.0, sigma=5.0, score=12.0, provisional=True, games=4,
                     wins=2, draws=1, losses=1, forfeits=0)
 CHOICE = OpponentChoice(snapshot=OTHER, source="pfsp", win_rate=0.25, weight=0.5)
-TOKEN = TokenInfo(id=5, name="box", role="worker", prefix="lg_abcd", created_at=NOW, revoked_at=None)
+TOKEN = TokenInfo(id=5, name="box", user="admin", role="worker", prefix="lg_abcd", created_at=NOW, revoked_at=None)
 STATS = JobStats(counts={"queued": 2, "done": 9}, workers=[WorkerInfo(name="w1", first_seen_at=NOW,
                                                                       last_seen_at=NOW, jobs_done=9)])
 
@@ -69,10 +69,10 @@ STATS = JobStats(counts={"queued": 2, "done": 9}, workers=[WorkerInfo(name="w1",
 ENDPOINTS = [
     (lambda c: c.health(), "GET", "/api/health", HEALTH, HEALTH),
     (lambda c: c.check_compatible(), "GET", "/api/health", HEALTH, HEALTH),
-    (lambda c: c.claim_job("w1"), "POST", "/api/jobs/claim", Claim(job=JOB), JOB),
-    (lambda c: c.heartbeat(7, "w1", "lease-7"), "POST", "/api/jobs/7/heartbeat", JOB, JOB),
+    (lambda c: c.claim_job(), "POST", "/api/jobs/claim", Claim(job=JOB), JOB),
+    (lambda c: c.heartbeat(7, "lease-7"), "POST", "/api/jobs/7/heartbeat", JOB, JOB),
     (lambda c: c.report_result(7, {"games": []}), "POST", "/api/jobs/7/result", OUTCOME, OUTCOME),
-    (lambda c: c.release_job(7, "w1", "lease-7"), "POST", "/api/jobs/7/release", MATCH, MATCH),
+    (lambda c: c.release_job(7, "lease-7"), "POST", "/api/jobs/7/release", MATCH, MATCH),
     (lambda c: c.register_opponent({"agent": "run"}, b"w"), "POST", "/api/opponents",
      Registered(id=3, sha256=INFO.sha256, created=True, opponent=INFO),
      Registered(id=3, sha256=INFO.sha256, created=True, opponent=INFO)),
@@ -128,7 +128,7 @@ def test_non_idempotent_claim_is_not_retried_on_5xx(server):
     server.script["/api/jobs/claim"] = [(500, {"detail": "database exploded"}), (200, wire(Claim(job=JOB)))]
     client, _ = _client(server.url)
     with pytest.raises(ServerError, match="500 database exploded|server error 500"):
-        client.claim_job("w1")
+        client.claim_job()
     assert len(server.requests) == 1
 
 
@@ -142,7 +142,7 @@ def test_result_report_is_retried_on_5xx(server):
 def test_empty_queue_claim_returns_none(server):
     server.script["/api/jobs/claim"] = [(200, {"job": None})]
     client, _ = _client(server.url)
-    assert client.claim_job("w1") is None
+    assert client.claim_job() is None
 
 
 def test_unreachable_server_raises_after_all_attempts():
@@ -155,7 +155,7 @@ def test_unreachable_server_raises_after_all_attempts():
 def test_connection_errors_are_retried_even_for_a_claim():
     client, waits = _client("http://127.0.0.1:9", attempts=2)
     with pytest.raises(ServerUnreachable):
-        client.claim_job("w1")
+        client.claim_job()
     assert len(waits) == 1
 
 
@@ -163,7 +163,7 @@ def test_wrong_token_is_a_clear_authentication_error_without_retry(server):
     server.script["/api/jobs/claim"] = [(401, {"detail": "invalid or revoked token"})]
     client, waits = _client(server.url)
     with pytest.raises(AuthenticationError) as caught:
-        client.claim_job("w1")
+        client.claim_job()
     assert "invalid or revoked token" in str(caught.value) and "--token" in str(caught.value)
     assert caught.value.status_code == 401 and waits == []
 
@@ -180,7 +180,7 @@ def test_conflict_is_its_own_error(server):
     server.script["/api/jobs/3/heartbeat"] = [(409, {"detail": "job 3 is leased to another worker"})]
     client, _ = _client(server.url)
     with pytest.raises(Conflict, match="leased to another worker"):
-        client.heartbeat(3, "w1")
+        client.heartbeat(3, "lease-3")
 
 
 def test_read_timeout_is_retried_for_reads(server):
@@ -253,8 +253,8 @@ def test_an_answer_of_another_shape_is_a_clear_error_naming_the_endpoint(server,
 
 
 @pytest.mark.parametrize("path,answer,call", [
-    ("/api/jobs/claim", wire(JOB), lambda c: c.claim_job("w1")),  # the bare job, not {"job": ...}
-    ("/api/jobs/claim", b"", lambda c: c.claim_job("w1")),  # an empty answer
+    ("/api/jobs/claim", wire(JOB), lambda c: c.claim_job()),  # the bare job, not {"job": ...}
+    ("/api/jobs/claim", b"", lambda c: c.claim_job()),  # an empty answer
     ("/api/leaderboard", {"rows": wire([ROW])}, lambda c: c.leaderboard()),
     ("/api/opponents/sample", {"opponents": wire([CHOICE])}, lambda c: c.sample_opponents(3)),
     ("/api/opponents/sample", wire([OTHER]), lambda c: c.sample_opponents(3)),  # snapshots, not choices
@@ -273,7 +273,7 @@ def test_the_error_says_which_fields_are_wrong(server):
     server.script["/api/jobs/claim"] = [(200, {"job": job})]
     client, _ = _client(server.url)
     with pytest.raises(UnexpectedAnswer, match=r"job\.lease_id: Field required; job\.games\.0\.seed: Input should"):
-        client.claim_job("w1")
+        client.claim_job()
 
 
 def test_a_health_answer_without_a_game_version_is_not_a_league_server(server):

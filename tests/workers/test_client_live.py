@@ -26,7 +26,7 @@ from league.workers.client import LeagueClient
 from tests.support.app_client import debug_config, synthetic_result, weights_for
 from tests.support.live_server import running_server
 
-ADMIN = "client-live-admin-token"
+ADMIN = "client-live-admin-token-Zx8Kq2Lm9Vb4Nc7Hd3Jf6Gs1"
 
 
 def test_every_client_method_returns_its_wire_model_from_a_real_server(tmp_path):
@@ -59,16 +59,16 @@ def test_every_client_method_returns_its_wire_model_from_a_real_server(tmp_path)
         assert all(isinstance(row, LeaderboardRow) for row in board)
 
         with LeagueClient(server.url, made.plaintext) as worker:
-            job = worker.claim_job("live-worker")
+            job = worker.claim_job()
             assert isinstance(job, JobAssignment) and job.worker == "live-worker"
-            beat = worker.heartbeat(job.job_id, "live-worker", job.lease_id)
+            beat = worker.heartbeat(job.job_id, job.lease_id)
             assert isinstance(beat, JobAssignment) and beat.lease_expires_at >= job.lease_expires_at
             outcome = worker.report_result(job.job_id, synthetic_result(job.model_dump(mode="json")))
             assert isinstance(outcome, ReportOutcome) and not outcome.duplicate and outcome.match.state == "done"
 
-            second = worker.claim_job("live-worker")
+            second = worker.claim_job()
             assert second is not None
-            released = worker.release_job(second.job_id, "live-worker", second.lease_id)
+            released = worker.release_job(second.job_id, second.lease_id)
             assert isinstance(released, MatchSummary) and released.state == "queued"
 
         stats = admin.job_stats()

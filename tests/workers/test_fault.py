@@ -27,13 +27,16 @@ from tests.support.live_server import database_url, free_port, start_server, sto
 
 pytestmark = pytest.mark.slow
 
-ADMIN = "fault-test-admin-token"
+ADMIN = "fault-test-admin-token-Zx8Kq2Lm9Vb4Nc7Hd3Jf6Gs1"
 SERVER_ENV = {"LEAGUE_LEASE_SECONDS": "4", "LEAGUE_QUEUE_TARGET": "6", "LEAGUE_GAMES_PER_MATCH": "2"}
 
 
 def _start_worker(url: str, name: str, tmp_path: Path) -> subprocess.Popen:
     log = open(tmp_path / f"{name}.log", "ab")  # noqa: SIM115 (the process owns it)
-    env = {**os.environ, "LEAGUE_TOKEN": ADMIN, "PYTHONUNBUFFERED": "1"}
+    # a token of its own, named after the worker: the server knows a worker by its token
+    made = httpx.post(f"{url}/api/tokens", json={"name": name, "role": "worker", "user": "admin"},
+                      headers={"Authorization": f"Bearer {ADMIN}"}, timeout=30).json()
+    env = {**os.environ, "LEAGUE_TOKEN": made["plaintext"], "PYTHONUNBUFFERED": "1"}
     return subprocess.Popen(
         [*LEAGUE, "match-worker", "--server", url, "--name", name,
          "--poll-interval", "0.2", "--cache-dir", str(tmp_path / "cache")],

@@ -10,7 +10,7 @@ from league.workers.client import Conflict, LeagueClient
 from league.workers.match_worker import LeaseKeeper, heartbeat_interval
 from tests.support.live_server import running_server
 
-ADMIN = "lease-test-admin-token"
+ADMIN = "lease-test-admin-token-Zx8Kq2Lm9Vb4Nc7Hd3Jf6Gs1"
 
 
 @pytest.fixture
@@ -21,20 +21,20 @@ def server(tmp_path):
 
 
 def _result(job):
-    return {"worker": job.worker, "lease_id": job.lease_id,
+    return {"lease_id": job.lease_id,
             "games": [{"index": g.index, "winner": 0, "length": 250, "end_reason": "time_limit"} for g in job.games]}
 
 
 def test_heartbeats_keep_a_job_leased_past_its_lease_time(server):
     with LeagueClient(server.url, ADMIN) as client:
-        job = client.claim_job("slow-worker")
+        job = client.claim_job()
         assert heartbeat_interval(job) == pytest.approx(2 / 3, abs=0.3)
-        keeper = LeaseKeeper(client, job.job_id, "slow-worker", job.lease_id, interval=0.4)
+        keeper = LeaseKeeper(client, job.job_id, job.lease_id, interval=0.4)
         keeper.start()
         try:
             deadline = time.monotonic() + 5  # 2.5 lease times
             while time.monotonic() < deadline:
-                other = client.claim_job("eager-worker")  # claiming re-queues expired leases first
+                other = client.claim_job()  # claiming re-queues expired leases first
                 assert other is None or other.job_id != job.job_id
                 if other is not None:
                     client.report_result(other.job_id, _result(other))
@@ -48,18 +48,18 @@ def test_heartbeats_keep_a_job_leased_past_its_lease_time(server):
 
 def test_without_heartbeats_the_job_goes_to_another_worker_and_the_late_result_is_refused(server):
     with LeagueClient(server.url, ADMIN) as client:
-        job = client.claim_job("stalled-worker")
+        job = client.claim_job()
         time.sleep(2.5)
         taken = None
         for _ in range(50):
-            candidate = client.claim_job("rescuer")
+            candidate = client.claim_job()
             if candidate is not None and candidate.job_id == job.job_id:
                 taken = candidate
                 break
             if candidate is not None:
                 client.report_result(candidate.job_id, _result(candidate))
         assert taken is not None, "the expired job was never handed out again"
-        keeper = LeaseKeeper(client, job.job_id, "stalled-worker", job.lease_id, interval=0.1)
+        keeper = LeaseKeeper(client, job.job_id, job.lease_id, interval=0.1)
         keeper.start()
         time.sleep(0.5)
         keeper.stop()

@@ -52,7 +52,7 @@ def test_a_job_is_played_and_reported_with_its_lease(server, tmp_path):
     stats = _worker(server, tmp_path, messages).run()
     assert (stats.jobs, stats.games, stats.abandoned) == (1, 2, 0)
     [posted] = _posted_results(server)
-    assert posted["lease_id"] == "lease-1" and posted["worker"] == "w"
+    assert posted["lease_id"] == "lease-1" and "worker" not in posted  # the server knows the worker by its token
     assert [g["index"] for g in posted["games"]] == [0, 1]
     assert all(g["record"]["seed"] == 7 + g["index"] for g in posted["games"])
     assert any(m.startswith("job 1 reported: basic_weak vs basic_strong: 2 games") for m in messages)
@@ -115,7 +115,7 @@ def test_a_rejected_result_releases_the_job_at_once(server, tmp_path):
     messages: list[str] = []
     stats = _worker(server, tmp_path, messages).run()
     assert stats.abandoned == 1
-    assert _releases(server) == [("/api/jobs/1/release", {"worker": "w", "lease_id": "lease-1"})]
+    assert _releases(server) == [("/api/jobs/1/release", {"lease_id": "lease-1"})]
     assert any("job 1: released back to the queue" in m for m in messages)
 
 
@@ -128,7 +128,7 @@ def test_a_failed_weights_download_releases_the_job(server, tmp_path):
     messages: list[str] = []
     stats = _worker(server, tmp_path, messages).run()
     assert stats.abandoned == 1 and not _posted_results(server)
-    assert _releases(server) == [("/api/jobs/3/release", {"worker": "w", "lease_id": "lease-3"})]
+    assert _releases(server) == [("/api/jobs/3/release", {"lease_id": "lease-3"})]
     assert any("release failed" in m and "lease will expire" in m for m in messages)
 
 
@@ -157,7 +157,7 @@ def test_a_second_stop_signal_abandons_the_job_and_releases_it(server, tmp_path)
         timer.cancel()
         signal.signal(signal.SIGINT, previous)
     assert worker.stats.abandoned == 1
-    assert _releases(server) == [("/api/jobs/4/release", {"worker": "w", "lease_id": "lease-4"})]
+    assert _releases(server) == [("/api/jobs/4/release", {"lease_id": "lease-4"})]
 
 
 def test_a_claim_answer_of_another_shape_stops_the_worker_with_a_clear_error(server, tmp_path):

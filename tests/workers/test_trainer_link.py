@@ -133,9 +133,9 @@ def test_opponents_fall_back_to_the_local_pool_while_the_server_is_away(server):
 
 
 NOW = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
-LEARNER = SnapshotInfo(id=11, name="run@0", agent="run", kind="dreamer", step=0, config={}, notes="",
+LEARNER = SnapshotInfo(id=11, name="run@0", agent="run", owner="admin", kind="dreamer", step=0, config={}, notes="",
                        sha256="ab" * 32, size=1000, game_version=GAME, active=True, created_at=NOW)
-STRONG = SnapshotInfo(id=2, name="strong", agent="basic", kind="basic_strong", step=0, config={}, notes="",
+STRONG = SnapshotInfo(id=2, name="strong", agent="basic", owner="admin", kind="basic_strong", step=0, config={}, notes="",
                       sha256=None, size=0, game_version=GAME, active=True, created_at=NOW)
 
 

@@ -1,6 +1,6 @@
 """Safetensors checked as data, never executed: the checks every safetensors upload passes.
 
-In order: not empty, not a pickle or zip (what `torch.save` writes; refused with 415), a
+In order: not empty, not a pickle or zip (what `torch.save` writes) nor JSON (refused with 415), a
 well-formed header whose offsets tile the data exactly, the tensor names, dtypes and shapes the
 declared config builds, and finite values in every floating-point tensor. Each failure raises
 `InvalidWeights` with a message that says what is wrong (422 unless said otherwise).
@@ -34,10 +34,16 @@ DTYPE_SIZES: dict[str, int] = {
     "I64": 8, "U64": 8, "F64": 8,
 }
 MAX_HEADER_BYTES = 1 << 20  # a header of a few hundred tensors is a few KiB; 1 MiB is generous
+MAX_RANK = 16  # dimensions of one tensor (the agent's have 1 or 2)
+MAX_COUNT = 2**63 - 1  # the largest dimension or offset (safetensors writes them as u64/usize)
 
 PICKLE_MESSAGE = (
     "the file is a Python pickle (what torch.save writes), not safetensors; pickles can run code "
     "when loaded and are never accepted: save the state dict with safetensors.torch.save_file"
+)
+JSON_MESSAGE = (
+    "not a safetensors file: this is JSON text; a checkpoint's .json (its config and step) goes in `meta`, "
+    "its .safetensors file in `weights`"
 )
 ZIP_MESSAGE = (
     "the file is a zip archive (what torch.save writes since PyTorch 1.6), not safetensors; "
@@ -63,11 +69,13 @@ class SafetensorsWeights(ValidatedWeights):
 
 
 def sniff_foreign_format(data: bytes) -> str | None:
-    """A message when `data` (already known not to be safetensors) is a pickle or zip, else None."""
+    """A message when `data` (already known not to be safetensors) is a pickle, a zip or JSON, else None."""
     if data[:1] == b"\x80" and len(data) > 1 and 2 <= data[1] <= 5:
         return PICKLE_MESSAGE  # PROTO opcode of pickle protocol 2..5
     if data[:2] == b"PK":
         return ZIP_MESSAGE
+    if data.lstrip()[:1] in (b"{", b"["):
+        return JSON_MESSAGE  # a safetensors file starts with a binary length, never with JSON
     if data[:1] in (b"(", b"}", b"]", b"c") and data.rstrip().endswith(b"."):
         return PICKLE_MESSAGE  # protocol 0/1 pickles start with MARK, EMPTY_DICT/LIST or GLOBAL, end with STOP
     return None
@@ -85,8 +93,9 @@ def parse_header(data: bytes) -> tuple[dict[str, TensorInfo], int]:
     (header_len,) = struct.unpack("<Q", data[:8])
     if header_len > MAX_HEADER_BYTES:
         raise InvalidWeights(
-            f"the safetensors header claims {header_len} bytes (more than the {MAX_HEADER_BYTES} allowed); "
-            "the file is not safetensors or is corrupt"
+            "not a safetensors file: a safetensors file starts with the length of its header; the "
+            f"header length this file claims is {header_len} bytes (at most {MAX_HEADER_BYTES} are allowed); "
+            "the file is another format, or corrupt"
         )
     if 8 + header_len > len(data):
         raise InvalidWeights(
@@ -96,6 +105,9 @@ def parse_header(data: bytes) -> tuple[dict[str, TensorInfo], int]:
         header = json.loads(data[8 : 8 + header_len].decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise InvalidWeights(f"the safetensors header is not valid JSON: {error}") from None
+    except (RecursionError, ValueError) as error:  # nesting deeper than the parser goes, a 5000-digit number
+        raise InvalidWeights(f"the safetensors header is not a header of tensors: {type(error).__name__}: "
+                             f"{str(error)[:200]}") from None
     if not isinstance(header, dict):
         raise InvalidWeights("the safetensors header must be a JSON object of tensor entries")
     metadata = header.pop("__metadata__", None)
@@ -115,10 +127,12 @@ def _parse_entry(name: str, entry: object) -> TensorInfo:
     dtype, shape, offsets = entry["dtype"], entry["shape"], entry["data_offsets"]
     if dtype not in DTYPE_SIZES:
         raise InvalidWeights(f"tensor {name!r}: unknown dtype {dtype!r}")
-    if not (isinstance(shape, list) and all(_is_count(d) for d in shape)):
-        raise InvalidWeights(f"tensor {name!r}: shape must be a list of non-negative integers, got {shape!r}")
+    if not (isinstance(shape, list) and len(shape) <= MAX_RANK and all(_is_count(d) for d in shape)):
+        raise InvalidWeights(f"tensor {name!r}: shape must be a list of at most {MAX_RANK} integers from 0 to "
+                             f"2**63 - 1, got {_clipped(shape)}")
     if not (isinstance(offsets, list) and len(offsets) == 2 and all(_is_count(o) for o in offsets)):
-        raise InvalidWeights(f"tensor {name!r}: data_offsets must be two non-negative integers, got {offsets!r}")
+        raise InvalidWeights(f"tensor {name!r}: data_offsets must be two integers from 0 to 2**63 - 1, "
+                             f"got {_clipped(offsets)}")
     begin, end = offsets
     expected = math.prod(shape) * DTYPE_SIZES[dtype]
     if end - begin != expected:
@@ -130,7 +144,12 @@ def _parse_entry(name: str, entry: object) -> TensorInfo:
 
 
 def _is_count(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_COUNT
+
+
+def _clipped(value: object) -> str:
+    text = repr(value) if not isinstance(value, list) or len(value) <= 20 else f"a list of {len(value)} items"
+    return text if len(text) <= 200 else text[:200] + "..."
 
 
 def _check_tiling(tensors: dict[str, TensorInfo], buffer_len: int) -> None:
