@@ -27,6 +27,7 @@ from api.read_cache import InvalidateOnWrite, ReadCache
 from api.read_limit import ReadLimiter
 from api.routers import ROUTERS
 from api.routers.health import HealthProbe
+from api.routers.opponents import document_kinds
 from api.write_gate import WriteGate
 from league.core.db import make_engine, make_sessionmaker
 from league.core.errors import LeagueError
@@ -92,14 +93,15 @@ def create_app(settings: Settings | None = None, *, upgrade_schema: bool = True)
 
 
 def _document_errors(app: FastAPI) -> None:
-    """Serve an OpenAPI document whose error bodies are the ones the handlers send."""
+    """Serve an OpenAPI document whose error bodies are the ones the handlers send (and that names the
+    kinds of the registry as it is when the document is first asked for)."""
 
     def openapi() -> dict:
         if app.openapi_schema is None:
             schema = get_openapi(
                 title=app.title, version=app.version, description=app.description, routes=app.routes
             )
-            app.openapi_schema = patch_openapi_errors(schema)
+            app.openapi_schema = document_kinds(patch_openapi_errors(schema))
         return app.openapi_schema
 
     app.openapi = openapi

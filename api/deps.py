@@ -3,7 +3,10 @@
 `SessionDep` is a session from the app's session factory; write handlers commit inside the
 league core's service functions (`league.core.db.write_transaction`), so the commit has happened
 before the response is sent. Reads are public; `AdminDep`, `TrainerDep` and `WorkerDep`
-require a bearer token of that role (an admin token may do everything).
+require a bearer token of that role (an admin token may do everything). What a caller may change
+beyond its role (only its own user's lineages) is checked by the core with `caller.actor`; a
+worker's leases are its token's (`caller.token_id`). The caller is left in the request's state
+for the audit log (`api.audit`).
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ SessionDep = Annotated[Session, Depends(get_session)]
 
 bearer_scheme = HTTPBearer(
     auto_error=False,
-    description="An API token (`league token create --role ROLE`) or the bootstrap LEAGUE_ADMIN_TOKEN.",
+    description="An API token (`league token create --user USER --role ROLE`) or the bootstrap LEAGUE_ADMIN_TOKEN.",
 )
 
 

@@ -94,7 +94,7 @@ async def reader(url: str, stop_at: float, tally: Tally) -> None:
 async def worker(url: str, name: str, token: str, stop_at: float, tally: Tally) -> None:
     async with Connection(url, token) as connection:
         while time.perf_counter() < stop_at:
-            status, body = await connection.request("POST", "/api/jobs/claim", {"worker": name})
+            status, body = await connection.request("POST", "/api/jobs/claim", {})  # the worker is the token
             job = json.loads(body).get("job") if status == 200 else None
             if job is None:
                 tally.errors.append(f"claim {status}: {body[:100]!r}")

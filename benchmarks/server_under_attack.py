@@ -5,8 +5,9 @@ games, training metrics), starts the server on it on 127.0.0.1 and measures `/ap
 (one request every 20 ms on its own connection) in four phases of `--seconds` each:
 
 1. idle: nothing else (the baseline);
-2. big bodies: 4 clients without a token each sending 62 MiB POSTs to the upload route, again and
-   again (refused 401 before the body is read);
+2. big bodies: 4 clients without a token each sending 62 MiB POSTs, again and again: two to the
+   upload route (multipart), two to the metrics route (a JSON array); refused 401 before the body is
+   read;
 3. readers: `--readers` concurrent readers of the heaviest pages (`/`, `/head-to-head`,
    `/fragments/leaderboard`, the busiest opponent's page, `/api/leaderboard`), each page again as
    soon as the last arrived;
@@ -68,16 +69,24 @@ def health_sampler(url: str, stop: threading.Event, latencies: list[float]) -> N
             stop.wait(0.02)
 
 
-def big_poster(address: tuple[str, int], stop: threading.Event, load: Load) -> None:
-    head = (f"POST /api/opponents HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\n"
+def big_poster(address: tuple[str, int], stop: threading.Event, load: Load, json_body: bool) -> None:
+    """POST 62 MiB without a token, again and again: a multipart upload, or a JSON array of metrics."""
+    if json_body:
+        route, kind, start, block = "/api/agents/x/metrics", "application/json", b'{"metrics": [', b"0," * (1 << 19)
+    else:
+        route, kind, start, block = "/api/opponents", "multipart/form-data; boundary=b", b"", b"x" * (1 << 20)
+    blocks = BIG_BODY // len(block) - 1
+    rest = BIG_BODY - len(start) - blocks * len(block)
+    end = b" " * (rest - 3) + b"0]}" if json_body else b"x" * rest  # valid JSON of exactly BIG_BODY bytes
+    head = (f"POST {route} HTTP/1.1\r\nHost: x\r\nContent-Type: {kind}\r\n"
             f"Content-Length: {BIG_BODY}\r\n\r\n").encode()
-    block = b"x" * (1 << 20)
     while not stop.is_set():
         with socket.create_connection(address, timeout=30) as sock:
-            sock.sendall(head)
+            sock.sendall(head + start)
             try:
-                for _ in range(BIG_BODY // len(block)):
+                for _ in range(blocks):
                     sock.sendall(block)
+                sock.sendall(end)
             except OSError:
                 pass  # refused and closed before the body was read
             try:
@@ -106,8 +115,8 @@ def run_phase(url: str, seconds: float, *, posters: int, readers: int, paths: li
     stop = threading.Event()
     host, port = url.removeprefix("http://").split(":")
     threads = [threading.Thread(target=health_sampler, args=(url, stop, latencies), daemon=True)]
-    threads += [threading.Thread(target=big_poster, args=((host, int(port)), stop, load), daemon=True)
-                for _ in range(posters)]
+    threads += [threading.Thread(target=big_poster, args=((host, int(port)), stop, load, k % 2 == 1), daemon=True)
+                for k in range(posters)]
     for thread in threads:
         thread.start()
     if readers:

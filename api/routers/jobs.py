@@ -73,9 +73,10 @@ async def claim_job(http: Request, session: SessionDep, settings: SettingsDep, c
 def heartbeat(http: Request, session: SessionDep, settings: SettingsDep, caller: WorkerDep, job_id: IdPath,
               request: LeaseRequest):
     """Extend the lease of a job the caller's token holds under `lease_id`; 409 when it does not hold it."""
-    http.state.audit_skip = True  # routine: a lease kept alive
-    return jobs.heartbeat(session, job_id, caller.name, lease_id=request.lease_id, settings=settings,
+    kept = jobs.heartbeat(session, job_id, caller.name, lease_id=request.lease_id, settings=settings,
                           token_id=caller.token_id)
+    http.state.audit_skip = True  # routine: a lease kept alive (a refused heartbeat is logged)
+    return kept
 
 
 @router.post("/{job_id:int}/result", response_model=ReportOutcome, dependencies=[Depends(invalidates_reads)])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import TypeAdapter
 from pydantic_core import to_json
 
@@ -41,14 +41,17 @@ def get_head_to_head(
     session: SessionDep,
     opponent: Annotated[int | None, Query(ge=1, le=MAX_ID, description="only pairs with this opponent")] = None,
     other: Annotated[int | None, Query(ge=1, le=MAX_ID, description="with `opponent`: only this pair, "
-                                       "counted from `opponent`'s side")] = None,
+                                       "counted from `opponent`'s side (alone: like `opponent`)")] = None,
 ):
-    """Win/draw/loss counts between pool members, for every pair that has played (or a chosen one)."""
-    if other is not None:
-        if opponent is None or opponent == other:
-            raise HTTPException(status_code=422, detail="`other` needs `opponent`, a different opponent, as well")
+    """Win/draw/loss counts between pool members, for every pair that has played (or a chosen one).
+
+    `other` alone filters like `opponent`; `opponent` and `other` the same lists nothing (a snapshot
+    never plays itself)."""
+    if other is not None and opponent is None:
+        opponent, other = other, None
+    if other is not None and opponent is not None:
         get_snapshot(session, opponent), get_snapshot(session, other)  # 404 for an unknown id
-        return [ratings.pair_record(session, opponent, other)]
+        return [] if opponent == other else [ratings.pair_record(session, opponent, other)]
     # Raw rows straight to JSON: no object per pair (a large league has thousands of pairs).
     fields = tuple(HeadToHead.model_fields)
     rows = [dict(zip(fields, row, strict=True)) for row in ratings.pair_counts(session, opponent)]

@@ -24,7 +24,7 @@ from api.uploads import iter_upload, read_capped
 from league.core import leaderboard as ratings
 from league.core import snapshots
 from league.core.errors import InvalidInput
-from league.core.kinds import registrable_kinds
+from league.core.kinds import KINDS, registrable_kinds
 from league.core.registration import register_snapshot
 from league.core.sampling import sample_opponents
 from league.core.schemas import (
@@ -203,6 +203,17 @@ def attachment_disposition(filename: str) -> str:
     like `Ωmega` must never go in as it is."""
     fallback = "".join(c if c.isascii() and (c.isalnum() or c in "._-@") else "_" for c in filename)
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def document_kinds(schema: dict[str, Any]) -> dict[str, Any]:
+    """Name the registry's kinds as the values the `kind` filter of `GET /api/opponents` takes (the core
+    refuses any other with 422; the registry is read when the document is made, so a kind added to it
+    needs no change here)."""
+    for parameter in schema.get("paths", {}).get("/api/opponents", {}).get("get", {}).get("parameters", []):
+        if parameter.get("name") == "kind" and parameter.get("in") == "query":
+            parameter["schema"] = {"anyOf": [{"type": "string", "enum": sorted(KINDS)}, {"type": "null"}],
+                                   "title": "Kind"}
+    return schema
 
 
 def _etag_matches(if_none_match: str | None, etag: str) -> bool:

@@ -23,8 +23,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from api.app import create_app
     from api.server import serve
     from league.core.settings import Settings

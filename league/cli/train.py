@@ -148,7 +148,7 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
                        help="league server URL: register checkpoints, sample opponents, post metrics "
                             "(env LEAGUE_SERVER_URL)")
     group.add_argument("--token", default=settings.token,
-                       help="trainer bearer token (env LEAGUE_TOKEN); `league token create --role trainer`")
+                       help="trainer bearer token (env LEAGUE_TOKEN); `league token create --user USER --role trainer`")
     group.add_argument("--register-every", type=int, default=REGISTER_EVERY,
                        help=f"register a checkpoint as a new opponent every N environment steps "
                             f"(default: {REGISTER_EVERY})")
@@ -168,7 +168,7 @@ def connect(args: argparse.Namespace, *, run_name: str, run_dir: Path) -> Traine
         return None
     if not args.token:
         raise CommandError("--server needs a token: pass --token T or set LEAGUE_TOKEN "
-                           "(make one with `league token create --role trainer`)")
+                           "(make one with `league token create --user USER --role trainer`)")
     if args.register_every < 1:
         raise CommandError(f"--register-every must be at least 1, got {args.register_every}")
     try:

@@ -133,7 +133,7 @@ def claim_job(session: Session, worker: str, *, settings: Settings | None = None
         # A running tournament's matches first (a paused or cancelled one's never); then fewest
         # deliveries first: a job that keeps coming back waits behind the ones never tried.
         match = session.scalar(select(Match).where(Match.state == "queued", claimable_matches())
-                               .order_by(Match.tournament_id.is_(None), Match.deliveries, Match.id)
+                               .order_by(Match.tournament_id.is_(None), Match.id)
                                .limit(1).with_for_update(skip_locked=True))
         if match is None:
             return None

@@ -75,8 +75,10 @@ def create_token(session: Session, name: str, role: str, user: str = ADMIN_USER,
 
 def register_bootstrap(session: Session, admin_token: str | None) -> TokenInfo | None:
     """Give the bootstrap admin token a row of its own (idempotent; a revoked one stays revoked)."""
-    if not admin_token:
-        return None
+    return _bootstrap_row(session, admin_token) if admin_token else None
+
+
+def _bootstrap_row(session: Session, admin_token: str) -> TokenInfo:
     digest = _hash(admin_token)
     with write_transaction(session):
         token = session.scalar(select(ApiToken).where(ApiToken.token_hash == digest))
@@ -88,7 +90,7 @@ def register_bootstrap(session: Session, admin_token: str | None) -> TokenInfo |
                 session.flush()
             except IntegrityError:  # registered concurrently by another server process
                 session.rollback()
-                return _info(session.scalar(select(ApiToken).where(ApiToken.token_hash == digest)))
+                token = session.scalars(select(ApiToken).where(ApiToken.token_hash == digest)).one()
         return _info(token)
 
 
@@ -102,7 +104,7 @@ def verify_token(session: Session, plaintext: str | None, *, admin_token: str | 
         raise InvalidToken("a bearer token is required")
     token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash(plaintext)))
     if token is None and admin_token and hmac.compare_digest(plaintext.encode(), admin_token.encode()):
-        return register_bootstrap(session, admin_token)  # type: ignore[return-value]
+        return _bootstrap_row(session, admin_token)
     if token is None:
         raise InvalidToken("unknown token")
     if token.revoked_at is not None:

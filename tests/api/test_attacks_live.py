@@ -27,12 +27,14 @@ HEADER_TIMEOUT_S = 2.0
 BODY_TIMEOUT_S = 2.0
 KEEP_ALIVE_S = 1.0
 CONNECTION_LIMIT = 20
+MAX_HEADER_BYTES = 4096
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> Iterator[LiveServer]:
     env = {"LEAGUE_HEADER_TIMEOUT_S": str(HEADER_TIMEOUT_S), "LEAGUE_BODY_TIMEOUT_S": str(BODY_TIMEOUT_S),
-           "LEAGUE_KEEP_ALIVE_S": str(KEEP_ALIVE_S), "LEAGUE_MAX_CONNECTIONS": "1000"}
+           "LEAGUE_KEEP_ALIVE_S": str(KEEP_ALIVE_S), "LEAGUE_MAX_CONNECTIONS": "1000",
+           "LEAGUE_MAX_HEADER_BYTES": str(MAX_HEADER_BYTES)}
     with running_server(tmp_path_factory.mktemp("attacks"), TEST_ADMIN_TOKEN, extra_env=env) as live:
         yield live
 
@@ -182,7 +184,10 @@ def test_an_idle_keep_alive_connection_is_closed_after_the_keep_alive_timeout(se
     with socket.create_connection(_address(server)) as sock:
         sock.sendall(b"GET /api/health HTTP/1.1\r\nHost: x\r\n\r\n")
         sock.settimeout(5)
-        assert sock.recv(65536).startswith(b"HTTP/1.1 200")
+        answer = b""
+        while not answer.endswith(b"}"):  # the whole answer: head and JSON body
+            answer += sock.recv(65536)
+        assert answer.startswith(b"HTTP/1.1 200")
         started = time.monotonic()
         assert _closed_within(sock, KEEP_ALIVE_S + 3) == b""
         assert time.monotonic() - started < KEEP_ALIVE_S + 1.5
@@ -206,3 +211,13 @@ def test_connections_at_the_limit_are_served_and_one_more_is_answered_503(tmp_pa
             sock.close()
         with httpx.Client(base_url=live.url, timeout=5) as client:
             assert client.get("/api/health").status_code == 200
+
+
+def test_a_request_head_within_the_size_limit_is_served_and_a_larger_one_refused(server):
+    def status(padding: int) -> bytes:
+        with socket.create_connection(_address(server), timeout=5) as sock:
+            sock.sendall(b"GET /api/health HTTP/1.1\r\nHost: x\r\nX-Padding: " + b"a" * padding + b"\r\n\r\n")
+            return sock.recv(65536).split(b"\r\n", 1)[0]
+
+    assert status(MAX_HEADER_BYTES - 200) == b"HTTP/1.1 200 OK"
+    assert status(MAX_HEADER_BYTES + 200) == b"HTTP/1.1 431 Request Header Fields Too Large"

@@ -131,8 +131,6 @@ def test_malformed_requests_never_get_a_5xx(client):
         ("get", "/api/matches", {"params": {"limit": "many"}}),
         ("get", "/api/matches/999", {}),
         ("get", "/api/games/999/record", {}),
-        ("get", "/api/head-to-head", {"params": {"other": 1}}),
-        ("get", "/api/head-to-head", {"params": {"opponent": 1, "other": 1}}),
         ("get", "/api/opponents/sample", {"params": {"learner": 1, "strategy": "best"}}),
         ("get", "/api/opponents/sample", {"params": {"learner": 999}}),
         ("get", "/api/nowhere", {}),

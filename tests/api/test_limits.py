@@ -13,7 +13,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from api.body_limit import BodyLimitMiddleware, body_limits
+from api.body_limit import MULTIPART_OVERHEAD_BYTES, BodyLimitMiddleware, body_limits
 from api.rate_limit import TokenBuckets
 from api.read_limit import ReadLimiter
 from api.write_gate import WriteGate
@@ -118,11 +118,11 @@ def test_reads_and_bodiless_writes_without_a_token_go_to_their_route():
 
 
 def test_over_http_a_write_without_a_token_is_401_and_with_one_reaches_its_route(client):
-    anonymous = client.post("/api/jobs/claim", json={"worker": "w"})
+    anonymous = client.post("/api/jobs/claim", json={})
     assert anonymous.status_code == 401 and "bearer token" in anonymous.json()["detail"]
-    wrong = client.post("/api/jobs/claim", json={"worker": "w"}, headers={"Authorization": "Bearer lg_nope"})
+    wrong = client.post("/api/jobs/claim", json={}, headers={"Authorization": "Bearer lg_nope"})
     assert wrong.status_code == 401 and "not valid" in wrong.json()["detail"]
-    assert client.post("/api/jobs/claim", json={"worker": "w"}, headers=worker_headers(client)).status_code == 200
+    assert client.post("/api/jobs/claim", json={}, headers=worker_headers(client)).status_code == 200
 
 
 # -- body caps per route -------------------------------------------------------------------------
@@ -133,9 +133,10 @@ def test_over_http_a_write_without_a_token_is_401_and_with_one_reaches_its_route
     ("/api/tokens", "json_max_bytes"),
     ("/api/jobs/1/result", "result_max_bytes"),
     ("/api/agents/run/metrics", "metrics_max_bytes"),
+    ("/api/opponents", "upload_max_bytes"),
 ])
 def test_a_json_body_at_its_routes_limit_is_read_and_one_byte_more_is_413(client, path, setting):
-    limit = LIMITS[setting]
+    limit = LIMITS[setting] + (MULTIPART_OVERHEAD_BYTES if setting == "upload_max_bytes" else 0)
     headers = ADMIN_HEADERS | {"content-type": "application/json"}
     at_limit = client.post(path, content=padded({"x": 1}, limit), headers=headers)
     assert at_limit.status_code not in (413, 500)  # read and answered by the route (422: not what it takes)
@@ -175,14 +176,14 @@ def test_a_token_may_burst_then_is_held_to_its_rate_with_retry_after(tmp_path):
     with make_test_client(f"sqlite:///{tmp_path / 'league.db'}", tmp_path, write_burst=3,
                           write_rate_per_s=0.01) as client:
         worker = worker_headers(client)
-        answers = [client.post("/api/jobs/claim", json={"worker": "w"}, headers=worker).status_code
+        answers = [client.post("/api/jobs/claim", json={}, headers=worker).status_code
                    for _ in range(4)]
         assert answers == [200, 200, 200, 429]
-        limited = client.post("/api/jobs/claim", json={"worker": "w"}, headers=worker)
+        limited = client.post("/api/jobs/claim", json={}, headers=worker)
         assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 1
         assert "LEAGUE_WRITE_RATE_PER_S" in limited.json()["detail"]
         # another token has a bucket of its own
-        assert client.post("/api/jobs/claim", json={"worker": "w"}, headers=ADMIN_HEADERS).status_code == 200
+        assert client.post("/api/jobs/claim", json={}, headers=ADMIN_HEADERS).status_code == 200
 
 
 def test_a_bucket_refills_at_its_rate():
@@ -282,7 +283,7 @@ def _played_games(job: dict) -> list[dict]:
 ])
 def test_a_spoiled_record_is_a_422_and_nothing_is_stored(client, spoil, message):
     worker = worker_headers(client)
-    job = client.post("/api/jobs/claim", json={"worker": "w"}, headers=worker).json()["job"]
+    job = client.post("/api/jobs/claim", json={}, headers=worker).json()["job"]
     games = _played_games(job)
     spoil(games[0]["record"])
     body = json.dumps({"lease_id": job["lease_id"], "games": games})

@@ -18,7 +18,7 @@ def client(database_url, tmp_path):
 
 def play_one_match(client, a_outcome: int = 1) -> dict:
     """Claim the next job as an admin-run worker and report snapshot a's `a_outcome` in every game."""
-    job = client.post("/api/jobs/claim", json={"worker": "w1"}, headers=ADMIN).json()["job"]
+    job = client.post("/api/jobs/claim", headers=ADMIN).json()["job"]
     reported = client.post(f"/api/jobs/{job['job_id']}/result", json=synthetic_result(job, a_outcome), headers=ADMIN)
     assert reported.status_code == 200, reported.text
     return job

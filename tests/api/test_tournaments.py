@@ -30,7 +30,7 @@ def _basic_ids(client):
 
 
 def _play(client, worker, a_outcome=1):
-    job = client.post("/api/jobs/claim", json={"worker": "w1"}, headers=worker).json()["job"]
+    job = client.post("/api/jobs/claim", headers=worker).json()["job"]
     if job is None:
         return None
     response = client.post(f"/api/jobs/{job['job_id']}/result", json=synthetic_result(job, a_outcome),
@@ -50,7 +50,7 @@ def test_a_tournament_over_http_from_creation_to_export(client):
 
     assert _play(client, worker)["snapshot_a"]["id"] == ids[0]
     assert client.post(f"/api/tournaments/{tournament_id}/pause", headers=ADMIN).json()["state"] == "paused"
-    assert client.post("/api/jobs/claim", json={"worker": "w1"}, headers=worker).json()["job"] is None
+    assert client.post("/api/jobs/claim", headers=worker).json()["job"] is None
     assert client.post(f"/api/tournaments/{tournament_id}/pause", headers=ADMIN).status_code == 409
     assert client.post(f"/api/tournaments/{tournament_id}/resume", headers=ADMIN).json()["state"] == "running"
     assert _play(client, worker) is not None

@@ -58,6 +58,8 @@ def test_league_up_runs_a_league_and_stops_cleanly_on_ctrl_c(tmp_path):
         assert sum(row["games"] for row in board) > 0
         done = _get(url, "/api/matches", state="done", limit=5)
         assert done and done["total"] > 0
+        # every match worker plays under a token of its own (the token's name is its name on the server)
+        assert {m["worker"] for m in done["items"]} <= {"league up match-worker-1", "league up match-worker-2"}
         metrics_agent = next(row["agent"] for row in board if row["kind"] == "dreamer")
         posted = _get(url, f"/api/agents/{metrics_agent}/metrics")
         assert posted, "the trainer's metrics should reach the server"

@@ -52,7 +52,7 @@ def other_version_server():
 def test_match_worker_without_server_or_token(tmp_path):
     assert_clean_failure(league("match-worker", "--token", "t"), "no server given", "LEAGUE_SERVER_URL")
     assert_clean_failure(league("match-worker", "--server", "http://127.0.0.1:9"), "no token given",
-                         "league token create --role worker")
+                         "league token create --user USER --role worker")
 
 
 def test_match_worker_with_a_malformed_url():
@@ -76,7 +76,7 @@ def test_match_worker_with_a_wrong_token(live_server, tmp_path):
 def test_match_worker_with_a_token_of_the_wrong_role(live_server, tmp_path):
     import httpx
 
-    made = httpx.post(f"{live_server.url}/api/tokens", json={"name": "a trainer", "role": "trainer"},
+    made = httpx.post(f"{live_server.url}/api/tokens", json={"name": "a trainer", "role": "trainer", "user": "admin"},
                       headers={"Authorization": f"Bearer {ADMIN}"}, timeout=10).json()
     result = league("match-worker", "--server", live_server.url, "--token", made["plaintext"],
                     "--cache-dir", str(tmp_path))

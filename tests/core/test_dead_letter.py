@@ -9,7 +9,7 @@ import pytest
 
 from league.core.errors import InvalidInput
 from league.core.jobs import claim_job, job_counts, release_job, report_result
-from league.core.matches import get_match, get_game_record
+from league.core.matches import get_game_record, get_match
 from league.core.matchmaking import create_match
 from league.core.schemas import MatchResult
 from league.core.settings import Settings
@@ -22,7 +22,7 @@ QUIET = Settings(queue_target=0, games_per_match=2, lease_seconds=60, max_attemp
 def test_a_job_released_again_and_again_fails_after_max_deliveries(session):
     a, b = add_dreamer(session, step=1), add_dreamer(session, step=2)
     stuck = create_match(session, a.id, b.id, n_games=2)
-    for delivery in range(QUIET.max_deliveries):
+    for _ in range(QUIET.max_deliveries):
         job = claim_job(session, "w1", settings=QUIET)
         assert job.job_id == stuck.id and job.attempt == 1  # a release does not count the attempt...
         release_job(session, job.job_id, "w1", lease_id=job.lease_id)

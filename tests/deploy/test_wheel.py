@@ -113,7 +113,7 @@ def test_installed_wheel_upgrades_and_serves_the_dashboard(wheel, tmp_path):
         assert Path(line).is_relative_to(site), f"{line} is not in the fresh venv {site}"
 
     league = venv / "bin" / "league"
-    assert "database at revision 0001" in _run([league, "db", "upgrade"], cwd=outside, env=env)
+    assert "database at revision 0004" in _run([league, "db", "upgrade"], cwd=outside, env=env)
 
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -130,7 +130,7 @@ def test_installed_wheel_upgrades_and_serves_the_dashboard(wheel, tmp_path):
                 time.sleep(0.2)
         log_text = (tmp_path / "serve.log").read_text(errors="replace")
         assert health is not None and health.status_code == 200, log_text
-        assert health.json()["schema_version"] == "0001"
+        assert health.json()["schema_version"] == "0004"
 
         page = httpx.get(f"{url}/", timeout=10)
         assert page.status_code == 200 and "text/html" in page.headers["content-type"]

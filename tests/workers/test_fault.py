@@ -35,8 +35,9 @@ def _start_worker(url: str, name: str, tmp_path: Path) -> subprocess.Popen:
     log = open(tmp_path / f"{name}.log", "ab")  # noqa: SIM115 (the process owns it)
     # a token of its own, named after the worker: the server knows a worker by its token
     made = httpx.post(f"{url}/api/tokens", json={"name": name, "role": "worker", "user": "admin"},
-                      headers={"Authorization": f"Bearer {ADMIN}"}, timeout=30).json()
-    env = {**os.environ, "LEAGUE_TOKEN": made["plaintext"], "PYTHONUNBUFFERED": "1"}
+                      headers={"Authorization": f"Bearer {ADMIN}"}, timeout=30)
+    assert made.status_code == 201, made.text
+    env = {**os.environ, "LEAGUE_TOKEN": made.json()["plaintext"], "PYTHONUNBUFFERED": "1"}
     return subprocess.Popen(
         [*LEAGUE, "match-worker", "--server", url, "--name", name,
          "--poll-interval", "0.2", "--cache-dir", str(tmp_path / "cache")],

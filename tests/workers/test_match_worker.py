@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from league.core.schemas import JobAssignment
 from league.workers.client import LeagueClient, RetryPolicy, UnexpectedAnswer
-from league.workers.match_worker import MatchWorker, heartbeat_interval
+from league.workers.match_worker import MAX_RESULT_SERVER_ERRORS, MatchWorker, heartbeat_interval
 from league.workers.policies import PolicyLoader
 from league.workers.weights_cache import WeightsCache
 from tests.support.scripted_server import ScriptedServer, health_answer, match_answer, outcome_answer
@@ -174,3 +175,32 @@ def test_heartbeats_come_three_times_per_lease_within_bounds():
     assert heartbeat_interval(job, now=job.lease_expires_at) == 0.2
     naive = job.model_copy(update={"lease_expires_at": job.lease_expires_at.replace(tzinfo=None)})
     assert heartbeat_interval(naive, now=now) == pytest.approx(10.0)  # a naive time is UTC
+
+
+def test_a_result_answered_500_again_and_again_is_given_up_and_the_next_job_played(server, tmp_path):
+    server.script["/api/jobs/claim"] = [(200, {"job": _job(1)}), (200, {"job": _job(2)}), (200, {"job": None})]
+    server.script["/api/jobs/1/result"] = [(500, {"detail": "internal server error"})]
+    server.script["/api/jobs/1/release"] = [(200, match_answer(1, state="queued", worker=None))]
+    server.script["/api/jobs/2/result"] = [(200, outcome_answer(2))]
+    messages: list[str] = []
+    stats = _worker(server, tmp_path, messages).run()
+    assert (stats.jobs, stats.abandoned) == (1, 1)
+    assert len(_posted_results(server)) == MAX_RESULT_SERVER_ERRORS + 1  # job 1 that many times, then job 2
+    assert _releases(server) == [("/api/jobs/1/release", {"lease_id": "lease-1"})]
+    assert any("job 1: the server keeps failing on this result" in m for m in messages)
+
+
+def test_a_weights_download_answered_500_releases_the_job_at_once(server, tmp_path):
+    job = _job(3)
+    job["snapshot_a"] = {"id": 9, "name": "Ωmega@1", "kind": "dreamer", "sha256": "ab" * 32, "config": {}}
+    server.script["/api/jobs/claim"] = [(200, {"job": job}), (200, {"job": None})]
+    server.script["/api/opponents/9/weights"] = [(500, {"detail": "internal server error"})]
+    server.script["/api/jobs/3/release"] = [(200, match_answer(3, state="queued", worker=None))]
+    messages: list[str] = []
+    started = time.monotonic()
+    stats = _worker(server, tmp_path, messages).run()
+    downloads = [path for method, path, _, body in server.requests if path.endswith("/weights")]
+    assert stats.abandoned == 1 and len(downloads) == 1  # not retried as if the server were away
+    assert time.monotonic() - started < 3.0
+    assert _releases(server) == [("/api/jobs/3/release", {"lease_id": "lease-3"})]
+    assert not any("server unavailable" in m for m in messages)
