@@ -6,7 +6,7 @@ after `max_attempts` leases ran out or after `max_deliveries` claims in all (rel
 the dead letter for a job no worker can finish). Claiming first re-queues expired leases, fails
 the jobs delivered too often and tops the queue up by matchmaking, so the queue never runs dry
 while the pool has two members; it hands out a running tournament's jobs first (a paused one's
-never), then the job claimed least often first, oldest first.
+never), then the oldest.
 Reporting is idempotent: the same result from the same worker counts once; a result for a
 job that is not leased to the reporting worker is refused, as is one that does not fit the
 job's games. A late result is accepted when its lease ran out and the job went back to the
@@ -130,8 +130,8 @@ def claim_job(session: Session, worker: str, *, settings: Settings | None = None
         expire_leases(session, now, settings.max_attempts)
         dead_letter(session, now, settings.max_deliveries)
         top_up_queue(session, settings, rng)
-        # A running tournament's matches first (a paused or cancelled one's never); then fewest
-        # deliveries first: a job that keeps coming back waits behind the ones never tried.
+        # A running tournament's matches first (a paused or cancelled one's never), then the oldest; a
+        # job that keeps coming back is failed by `dead_letter` after `max_deliveries` claims.
         match = session.scalar(select(Match).where(Match.state == "queued", claimable_matches())
                                .order_by(Match.tournament_id.is_(None), Match.id)
                                .limit(1).with_for_update(skip_locked=True))

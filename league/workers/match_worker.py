@@ -136,11 +136,15 @@ class MatchWorker:
         self.stop_requested.wait(min(10.0, 0.5 * 2 ** min(attempt, 5)))
 
     def _back(self) -> None:
-        if self._outage_since is not None:
-            self.log(f"server back after {time.monotonic() - self._outage_since:.0f} s")
-            self._outage_since = None
-            self._next_outage_log = 0.0
+        if self._outage_since is None:
+            return
+        try:
             self.client.check_compatible()  # it may have come back as another version
+        except TRANSIENT:
+            return  # away again right after answering: checked at the next answer
+        self.log(f"server back after {time.monotonic() - self._outage_since:.0f} s")
+        self._outage_since = None
+        self._next_outage_log = 0.0
 
     # -- the loop -------------------------------------------------------------------------------
 

@@ -33,17 +33,18 @@ def test_a_job_released_again_and_again_fails_after_max_deliveries(session):
     assert job_counts(session)["failed"] == 1
 
 
-def test_a_job_coming_back_waits_behind_the_jobs_never_tried(session):
+def test_the_jobs_behind_a_failed_job_are_handed_out(session):
     a, b, c = add_dreamer(session, step=1), add_dreamer(session, step=2), add_dreamer(session, step=3)
-    first = create_match(session, a.id, b.id, n_games=2)
-    second = create_match(session, a.id, c.id, n_games=2)
-    job = claim_job(session, "w1", settings=QUIET)
-    assert job.job_id == first.id
-    release_job(session, job.job_id, "w1", lease_id=job.lease_id)
-    nxt = claim_job(session, "w1", settings=QUIET)
-    assert nxt.job_id == second.id  # not the released one again
+    stuck = create_match(session, a.id, b.id, n_games=2)
+    behind = create_match(session, a.id, c.id, n_games=2)
+    for _ in range(QUIET.max_deliveries):
+        job = claim_job(session, "w1", settings=QUIET)
+        assert job.job_id == stuck.id  # oldest first: the released job comes back at once...
+        release_job(session, job.job_id, "w1", lease_id=job.lease_id)
+    nxt = claim_job(session, "w1", settings=QUIET)  # ...until it has had its claims
+    assert nxt.job_id == behind.id and get_match(session, stuck.id).state == "failed"
     report_result(session, nxt.job_id, "w1", result_for(nxt, [1, -1]), lease_id=nxt.lease_id)
-    assert claim_job(session, "w1", settings=QUIET).job_id == first.id
+    assert get_match(session, behind.id).state == "done"
 
 
 def _played_result(job) -> tuple[MatchResult, list[dict]]:
