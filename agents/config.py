@@ -21,7 +21,7 @@ DEFAULT_TRAIN_MODES = {"normal": 0.5, "shooting": 0.3, "defense": 0.2}
 # Fields `league train --resume RUN --set name=value` may change: they steer collection, replay,
 # optimisation steps and bookkeeping, and no tensor's shape, the buffer's layout or the pool's size.
 RESUMABLE_FIELDS = frozenset({
-    "train_modes", "reward_shaping", "basic_share", "end_share", "scored_share", "train_ratio", "train_start",
+    "train_modes", "reward_shaping", "basic_share", "scripted_share", "end_share", "scored_share", "train_ratio", "train_start",
     "model_lr", "actor_lr", "critic_lr", "grad_clip", "entropy_scale", "replay_value_scale",
     "eval_every", "eval_games", "selection_suite", "checkpoint_every", "log_every", "snapshot_every",
 })
@@ -140,6 +140,9 @@ class DreamerConfig:
     """Most learner snapshots kept in the self-play pool (the oldest leave first)."""
     basic_share: float = 0.5
     """Probability of drawing a basic opponent (weak or strong) instead of a snapshot."""
+    scripted_share: float = 0.0
+    """Probability of drawing a scripted style (a named one or one drawn from the whole family of
+    `agents.evaluation.scripted`) before the basic/snapshot draw: styles unlike the two basic bots."""
     # --- evaluation and checkpoints ---
     eval_every: int = 20_000
     """Environment steps between evaluations against the basic opponents."""
@@ -195,7 +198,7 @@ class DreamerConfig:
             raise ValueError("need 0 < actor_min_std < actor_max_std")
         if self.train_ratio <= 0:
             raise ValueError("train_ratio must be positive")
-        for name in ("basic_share", "end_share", "scored_share"):
+        for name in ("basic_share", "scripted_share", "end_share", "scored_share"):
             if not 0 <= getattr(self, name) <= 1:
                 raise ValueError(f"{name} must be in [0, 1]")
         if not 0 <= self.replay_value_scale < math.inf:

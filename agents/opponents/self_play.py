@@ -1,9 +1,13 @@
-"""The self-play pool: the learner's own snapshots plus the weak and strong basic opponents.
+"""The self-play pool: the learner's own snapshots, the weak and strong basic opponents, and scripted styles.
 
 Sampling rule (documented, deterministic given the generator):
-1. with probability `basic_share` (or always, while the pool holds no snapshot) the opponent is a
-   basic one, else a snapshot;
-2. within that group, each opponent is drawn with probability proportional to
+1. with probability `scripted_share` the opponent is a scripted style
+   (`agents.evaluation.scripted`): one of the named styles or, as often as all of them together, a
+   style drawn fresh from the whole family, so the learner meets defenders, shooters and holders
+   it has never seen and cannot overfit the two basic bots;
+2. otherwise, with probability `basic_share` (or always, while the pool holds no snapshot) the
+   opponent is a basic one, else a snapshot;
+3. within that group, each opponent is drawn with probability proportional to
    (non-wins + 1) / (games + 2), the learner's smoothed rate of not beating it (a draw counts as
    half a win), with a floor of 0.05: opponents the learner cannot beat yet are played more, and
    none is forgotten.
@@ -20,16 +24,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from agents.evaluation.scripted import NAMED_STYLES, ScriptedPolicy, sample_params
 from league.hockey.batch import Policy, basic_opponent_policy
 
 BASIC = {"basic_weak": True, "basic_strong": False}
+SCRIPTED = "scripted"  # the pool entry of every scripted style (one count of games for all of them)
 MIN_WEIGHT = 0.05
 
 
 @dataclass
 class PoolEntry:
     name: str
-    kind: str  # "dreamer", "basic_weak" or "basic_strong"
+    kind: str  # "dreamer", "basic_weak", "basic_strong" or "scripted"
     step: int = 0
     games: int = 0
     wins: int = 0
@@ -47,13 +53,15 @@ class PoolEntry:
 
 class SelfPlayManager:
     def __init__(self, make_policy: Callable[[dict], Policy], rng: np.random.Generator,
-                 pool_size: int = 20, basic_share: float = 0.5):
+                 pool_size: int = 20, basic_share: float = 0.5, scripted_share: float = 0.0):
         """`make_policy(state)` builds a policy from a snapshot's tensors."""
         self.make_policy = make_policy
         self.rng = rng
         self.pool_size = pool_size
         self.basic_share = basic_share
+        self.scripted_share = scripted_share
         self.entries: dict[str, PoolEntry] = {name: PoolEntry(name, name) for name in BASIC}
+        self.entries[SCRIPTED] = PoolEntry(SCRIPTED, SCRIPTED)
         self._policies: dict[str, Policy] = {}
 
     @property
@@ -71,6 +79,8 @@ class SelfPlayManager:
         return name
 
     def choose(self) -> PoolEntry:
+        if self.scripted_share > 0 and self.rng.random() < self.scripted_share:
+            return self.entries[SCRIPTED]
         snapshots = self.snapshots
         group = [self.entries[n] for n in BASIC]
         if snapshots and self.rng.random() >= self.basic_share:
@@ -82,9 +92,17 @@ class SelfPlayManager:
         entry = self.entries[name]
         if entry.kind in BASIC:
             return basic_opponent_policy(weak=BASIC[entry.kind], seed=int(self.rng.integers(2**31)))
+        if entry.kind == SCRIPTED:
+            return ScriptedPolicy(self._scripted_style(), seed=int(self.rng.integers(2**31)))
         if name not in self._policies:
             self._policies[name] = self.make_policy(entry.state)
         return self._policies[name]
+
+    def _scripted_style(self):
+        """A named style, or (as often as all named ones together) one drawn from the whole family."""
+        names = sorted(NAMED_STYLES)
+        pick = int(self.rng.integers(2 * len(names)))
+        return NAMED_STYLES[names[pick]]() if pick < len(names) else sample_params(self.rng)
 
     def sample(self) -> tuple[str, Policy]:
         """(name, policy) of the next opponent, by the sampling rule above."""
@@ -117,5 +135,5 @@ class SelfPlayManager:
                     continue
                 entry.state = states[record["name"]]
             self.entries[entry.name] = entry
-        for name in BASIC:
+        for name in (*BASIC, SCRIPTED):
             self.entries.setdefault(name, PoolEntry(name, name))

@@ -77,7 +77,8 @@ class Trainer:
         torch.manual_seed(seed)
         self.agent = HockeyDreamer(config, device=device, precision=precision)
         self.buffer = EpisodeBuffer(config.buffer_capacity, config.obs_dim, config.action_dim)
-        pool = SelfPlayManager(self._snapshot_policy, self.rng, config.pool_size, config.basic_share)
+        pool = SelfPlayManager(self._snapshot_policy, self.rng, config.pool_size, config.basic_share,
+                               config.scripted_share)
         self.opponents: OpponentSource = pool if opponent_source is None else opponent_source(pool)
         self.on_checkpoint = on_checkpoint
         self.on_metrics = on_metrics

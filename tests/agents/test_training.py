@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 
+from agents.evaluation.scripted import ScriptedPolicy
 from agents.opponents.self_play import SelfPlayManager
 from league.cli import main
 
@@ -121,6 +122,29 @@ def test_self_play_pool_prefers_opponents_it_loses_to():
     restored = SelfPlayManager(pool.make_policy, np.random.default_rng(1), 2, 0.0)
     restored.load_json(pool.to_json(), {e.name: e.state for e in pool.snapshots})
     assert restored.to_json() == pool.to_json()
+
+
+def test_scripted_styles_join_the_pool_at_their_share_and_vary():
+    pool = SelfPlayManager(lambda state: state, np.random.default_rng(0), pool_size=2, basic_share=1.0,
+                           scripted_share=0.3)
+    names = [pool.choose().name for _ in range(2000)]
+    assert 0.25 < names.count("scripted") / len(names) < 0.35
+    styles = set()
+    for _ in range(40):
+        name, policy = pool.sample()
+        if name == "scripted":
+            assert isinstance(policy, ScriptedPolicy)
+            styles.add(policy.params)
+            policy.reset(3)
+            assert policy.act(np.zeros((3, 18), np.float32)).shape == (3, 4)
+    assert len(styles) >= 4  # named styles and fresh ones from the family
+    pool.record_result("scripted", -1)
+    restored = SelfPlayManager(pool.make_policy, np.random.default_rng(1), 2, 1.0, 0.3)
+    restored.load_json(pool.to_json(), {})
+    assert restored.entries["scripted"].games == 1
+    # a pool saved before scripted styles existed still loads, and gains the entry
+    restored.load_json([r for r in pool.to_json() if r["name"] != "scripted"], {})
+    assert restored.entries["scripted"].games == 0
 
 
 def test_metrics_are_json_lines_and_tensorboard_events(tmp_path):

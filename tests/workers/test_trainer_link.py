@@ -172,11 +172,12 @@ def test_a_trainer_built_with_the_link_draws_from_the_server_once_registered_and
     assert paths.index("/api/opponents") < paths.index("/api/opponents/sample")
     served = trainer.opponents.served
     assert served["server"] > 0 and served["local"] > 0
-    # the last round may be cut at the step budget: its games count neither as games nor as results
+    # the last round may be cut at the step budget: a game still running then counts neither as a game
+    # nor as a result, one that ended before it counts
     rounds = served["server"] + served["local"]
-    assert trainer.counters["games"] in (2 * rounds, 2 * (rounds - 1))
-    assert sum(entry.games for entry in trainer.opponents.pool.entries.values()) in (
-        2 * served["local"], 2 * (served["local"] - 1))
+    assert 2 * (rounds - 1) <= trainer.counters["games"] <= 2 * rounds
+    assert 2 * (served["local"] - 1) <= sum(entry.games for entry in trainer.opponents.pool.entries.values()) \
+        <= 2 * served["local"]
     # every metrics line the trainer wrote was posted, in batches
     lines = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
     posted = [entry for _, path, _, body in server.requests if path == "/api/agents/run/metrics"
