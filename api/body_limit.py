@@ -55,6 +55,8 @@ def body_limits(settings: Settings) -> BodyLimits:
                        "LEAGUE_UPLOAD_MAX_BYTES"),
             RouteLimit("POST", re.compile(r"^/api/jobs/[^/]+/result$"), settings.result_max_bytes,
                        "LEAGUE_RESULT_MAX_BYTES"),
+            RouteLimit("POST", re.compile(r"^/api/jobs/results$"), settings.result_max_bytes,
+                       "LEAGUE_RESULT_MAX_BYTES"),
             RouteLimit("POST", re.compile(r"^/api/agents/.+/metrics$"), settings.metrics_max_bytes,
                        "LEAGUE_METRICS_MAX_BYTES"),
         ),

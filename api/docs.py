@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 from markupsafe import escape
 
-from api.pages import static
+from api.pages.rendering import static
 
 SWAGGER_UI = "vendor/swagger-ui-5.35.0"
 

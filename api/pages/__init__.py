@@ -11,16 +11,12 @@ malformed query parameters an HTML 400 page naming the parameter.
 
 from __future__ import annotations
 
-from functools import lru_cache
-from importlib import metadata
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from api.assets import STATIC_DIR, TEMPLATES_DIR
 from api.deps import SessionDep, SettingsDep
 from api.pages.curves import curve_charts
 from api.pages.display import (
@@ -29,23 +25,35 @@ from api.pages.display import (
     SHOWN_REASON,
     SHOWN_STATE,
     STATE_NAMES,
-    ago,
     checkpoint_ratings,
     compared_ratings,
-    filesize,
     leaderboard_rows,
     match_view,
     rating_scale,
-    stamp,
+)
+from api.pages.ratings_view import rating_facts
+from api.pages.rendering import (  # the render and parameter helpers every page uses
+    MAX_COMPARED,
+    BadRequest,
+    PageNotFound,
+    bad_request_page,
+    digits,
+    id_list,
+    lookup,
+    not_found_page,
+    parse_id,
+    render,
+    status_line,
+    whole_number,
 )
 from api.pages.tournament_views import crosstable_heatmap, progress_percent
+from api.pages.yardstick_view import with_yardstick, yardstick_cells
 from league.core.errors import InvalidInput, NotFound
-from league.core.game import GAME_VERSION
 from league.core.kinds import registrable_kinds
 from league.core.leaderboard import head_to_head_matrix, leaderboard, leaderboard_token
 from league.core.lineages import lineage_curves, lineage_detail, lineages, user_detail
 from league.core.matches import get_game_record, get_match, list_matches
-from league.core.rating import PROVISIONAL_SIGMA
+from league.core.remote import online_remote_ids
 from league.core.standings import (
     opponent_detail,
     pair_standing,
@@ -55,162 +63,53 @@ from league.core.standings import (
     snapshot_names,
     versus,
 )
-from league.core.status import league_status
 from league.core.tournament_results import tournament_detail
 from league.core.tournaments import list_tournaments
+from league.core.yardstick import basic_records
 
 LATEST_MATCHES = 8  # finished matches listed under the leaderboard
 MATCHES_PER_PAGE = 50  # default page size of /matches
 PAIR_MATCHES = 50  # matches listed on a pair's page
-MAX_COMPARED = 6  # other opponents (or runs) drawn in one comparison chart
 
 router = APIRouter(tags=["dashboard"], include_in_schema=False)
-
-
-class PageNotFound(Exception):
-    """A page for something that does not exist: rendered as an HTML 404 with this message."""
-
-
-class BadRequest(Exception):
-    """A malformed query parameter: rendered as an HTML 400 with this message."""
-
-
-@lru_cache(maxsize=128)
-def _static_url(path: str, mtime_ns: int) -> str:
-    return f"/static/{path}?v={mtime_ns % 10**9}"
-
-
-def static(path: str) -> str:
-    """URL of a file under `static/`, with a version query that changes when the file does."""
-    try:
-        return _static_url(path, (STATIC_DIR / path).stat().st_mtime_ns)
-    except FileNotFoundError:
-        return f"/static/{path}"
-
-
-@lru_cache(maxsize=1)
-def _environment() -> Environment:
-    env = Environment(
-        loader=FileSystemLoader(TEMPLATES_DIR), autoescape=select_autoescape(default=True, default_for_string=True),
-        trim_blocks=True, lstrip_blocks=True, auto_reload=False,
-    )
-    env.filters["ago"] = ago
-    env.filters["filesize"] = filesize
-    env.filters["stamp"] = stamp
-    env.globals["static"] = static
-    env.globals["provisional_sigma"] = PROVISIONAL_SIGMA
-    return env
-
-
-@lru_cache(maxsize=1)
-def _versions() -> dict[str, str]:
-    try:
-        server = metadata.version("hockey-league")
-    except metadata.PackageNotFoundError:
-        server = "unknown"
-    return {"server_version": server, "game_version": GAME_VERSION}
-
-
-def _status(session, settings) -> dict[str, Any]:
-    status = league_status(session, worker_seen_seconds=settings.worker_seen_seconds)
-    return {**_versions(), **status.model_dump()}
-
-
-def _render(name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-    html = _environment().get_template(f"dashboard/{name}").render(**context)
-    return HTMLResponse(html, status_code=status_code, headers={"Cache-Control": "no-store"})
-
-
-def digits(raw: str) -> bool:
-    """Whether `raw` is ASCII digits only: `str.isdigit` also takes other scripts' digits ('١' is 1)."""
-    return raw.isascii() and raw.isdigit()
-
-
-def _parse_id(raw: str, what: str) -> int:
-    """A positive integer id from a path segment, or PageNotFound naming what was asked for."""
-    if not digits(raw) or len(raw) > 18 or int(raw) < 1:
-        raise PageNotFound(f"{what} ids are positive whole numbers; {raw!r} is not one")
-    return int(raw)
-
-
-def _lookup(raw: str, what: str, fetch):
-    """Parse a path id and read it with `fetch(id)`, or PageNotFound naming what is missing."""
-    ident = _parse_id(raw, what)
-    try:
-        return ident, fetch(ident)
-    except NotFound:
-        raise PageNotFound(f"there is no {what} {ident}") from None
-
-
-def _not_found(session, settings, message: str) -> HTMLResponse:
-    return _render("error.html", status_code=404, status=_status(session, settings), active=None,
-                   title="Not found", message=message)
-
-
-def _bad_request(session, settings, message: str) -> HTMLResponse:
-    return _render("error.html", status_code=400, status=_status(session, settings), active=None,
-                   title="Bad request", message=message)
-
-
-def _id_list(raw: list[str] | None, name: str, *, exclude: int) -> list[int]:
-    """Ids from a repeated query parameter (`?compare=3&compare=7`), each once, `exclude` left out;
-    BadRequest naming the parameter for a malformed one or more than MAX_COMPARED."""
-    ids: list[int] = []
-    for value in raw or []:
-        if value == "":
-            continue
-        if not digits(value) or len(value) > 18 or int(value) < 1:
-            raise BadRequest(f"{name} must be ids (positive whole numbers), got {value!r}")
-        if int(value) != exclude and int(value) not in ids:
-            ids.append(int(value))
-    if len(ids) > MAX_COMPARED:
-        raise BadRequest(f"{name} takes at most {MAX_COMPARED} ids, got {len(ids)}")
-    return ids
-
-
-def _whole_number(raw: str | None, name: str, default: int) -> int:
-    """A query parameter that must be a whole number >= 0, or BadRequest naming it."""
-    if raw is None or raw == "":
-        return default
-    if not digits(raw) or len(raw) > 18:
-        raise BadRequest(f"{name} must be a whole number of 0 or more, got {raw!r}")
-    return int(raw)
 
 
 @router.get("/", response_class=HTMLResponse)
 def leaderboard_page(session: SessionDep, settings: SettingsDep) -> HTMLResponse:
     token = leaderboard_token(session)
     board = leaderboard(session)
-    rows = leaderboard_rows(board)
+    rows = with_yardstick(leaderboard_rows(board), basic_records(session))
     latest = list_matches(session, state="done", limit=LATEST_MATCHES).items
-    return _render(
-        "leaderboard.html", status=_status(session, settings), active="leaderboard", rows=rows, token=token,
+    return render(
+        "leaderboard.html", status=status_line(session, settings), active="leaderboard", rows=rows, token=token,
         latest=latest, scale=rating_scale(board),
         lineages=sorted({r["lineage"] for r in rows}), kinds=sorted({r["kind"] for r in rows}),
-        total_games=sum(r["games"] for r in rows) // 2,
+        total_games=sum(r["games"] for r in rows) // 2, online=online_remote_ids(session, settings=settings),
     )
 
 
 @router.get("/fragments/leaderboard", response_class=HTMLResponse)
-def leaderboard_fragment(session: SessionDep, since: str | None = None) -> Response:
+def leaderboard_fragment(session: SessionDep, settings: SettingsDep, since: str | None = None) -> Response:
     """The leaderboard's rows; 204 when nothing changed since the page's token `since`."""
     token = leaderboard_token(session)
     if since == token:
         return Response(status_code=204, headers={"Cache-Control": "no-store"})
     board = leaderboard(session)
-    return _render("fragment_leaderboard.html", rows=leaderboard_rows(board), scale=rating_scale(board), token=token)
+    rows = with_yardstick(leaderboard_rows(board), basic_records(session))
+    return render("fragment_leaderboard.html", rows=rows, scale=rating_scale(board), token=token,
+                   online=online_remote_ids(session, settings=settings))
 
 
 @router.get("/fragments/status", response_class=HTMLResponse)
 def status_fragment(session: SessionDep, settings: SettingsDep) -> HTMLResponse:
-    return _render("fragment_status.html", status=_status(session, settings))
+    return render("fragment_status.html", status=status_line(session, settings))
 
 
 @router.get("/head-to-head", response_class=HTMLResponse)
 def head_to_head_page(session: SessionDep, settings: SettingsDep) -> HTMLResponse:
     matrix = head_to_head_matrix(session)
-    return _render(
-        "head_to_head.html", status=_status(session, settings), active="head-to-head",
+    return render(
+        "head_to_head.html", status=status_line(session, settings), active="head-to-head",
         matrix={"names": matrix.names, "ids": matrix.ids, "cells": matrix.cells},
         pairs=len(matrix.cells), total_games=sum(c[2] + c[3] + c[4] for c in matrix.cells),
     )
@@ -221,24 +120,25 @@ def opponent_page(snapshot_id: str, session: SessionDep, settings: SettingsDep,
                   compare: Annotated[list[str] | None, Query()] = None) -> HTMLResponse:
     """An opponent's standing and record; `?compare=ID` (repeatable) adds others to its rating chart."""
     try:
-        ident, opponent = _lookup(snapshot_id, "opponent", lambda i: opponent_detail(session, i))
-        others = _id_list(compare, "compare", exclude=ident)
+        ident, opponent = lookup(snapshot_id, "opponent", lambda i: opponent_detail(session, i))
+        others = id_list(compare, "compare", exclude=ident)
         compared = rating_comparison(session, others)
     except PageNotFound as error:
-        return _not_found(session, settings, str(error))
+        return not_found_page(session, settings, str(error))
     except BadRequest as error:
-        return _bad_request(session, settings, str(error))
+        return bad_request_page(session, settings, str(error))
     except NotFound as error:
-        return _not_found(session, settings, f"cannot compare: {error}")
+        return not_found_page(session, settings, f"cannot compare: {error}")
     series = rating_series(session, ident)
     history = {"id": ident, "name": opponent.name, "games": series.games, "time": series.time, "mu": series.mu,
                "sigma": series.sigma}
-    return _render(
-        "opponent.html", status=_status(session, settings), active=None, opponent=opponent,
+    return render(
+        "opponent.html", status=status_line(session, settings), active=None, opponent=opponent,
         weights_url=f"/api/opponents/{ident}/weights" if opponent.sha256 else None,
         history=history, compared=compared_ratings(compared), choices=snapshot_names(session),
         max_compared=MAX_COMPARED,
         matches=recent_matches(session, ident, series), versus=versus(session, ident),
+        yardstick=yardstick_cells(basic_records(session, [ident]).get(ident)),
     )
 
 
@@ -246,20 +146,20 @@ def opponent_page(snapshot_id: str, session: SessionDep, settings: SettingsDep,
 def pair_page(a_id: str, b_id: str, session: SessionDep, settings: SettingsDep) -> HTMLResponse:
     """Two opponents side by side: their record against each other, ratings and matches with replays."""
     try:
-        a = _parse_id(a_id, "opponent")
-        b = _parse_id(b_id, "opponent")
+        a = parse_id(a_id, "opponent")
+        b = parse_id(b_id, "opponent")
         if a == b:
             raise BadRequest(f"a pair needs two different opponents, got {a} twice")
         pair = pair_standing(session, a, b)
     except PageNotFound as error:
-        return _not_found(session, settings, str(error))
+        return not_found_page(session, settings, str(error))
     except BadRequest as error:
-        return _bad_request(session, settings, str(error))
+        return bad_request_page(session, settings, str(error))
     except NotFound as error:
-        return _not_found(session, settings, f"cannot pair them: {error}")
+        return not_found_page(session, settings, f"cannot pair them: {error}")
     matches = list_matches(session, snapshot_id=a, versus=b, limit=PAIR_MATCHES)
-    return _render(
-        "pair.html", status=_status(session, settings), active=None, pair=pair, matches=matches,
+    return render(
+        "pair.html", status=status_line(session, settings), active=None, pair=pair, matches=matches,
         shown_state=SHOWN_STATE, shown_reason=SHOWN_REASON, choices=snapshot_names(session),
         compared=compared_ratings(rating_comparison(session, [a, b])),
     )
@@ -270,7 +170,7 @@ def pair_choice(session: SessionDep, settings: SettingsDep, a: str | None = None
     """`/pair?a=ID&b=ID` sends the reader to the pair's page `/opponents/{a}/vs/{b}`."""
     for name, value in (("a", a), ("b", b)):
         if not value or not digits(value) or len(value) > 18 or int(value) < 1:
-            return _bad_request(session, settings, f"{name} must be an opponent's id (a positive whole number), "
+            return bad_request_page(session, settings, f"{name} must be an opponent's id (a positive whole number), "
                                                    f"got {value!r}")
     return RedirectResponse(f"/opponents/{int(a)}/vs/{int(b)}", status_code=303)
 
@@ -278,7 +178,7 @@ def pair_choice(session: SessionDep, settings: SettingsDep, a: str | None = None
 @router.get("/matches/{match_id}", response_class=HTMLResponse)
 def match_page(match_id: str, session: SessionDep, settings: SettingsDep, game: str | None = None) -> HTMLResponse:
     try:
-        ident, detail = _lookup(match_id, "match", lambda i: get_match(session, i))
+        ident, detail = lookup(match_id, "match", lambda i: get_match(session, i))
         heading, games = match_view(detail)
         if game is not None:
             wanted = int(game) if digits(game) and len(game) < 10 else None
@@ -289,9 +189,9 @@ def match_page(match_id: str, session: SessionDep, settings: SettingsDep, game: 
         else:
             selected = next((g for g in games if g["has_record"]), None)
     except PageNotFound as error:
-        return _not_found(session, settings, str(error))
+        return not_found_page(session, settings, str(error))
     record = get_game_record(session, selected["id"]) if selected and selected["has_record"] else None
-    return _render("match.html", status=_status(session, settings), active=None, match=heading,
+    return render("match.html", status=status_line(session, settings), active=None, match=heading,
                    games=games, selected=selected, record=record)
 
 
@@ -301,24 +201,26 @@ def agent_page(agent_id: str, session: SessionDep, settings: SettingsDep,
     """A lineage's training curves, grouped and named, and its checkpoints; `?compare=ID` (repeatable)
     draws other runs' curves on the same charts."""
     try:
-        ident, lineage = _lookup(agent_id, "agent", lambda i: lineage_detail(session, i))
-        others = _id_list(compare, "compare", exclude=ident)
+        ident, lineage = lookup(agent_id, "agent", lambda i: lineage_detail(session, i))
+        others = id_list(compare, "compare", exclude=ident)
     except PageNotFound as error:
-        return _not_found(session, settings, str(error))
+        return not_found_page(session, settings, str(error))
     except BadRequest as error:
-        return _bad_request(session, settings, str(error))
+        return bad_request_page(session, settings, str(error))
     every = {summary.id: summary for summary in lineages(session)}
     unknown = [i for i in others if i not in every]
     if unknown:
-        return _not_found(session, settings, f"cannot compare: there is no agent {unknown[0]}")
+        return not_found_page(session, settings, f"cannot compare: there is no agent {unknown[0]}")
     runs = [(ident, lineage.name, lineage.metrics)]
     runs += [(i, every[i].name, lineage_curves(session, i)) for i in others]
     steps = {c.step for c in lineage.checkpoints}
-    return _render("agent.html", status=_status(session, settings), active=None, agent=lineage,
+    records = basic_records(session, [c.id for c in lineage.checkpoints])
+    return render("agent.html", status=status_line(session, settings), active=None, agent=lineage,
                    builtin=every[ident].builtin, curves=curve_charts(runs), compared=others,
                    runs={i: s.name for i, s in every.items()}, max_compared=MAX_COMPARED,
                    run_choices=[s for s in every.values() if s.metrics_posted_at is not None and s.id != ident],
                    checkpoints=lineage.checkpoints, checkpoint_chart=len(steps) > 1,
+                   yardsticks={c.id: yardstick_cells(records.get(c.id)) for c in lineage.checkpoints},
                    checkpoint_ratings=checkpoint_ratings(lineage))
 
 
@@ -339,8 +241,8 @@ def matches_page(session: SessionDep, settings: SettingsDep, opponent: str | Non
             if not opponent:
                 raise BadRequest("versus needs opponent: the matches between two opponents")
             other_id = int(versus)
-        start = _whole_number(offset, "offset", 0)
-        size = _whole_number(limit, "limit", MATCHES_PER_PAGE)
+        start = whole_number(offset, "offset", 0)
+        size = whole_number(limit, "limit", MATCHES_PER_PAGE)
         state = state or None
         if state is not None and state not in STATE_NAMES:
             raise BadRequest(f"state must be one of {', '.join(STATE_NAMES)}, got {state!r}")
@@ -352,10 +254,10 @@ def matches_page(session: SessionDep, settings: SettingsDep, opponent: str | Non
                             state=STATE_NAMES[state] if state else None,
                             reason=REASON_NAMES[reason] if reason else None, offset=start, limit=size)
     except (BadRequest, InvalidInput) as error:
-        return _bad_request(session, settings, str(error))
+        return bad_request_page(session, settings, str(error))
     except NotFound as error:
         missing = other_id if str(error).endswith(f" {other_id}") else snapshot_id
-        return _not_found(session, settings, f"there is no opponent {missing}")
+        return not_found_page(session, settings, f"there is no opponent {missing}")
     filters = {k: v for k, v in (("opponent", snapshot_id), ("versus", other_id), ("state", state),
                                  ("reason", reason)) if v is not None}
 
@@ -373,7 +275,7 @@ def matches_page(session: SessionDep, settings: SettingsDep, opponent: str | Non
         "oldest": link(last) if start + size < total else None,
         "from": start + 1 if page.items else 0, "to": start + len(page.items), "total": total,
     }
-    return _render("matches.html", status=_status(session, settings), active="matches", page=page, pager=pager,
+    return render("matches.html", status=status_line(session, settings), active="matches", page=page, pager=pager,
                    shown_state=SHOWN_STATE, opponent=snapshot_id, versus=other_id, state=state,
                    states=list(STATE_NAMES), reason=reason, reasons=REASON_HELP, shown_reason=SHOWN_REASON,
                    choices=snapshot_names(session), limit=size, default_limit=MATCHES_PER_PAGE)
@@ -385,28 +287,34 @@ def user_page(name: str, session: SessionDep, settings: SettingsDep) -> HTMLResp
     try:
         user = user_detail(session, name)
     except NotFound:
-        return _not_found(session, settings, f"there is no user {name!r}")
-    return _render("user.html", status=_status(session, settings), active=None, user=user)
+        return not_found_page(session, settings, f"there is no user {name!r}")
+    return render("user.html", status=status_line(session, settings), active=None, user=user)
 
 
 @router.get("/agents", response_class=HTMLResponse)
 def agents_page(session: SessionDep, settings: SettingsDep) -> HTMLResponse:
     """Every agent lineage: snapshots, best rating, latest training step, when metrics last came."""
-    return _render("agents.html", status=_status(session, settings), active="agents",
+    return render("agents.html", status=status_line(session, settings), active="agents",
                    lineages=lineages(session))
 
 
 @router.get("/upload", response_class=HTMLResponse)
 def upload_page(session: SessionDep, settings: SettingsDep) -> HTMLResponse:
     """A form that registers an opponent through `POST /api/opponents` (the token is typed in, not kept)."""
-    return _render("upload.html", status=_status(session, settings), active="upload", kinds=registrable_kinds(),
+    return render("upload.html", status=status_line(session, settings), active="upload", kinds=registrable_kinds(),
                    max_bytes=settings.upload_max_bytes)
+
+
+@router.get("/ratings", response_class=HTMLResponse)
+def ratings_page(session: SessionDep, settings: SettingsDep) -> HTMLResponse:
+    """How ratings work: TrueSkill game by game, the conservative score, draws, matchmaking, the yardstick."""
+    return render("ratings.html", status=status_line(session, settings), active=None, **rating_facts(settings))
 
 
 @router.get("/tournaments", response_class=HTMLResponse)
 def tournaments_page(session: SessionDep, settings: SettingsDep) -> HTMLResponse:
     """Every tournament, newest first, with its progress."""
-    return _render("tournaments.html", status=_status(session, settings), active="tournaments",
+    return render("tournaments.html", status=status_line(session, settings), active="tournaments",
                    tournaments=list_tournaments(session))
 
 
@@ -414,9 +322,9 @@ def tournaments_page(session: SessionDep, settings: SettingsDep) -> HTMLResponse
 def tournament_page(tournament_id: str, session: SessionDep, settings: SettingsDep) -> HTMLResponse:
     """A tournament: progress, standings with strength estimates, crosstable heatmap, every match's replay."""
     try:
-        _ident, detail = _lookup(tournament_id, "tournament", lambda i: tournament_detail(session, i))
+        _ident, detail = lookup(tournament_id, "tournament", lambda i: tournament_detail(session, i))
     except PageNotFound as error:
-        return _not_found(session, settings, str(error))
+        return not_found_page(session, settings, str(error))
     names = {row.snapshot_id: row.name for row in detail.standings}
-    return _render("tournament.html", status=_status(session, settings), active="tournaments", tournament=detail,
+    return render("tournament.html", status=status_line(session, settings), active="tournaments", tournament=detail,
                    percent=progress_percent(detail), matrix=crosstable_heatmap(detail), names=names)

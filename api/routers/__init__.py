@@ -8,10 +8,12 @@ from api.routers import (
     matches,
     metrics,
     opponents,
+    remote,
     tokens,
     tournaments,
     users,
 )
 
 ROUTERS = [health.router, opponents.router, leaderboard.router, matches.router, jobs.router, metrics.router,
-    tokens.router, users.router, audit.router, tournaments.router]
+    tokens.router, users.router, audit.router, tournaments.router,
+    remote.router]

@@ -18,15 +18,19 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import SessionDep, SettingsDep, WorkerDep
 from api.errors import AUTH_RESPONSES, ERROR_RESPONSES
-from api.params import IdPath
+from api.params import MAX_ID, IdPath
 from api.read_cache import invalidates_reads
-from league.core import jobs
+from league.core import job_batches, jobs
 from league.core.schemas import (
     MAX_GAMES_PER_MATCH,
+    MAX_JOBS_PER_BATCH,
+    BatchOutcome,
     Claim,
+    ClaimedJobs,
     GameReport,
     JobAssignment,
     JobStats,
+    MatchResult,
     MatchSummary,
     ReportOutcome,
 )
@@ -94,6 +98,80 @@ def release_job(session: SessionDep, caller: WorkerDep, job_id: IdPath, request:
     """Give a job the caller's token holds back to the queue at once (the attempt is not counted); 409 when
     it does not hold it."""
     return jobs.release_job(session, job_id, caller.name, lease_id=request.lease_id, token_id=caller.token_id)
+
+
+class ClaimBatchRequest(BaseModel):
+    """A batched claim: how many jobs the caller's token wants leased at most."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    count: int = Field(ge=1, le=MAX_JOBS_PER_BATCH, description="jobs to lease at most")
+
+
+class ResultItem(ResultRequest):
+    """One job's result in a batched post."""
+
+    job_id: int = Field(ge=1, le=MAX_ID)
+
+
+class ResultBatchRequest(BaseModel):
+    """Results of several jobs the caller's token holds, each under its own lease."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    results: list[ResultItem] = Field(min_length=1, max_length=MAX_JOBS_PER_BATCH)
+
+
+class LeaseItem(LeaseRequest):
+    """One lease of a batched heartbeat."""
+
+    job_id: int = Field(ge=1, le=MAX_ID)
+
+
+class HeartbeatBatchRequest(BaseModel):
+    """Leases the caller's token holds, to be extended together."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    leases: list[LeaseItem] = Field(min_length=1, max_length=MAX_JOBS_PER_BATCH)
+
+
+@router.post("/claim-batch", response_model=ClaimedJobs)
+async def claim_jobs(http: Request, session: SessionDep, settings: SettingsDep, caller: WorkerDep,
+                     request: ClaimBatchRequest):
+    """Lease up to `count` queued match jobs to the caller's token in one request, in the order single
+    claims would hand them out (matchmaking tops the queue up to at least `count` first); `jobs` is
+    empty when none is queued."""
+    claimed = await run_in_threadpool(jobs.claim_jobs, session, caller.name, request.count, settings=settings,
+                                      token_id=caller.token_id)
+    if not claimed:
+        http.state.audit_skip = True  # an idle poll changes nothing worth logging
+    else:
+        http.state.audit_detail = "jobs " + ",".join(str(job.job_id) for job in claimed)
+    return ClaimedJobs(jobs=claimed)
+
+
+@router.post("/results", response_model=BatchOutcome, dependencies=[Depends(invalidates_reads)])
+def report_results(http: Request, session: SessionDep, settings: SettingsDep, caller: WorkerDep,
+                   request: ResultBatchRequest):
+    """Record the results of several jobs the caller's token holds, each as `POST /api/jobs/{id}/result`
+    would (idempotent per job, each under its own lease): one outcome per job with the status the single
+    endpoint would have answered. Empty, over 64 jobs or a job named twice: 422, nothing recorded."""
+    items = [(item.job_id, item.lease_id, MatchResult(games=item.games)) for item in request.results]  # validated once
+    outcomes = job_batches.report_results(session, caller.name, items, settings=settings, token_id=caller.token_id)
+    http.state.audit_detail = "jobs " + ",".join(f"{o.job_id}:{o.status}" for o in outcomes)
+    return BatchOutcome(outcomes=outcomes)
+
+
+@router.post("/heartbeats", response_model=BatchOutcome)
+def heartbeats(http: Request, session: SessionDep, settings: SettingsDep, caller: WorkerDep,
+               request: HeartbeatBatchRequest):
+    """Extend several leases the caller's token holds: one outcome per job (200, or the 404/409 the single
+    heartbeat would have answered). Empty, over 64 jobs or a job named twice: 422."""
+    outcomes = job_batches.heartbeats(session, caller.name, [(item.job_id, item.lease_id) for item in request.leases],
+                                      settings=settings, token_id=caller.token_id)
+    http.state.audit_skip = all(o.status == 200 for o in outcomes)  # routine unless one was refused
+    return BatchOutcome(outcomes=outcomes)
 
 
 @router.get("/stats", response_model=JobStats, responses={})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
@@ -15,6 +15,8 @@ from league.core.matchmaking import create_match
 from league.core.schemas import GameInfo, JobState, MatchDetail, MatchSummary, Page
 
 router = APIRouter(prefix="/api", tags=["matches"], responses=ERROR_RESPONSES)
+
+MatchReason = Literal["placement", "rating", "tournament", "manual"]
 
 
 class MatchRequest(BaseModel):
@@ -32,9 +34,11 @@ def list_matches(
     limit: Limit = 50,
     opponent: Annotated[int | None, Query(ge=1, le=MAX_ID, description="only matches of this opponent")] = None,
     state: Annotated[JobState | None, Query(description="only matches in this state")] = None,
+    reason: Annotated[MatchReason | None, Query(description="only matches queued for this reason")] = None,
 ):
     """Matches (each also a worker job), newest first; paginated."""
-    return matches.list_matches(session, snapshot_id=opponent, state=state, offset=offset, limit=limit)
+    return matches.list_matches(session, snapshot_id=opponent, state=state, reason=reason, offset=offset,
+                                limit=limit)
 
 
 @router.post("/matches", response_model=MatchSummary, status_code=201, responses=AUTH_RESPONSES)

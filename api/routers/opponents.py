@@ -141,7 +141,8 @@ async def register_opponent(
     if not registration.created:
         response.status_code = 200
     # a registered kind carries weights, so the snapshot has their sha256
-    return Registered(id=info.id, sha256=info.sha256 or "", created=registration.created, opponent=info)
+    return Registered(id=info.id, sha256=info.sha256 or "", created=registration.created, opponent=info,
+                      message=registration.message)
 
 
 @router.get("", response_model=Page[SnapshotInfo])

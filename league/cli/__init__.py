@@ -15,9 +15,11 @@ import sys
 from types import ModuleType
 
 from league.cli import (
+    connect,
     db,
     eval,
     export_onnx,
+    gateway,
     match_worker,
     play,
     register,
@@ -43,6 +45,8 @@ COMMANDS: dict[str, tuple[ModuleType, str]] = {
     "match-worker": (match_worker, "claim match jobs from a server and play them"),
     "export-onnx": (export_onnx, "export a Dreamer checkpoint as an ONNX policy (its RSSM memory as the state)"),
     "register": (register, "upload a policy (.onnx, or a Dreamer .safetensors with its .json) to a league server"),
+    "gateway": (gateway, "run the agent gateway: remote agents connect to it and play their matches"),
+    "connect": (connect, "play your own agent in a league from this machine, through its gateway"),
     "tournament": (tournament, "create, list, show, pause, resume, cancel and export tournaments (over HTTP)"),
 }
 

@@ -49,6 +49,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="stop after this many seconds without a job (default: never)")
     parser.add_argument("--no-record", action="store_true", help="do not upload game records for replay")
     parser.add_argument("--threads", type=int, default=1, help="torch threads for Dreamer policies")
+    parser.add_argument("--matches", type=int, default=settings.match_batch,
+                        help="matches to hold and play at once, all their games in one lock step, each "
+                             "snapshot's policy called once per step for all of them (env LEAGUE_MATCH_BATCH, "
+                             "default 32; 1 plays one job at a time)")
 
 
 def _connect(client: LeagueClient, timeout: float) -> Health:
@@ -71,6 +75,8 @@ def run(args: argparse.Namespace) -> int:
     for flag, value in (("--poll-interval", args.poll_interval), ("--connect-timeout", args.connect_timeout)):
         if value < 0:
             raise CommandError(f"{flag} must not be negative, got {value}")
+    if not 1 <= args.matches <= 64:
+        raise CommandError(f"--matches must be between 1 and 64, got {args.matches}")
     if args.max_jobs is not None and args.max_jobs < 1:
         raise CommandError(f"--max-jobs must be at least 1, got {args.max_jobs}")
     try:
@@ -82,12 +88,12 @@ def run(args: argparse.Namespace) -> int:
     progress = ProgressLog("games played", "game")  # a line per job off a terminal, a counter on one
     worker = MatchWorker(client, args.name, loader, poll_interval=args.poll_interval,
                          max_jobs=args.max_jobs, idle_exit=args.idle_exit, record=not args.no_record,
-                         log=progress.say, on_games=progress.advance)
+                         log=progress.say, on_games=progress.advance, matches=args.matches)
 
     def on_signal(signum: int, _frame: Any) -> None:
         if worker.stop_requested.is_set():
             raise KeyboardInterrupt  # second signal: abandon the job now
-        worker.log(f"{signal.Signals(signum).name}: finishing the current job, then stopping")
+        worker.log(f"{signal.Signals(signum).name}: finishing the current job(s), then stopping")
         worker.stop_requested.set()
 
     signal.signal(signal.SIGTERM, on_signal)

@@ -49,6 +49,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="league data directory (default: $LEAGUE_DATA_DIR or ./league-data)")
     parser.add_argument("--match-workers", type=int, default=2, help="match workers to run (default: 2)")
     parser.add_argument("--trainers", type=int, default=1, help="training workers to run (default: 1)")
+    parser.add_argument("--gateway-port", type=int, default=8765,
+                        help="port of the agent gateway remote agents connect to (default: 8765; 0: none)")
     parser.add_argument("--trainer-preset", default="default",
                         help="Dreamer config preset of the trainer (default: default; debug is tiny)")
     parser.add_argument("--register-every", type=int, default=None,
@@ -160,7 +162,8 @@ def register_checkpoints(client: LeagueClient, directory: Path, say=print) -> li
 def child_names(args: argparse.Namespace) -> dict[str, str]:
     """Every trainer and match worker this run starts, by child name, with its role."""
     return {**{f"trainer-{i}": "trainer" for i in range(1, args.trainers + 1)},
-            **{f"match-worker-{i}": "worker" for i in range(1, args.match_workers + 1)}}
+            **{f"match-worker-{i}": "worker" for i in range(1, args.match_workers + 1)},
+            **({"gateway": "worker"} if getattr(args, "gateway_port", 0) else {})}
 
 
 def child_tokens(client: LeagueClient, admin_token: str, children: dict[str, str]) -> tuple[dict[str, str], list[int]]:
@@ -208,6 +211,10 @@ def _children(args: argparse.Namespace, url: str, env: dict[str, str], data_dir:
                 "--cache-dir", str(data_dir / "weights-cache")]
         specs.append(ChildSpec(f"match-worker-{i}", argv,
                                env={**child_env, "LEAGUE_TOKEN": tokens[f"match-worker-{i}"]}))
+    if getattr(args, "gateway_port", 0):  # remote agents connect here (`league connect`)
+        argv = [*LEAGUE, "gateway", "--server", url, "--host", args.host, "--port", str(args.gateway_port),
+                "--cache-dir", str(data_dir / "weights-cache")]
+        specs.append(ChildSpec("gateway", argv, env={**child_env, "LEAGUE_TOKEN": tokens["gateway"]}))
     return specs
 
 
@@ -267,6 +274,8 @@ def run(args: argparse.Namespace) -> int:
     env = {**os.environ, "LEAGUE_DATA_DIR": str(data_dir), "LEAGUE_ADMIN_TOKEN": token,
            "PYTHONUNBUFFERED": "1"}
     url = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else args.host}:{args.port}"
+    if args.gateway_port and not settings.gateway_url:  # what GET /api/gateway tells `league connect`
+        env["LEAGUE_GATEWAY_URL"] = f"ws://{url.split('://')[1].rsplit(':', 1)[0]}:{args.gateway_port}"
 
     stop = threading.Event()
     received: list[int] = []
@@ -302,7 +311,7 @@ def run(args: argparse.Namespace) -> int:
         if received:
             display.say(f"{signal.Signals(received[0]).name}: stopping the league")
         display.say("stopping match workers, trainer(s), server")
-        workers = [name for name in supervisor.children if name.startswith("match-worker")]
+        workers = [name for name in supervisor.children if name.startswith(("match-worker", "gateway"))]
         trainers = [name for name in supervisor.children if name.startswith("trainer")]
         supervisor.stop(workers, timeout=30)
         supervisor.stop(trainers, timeout=30)

@@ -23,7 +23,7 @@ import random
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from league.core.db import write_transaction
@@ -31,7 +31,8 @@ from league.core.errors import Conflict, InvalidInput
 from league.core.matches import load_match, to_summary
 from league.core.matchmaking import top_up_queue
 from league.core.models import Game, Match, Snapshot, Worker, utcnow
-from league.core.results import check_games, parse_result, record_result, result_digest
+from league.core.remote_pool import ordinary_matches
+from league.core.results import check_games, encode_records, parse_result, record_result, result_digest
 from league.core.schemas import (
     JobAssignment,
     MatchResult,
@@ -124,25 +125,46 @@ def claim_job(session: Session, worker: str, *, settings: Settings | None = None
     caller's token and its name): a heartbeat, result or release of any other token is refused.
     Expired leases are re-queued and the queue is topped up by matchmaking first.
     """
+    jobs = claim_jobs(session, worker, 1, settings=settings, now=now, rng=rng, token_id=token_id)
+    return jobs[0] if jobs else None
+
+
+def claim_jobs(session: Session, worker: str, count: int, *, settings: Settings | None = None,
+               now: datetime | None = None, rng: random.Random | None = None,
+               token_id: int | None = None) -> list[JobAssignment]:
+    """Lease up to `count` queued jobs to `worker` in one transaction (as `claim_job` does one), in
+    the order `claim_job` would hand them out; the queue is topped up to at least `count` first
+    (unless `queue_target` is 0: no matchmaking)."""
     worker, settings, now = _check_worker(worker), settings or Settings(), now or utcnow()
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        raise InvalidInput(f"count must be a whole number of at least 1, got {count!r}")
     with write_transaction(session):
         touch_worker(session, worker, now)
         expire_leases(session, now, settings.max_attempts)
         dead_letter(session, now, settings.max_deliveries)
-        top_up_queue(session, settings, rng)
-        # A running tournament's matches first (a paused or cancelled one's never), then the oldest; a
-        # job that keeps coming back is failed by `dead_letter` after `max_deliveries` claims.
-        match = session.scalar(select(Match).where(Match.state == "queued", claimable_matches())
-                               .order_by(Match.tournament_id.is_(None), Match.id)
-                               .limit(1).with_for_update(skip_locked=True))
-        if match is None:
-            return None
+        short = 0 < settings.queue_target < count
+        top_up_queue(session, settings.model_copy(update={"queue_target": count}) if short else settings, rng)
+        # matches with a remote side are the agent gateway's (`league.core.remote`)
+        return lease_matches(session, ordinary_matches(), count, worker, token_id, now, settings)
+
+
+def lease_matches(session: Session, fits: ColumnElement[bool], count: int, worker: str, token_id: int | None, now: datetime,
+                  settings: Settings) -> list[JobAssignment]:
+    """Lease up to `count` queued matches that satisfy `fits` to `worker` (inside the caller's write
+    transaction): a running tournament's matches first (a paused or cancelled one's never), then the
+    oldest; a job that keeps coming back is failed by `dead_letter` after `max_deliveries` claims."""
+    matches = session.scalars(select(Match).where(Match.state == "queued", claimable_matches(), fits)
+                              .order_by(Match.tournament_id.is_(None), Match.id)
+                              .limit(count).with_for_update(skip_locked=True)).all()
+    claimed = []
+    for match in matches:
         match.state, match.worker, match.lease_id = "leased", worker, uuid.uuid4().hex
         match.lease_token_id = token_id
         match.attempts += 1
         match.deliveries += 1
         match.started_at, match.lease_expires_at = now, now + timedelta(seconds=settings.lease_seconds)
-        return _assignment(session, match)
+        claimed.append(_assignment(session, match))
+    return claimed
 
 
 def _held_by(match: Match, worker: str, token_id: int | None) -> bool:
@@ -198,22 +220,31 @@ def report_result(session: Session, job_id: int, worker: str, result: MatchResul
     """
     worker, now = _check_worker(worker), now or utcnow()
     result = parse_result(result)
-    digest = result_digest(result)
     with write_transaction(session):
-        match = load_match(session, job_id, for_update=True)
-        if match.state == "done" and _held_by(match, worker, token_id) and match.result_digest == digest:
-            return ReportOutcome(job_id=match.id, duplicate=True, match=to_summary(session, match))
-        if match.state == "done":
-            raise Conflict(f"job {match.id} has been reported already (by {match.worker!r})")
-        if not _late_result(match, worker, lease_id, token_id):
-            _leased_to(match, worker, lease_id, token_id)
-        games = list(session.scalars(select(Game).where(Game.match_id == match.id).order_by(Game.index)))
-        reports = check_games(match, games, result)
-        record_result(session, match, reports, now, record_max_bytes=(settings or Settings()).record_max_bytes)
-        match.state, match.result_digest, match.finished_at, match.lease_expires_at = "done", digest, now, None
-        match.error = "; ".join(f"game {r.index}: {r.error}" for r in reports if r.error)[:2000]
-        touch_worker(session, worker, now, jobs_done=1)
-        return ReportOutcome(job_id=match.id, duplicate=False, match=to_summary(session, match))
+        return record_report(session, job_id, worker, result, lease_id=lease_id, now=now,
+                             settings=settings or Settings(), token_id=token_id)
+
+
+def record_report(session: Session, job_id: int, worker: str, result: MatchResult, *, lease_id: str | None,
+                  now: datetime, settings: Settings, token_id: int | None) -> ReportOutcome:
+    """`report_result`'s work inside the caller's write transaction (a batch runs one per savepoint)."""
+    records = encode_records(result.games, settings.record_max_bytes)
+    digest = result_digest(result, records)
+    match = load_match(session, job_id, for_update=True)
+    if match.state == "done" and _held_by(match, worker, token_id) and match.result_digest == digest:
+        return ReportOutcome(job_id=match.id, duplicate=True, match=to_summary(session, match))
+    if match.state == "done":
+        raise Conflict(f"job {match.id} has been reported already (by {match.worker!r})")
+    if not _late_result(match, worker, lease_id, token_id):
+        _leased_to(match, worker, lease_id, token_id)
+    games = list(session.scalars(select(Game).where(Game.match_id == match.id).order_by(Game.index)))
+    reports = check_games(match, games, result)
+    record_result(session, match, reports, now, record_max_bytes=settings.record_max_bytes, records=records,
+                  games=games)
+    match.state, match.result_digest, match.finished_at, match.lease_expires_at = "done", digest, now, None
+    match.error = "; ".join(f"game {r.index}: {r.error}" for r in reports if r.error)[:2000]
+    touch_worker(session, worker, now, jobs_done=1)
+    return ReportOutcome(job_id=match.id, duplicate=False, match=to_summary(session, match))
 
 
 def release_job(session: Session, job_id: int, worker: str, *, lease_id: str,

@@ -15,8 +15,10 @@ from sqlalchemy.orm import Session
 from league.core.db import write_transaction
 from league.core.errors import Conflict, InvalidInput
 from league.core.matches import to_summary
-from league.core.models import Game, Match, Rating, Snapshot
+from league.core.models import Game, Match, Rating, Snapshot, utcnow
+from league.core.pair_records import head_to_head_records
 from league.core.pairing import Candidate, plan_games, plan_pairings
+from league.core.remote_pool import drop_offline_remote, schedulable_snapshots
 from league.core.schemas import MAX_GAMES_PER_MATCH, MatchSummary
 from league.core.settings import Settings
 from league.core.snapshots import load_snapshot
@@ -63,8 +65,10 @@ def create_match(session: Session, a_id: int, b_id: int, *, n_games: int | None 
         return to_summary(session, match)
 
 
-def pool_candidates(session: Session) -> list[Candidate]:
-    """Active snapshots with their ratings and the number of open (queued or leased) matches."""
+def pool_candidates(session: Session, settings: Settings | None = None) -> list[Candidate]:
+    """Active snapshots with their ratings and the number of open (queued or leased) matches; remote
+    snapshots only while online (`league.core.remote_pool`)."""
+    online_seconds = (settings or Settings()).remote_online_seconds
     sides = union_all(
         select(Match.snapshot_a_id.label("sid")).where(Match.state.in_(OPEN_STATES)),
         select(Match.snapshot_b_id.label("sid")).where(Match.state.in_(OPEN_STATES)),
@@ -72,7 +76,8 @@ def pool_candidates(session: Session) -> list[Candidate]:
     pending: dict[int, int] = dict(session.execute(select(sides.c.sid, func.count()).group_by(sides.c.sid)).all())
     rows = session.execute(
         select(Snapshot.id, Snapshot.kind, Rating.mu, Rating.sigma, Rating.games)
-        .join(Rating, Rating.snapshot_id == Snapshot.id).where(Snapshot.active).order_by(Snapshot.id)
+        .join(Rating, Rating.snapshot_id == Snapshot.id)
+        .where(Snapshot.active, schedulable_snapshots(utcnow(), online_seconds)).order_by(Snapshot.id)
     )
     return [Candidate(id=i, mu=mu, sigma=sigma, games=games, pending=pending.get(i, 0), kind=kind)
             for i, kind, mu, sigma, games in rows]
@@ -86,13 +91,15 @@ def queued_count(session: Session) -> int:
 
 def top_up_queue(session: Session, settings: Settings, rng: random.Random | None = None) -> list[int]:
     """Inside the caller's write transaction: add matches until `settings.queue_target` are queued."""
+    drop_offline_remote(session, utcnow(), settings.remote_online_seconds)
     missing = settings.queue_target - queued_count(session)
     if missing <= 0:
         return []
-    candidates = pool_candidates(session)
+    candidates = pool_candidates(session, settings)
     by_id = {s.id: s for s in session.scalars(select(Snapshot).where(Snapshot.active))}
     pairings = plan_pairings(candidates, missing, games_per_match=settings.games_per_match,
-                             placement_games=settings.placement_games, rng=rng or _rng)
+                             placement_games=settings.placement_games, rng=rng or _rng,
+                             pairs=head_to_head_records(session))
     return [insert_match(session, by_id[p.a_id], by_id[p.b_id], settings.games_per_match, p.reason, rng or _rng).id
             for p in pairings]
 

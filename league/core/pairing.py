@@ -10,6 +10,14 @@ The planner adds one match at a time, counting the matches it has already planne
    is the focus; its opponent is the one that maximises TrueSkill match quality times the
    pair's combined uncertainty. Close, uncertain pairs teach the ranking the most; the
    games-deficit weight keeps every snapshot playing, the top and bottom included.
+
+Given the pairs' head-to-head counts (`pairs`), each pair's value is also weighted by what a game
+of it is worth per second of play (`informative_weights`): the chance that the game is decisive
+(its smoothed draw share, as `league.core.rating.pair_draw_probability` rates it, taken away), over
+its expected length relative to a decisive game (a draw runs the whole 250 steps, a decisive game
+about a third of that), and by how little the pair has played compared with the others
+(`coverage_weights`). Two copies of one policy, or a player that only draws, have high TrueSkill
+match quality but teach the ranking nothing: their games are mostly draws, and the longest ones.
 """
 
 from __future__ import annotations
@@ -20,7 +28,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from league.core.rating import BETA
+from league.core.rating import BETA, pair_draw_probability
+
+DRAW_LENGTH_RATIO = 3.0  # a draw's cost (the whole game) over a decisive game's (goals come at ~1/3 of it)
 
 
 @dataclass
@@ -33,6 +43,14 @@ class Candidate:
     games: int
     pending: int = 0
     kind: str = "dreamer"
+
+
+@dataclass(frozen=True)
+class PairRecord:
+    """Head-to-head counts of a pair, as `plan_pairings` weighs it."""
+
+    games: int
+    draws: int
 
 
 @dataclass(frozen=True)
@@ -51,20 +69,26 @@ class GamePlan:
 
 
 def plan_pairings(candidates: list[Candidate], n: int, *, games_per_match: int, placement_games: int,
-                  rng: random.Random) -> list[Pairing]:
-    """Choose `n` pairings among `candidates` (their `pending` counts are updated as planned)."""
+                  rng: random.Random, pairs: dict[tuple[int, int], PairRecord] | None = None) -> list[Pairing]:
+    """Choose `n` pairings among `candidates` (their `pending` counts are updated as planned).
+
+    `pairs` maps (lower id, higher id) to the pair's head-to-head counts; without it every pair is
+    weighed as if it had never played."""
     if len(candidates) < 2 or n <= 0:
         return []
     anchors = [i for i, c in enumerate(candidates) if c.kind in ("basic_weak", "basic_strong")]
     mus = np.array([c.mu for c in candidates])
     sigmas = np.array([c.sigma for c in candidates])
     value = pair_values(mus, sigmas)
+    if pairs is not None:
+        ids = [c.id for c in candidates]
+        value = value * informative_weights(ids, pairs) * coverage_weights(ids, pairs)
     plans = []
     for _ in range(n):
         pending = np.array([c.pending for c in candidates], dtype=float)
         games = np.array([c.games for c in candidates], dtype=float) + pending * games_per_match
         jitter = np.array([rng.random() for _ in candidates]) * 1e-9
-        newcomers = [i for i, c in enumerate(candidates) if c.kind == "dreamer" and games[i] < placement_games]
+        newcomers = [i for i, c in enumerate(candidates) if c.kind in ("dreamer", "remote") and games[i] < placement_games]
         if newcomers:
             focus = min(newcomers, key=lambda i: games[i] + jitter[i])
             opponents = [i for i in anchors if i != focus] if games[focus] < games_per_match else []
@@ -93,6 +117,32 @@ def pair_values(mus: np.ndarray, sigmas: np.ndarray) -> np.ndarray:
     value = quality * variance
     np.fill_diagonal(value, -math.inf)
     return value
+
+
+def informative_weights(ids: list[int], pairs: dict[tuple[int, int], PairRecord]) -> np.ndarray:
+    """Per pair of `ids`: the chance its next game is decisive, per cost of a game relative to a
+    decisive one (1 for a pair that never draws, ~0 for one that only draws)."""
+    weights = np.ones((len(ids), len(ids)))
+    for i, a in enumerate(ids):
+        for j in range(i + 1, len(ids)):
+            record = pairs.get((min(a, ids[j]), max(a, ids[j])))
+            draw = pair_draw_probability(record.games, record.draws) if record else pair_draw_probability(0, 0)
+            weights[i, j] = weights[j, i] = (1 - draw) / (1 - draw + draw * DRAW_LENGTH_RATIO)
+    return weights
+
+
+def coverage_weights(ids: list[int], pairs: dict[tuple[int, int], PairRecord]) -> np.ndarray:
+    """Per pair of `ids`: (the pairs' mean games + 1) / (this pair's games + 1). The leaderboard should
+    order snapshots by how they do against the whole field, and hockey policies are not transitive
+    (a passive player draws the defender, loses to the dreamer, beats a shaky striker): a pair that
+    has played far less than the others is what the ratings know least about."""
+    games = np.zeros((len(ids), len(ids)))
+    for i, a in enumerate(ids):
+        for j in range(i + 1, len(ids)):
+            record = pairs.get((min(a, ids[j]), max(a, ids[j])))
+            games[i, j] = games[j, i] = record.games if record else 0
+    mean = games[np.triu_indices(len(ids), 1)].mean() if len(ids) > 1 else 0.0
+    return (mean + 1) / (games + 1)
 
 
 def plan_games(n_games: int, rng: random.Random) -> list[GamePlan]:

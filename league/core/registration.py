@@ -1,7 +1,9 @@
 """Registering a snapshot: checked by its kind, stored once per sha256, placement queued with it.
 
 Weights are stored by content: registering bytes whose sha256 is already stored returns the
-existing snapshot with `created=False`. Nothing is stored that its kind has not checked:
+existing snapshot with `created=False`, and so does a file whose tensors equal a stored snapshot's
+of the same kind whatever its metadata (a re-saved checkpoint; `league.core.same_tensors`), with a
+`message` that says which snapshot it repeats and how. Nothing is stored that its kind has not checked:
 `register_snapshot` validates the bytes against the declared config through the kind registry
 (`league.core.kinds`) first. Only a lineage's owner or an admin registers into it (checked before
 the weights are: a refusal costs nothing); a new lineage belongs to the user who registers into it.
@@ -20,6 +22,7 @@ from league.core.errors import Conflict, InvalidInput
 from league.core.kinds import BUILTIN_KINDS, get_registrable_kind
 from league.core.matchmaking import insert_match, placement_rng
 from league.core.models import Agent, Snapshot
+from league.core.same_tensors import content_digest, find_same_tensors
 from league.core.schemas import Registration
 from league.core.settings import Settings
 from league.core.snapshots import (
@@ -56,8 +59,9 @@ def register_snapshot(
     transaction: the snapshot is never stored without them.
 
     `name` defaults to `"{agent}@{step}"` (with a piece of the sha256 appended if that is
-    taken). Identical weights are stored once: if a snapshot with the same sha256 exists, it
-    is returned with `created=False` and nothing changes. The weights are checked by their
+    taken). Identical weights are stored once: if a snapshot with the same sha256 exists, or one
+    of the kind whose tensors are the same (the kind's content digest), it is returned with
+    `created=False` and a `message` saying which, and nothing changes. The weights are checked by their
     kind (`league.core.kinds`) before anything is stored. Raises `InvalidInput` for a bad
     kind, step, config or empty weights, `InvalidWeights` (a kind of `InvalidInput`: 422, or
     415 for a pickle or zip) for weights that are malformed or not what the config builds,
@@ -81,6 +85,8 @@ def register_snapshot(
         session.commit()  # end the read: the kind's checks below can take a while
     checked = policy_kind.validate(bytes(weights), config)
     sha256 = checked.sha256
+    digest = content_digest(kind, checked.data, sha256)
+    same, looked_at = find_same_tensors(session, kind, digest) if digest else (None, 0)  # outside the write lock
     version = game_version or current_game_version()
     with write_transaction(session):
         lineage = session.scalar(select(Agent).where(Agent.name == agent))
@@ -88,7 +94,14 @@ def register_snapshot(
             check_may_change(lineage, by, WHAT)
         existing = session.scalar(select(Snapshot).where(Snapshot.weights_sha256 == sha256))
         if existing is not None:
-            return Registration(snapshot=to_info(existing), created=False)
+            return Registration(snapshot=to_info(existing), created=False,
+                                message=f"identical weights were registered before as {existing.name!r}")
+        if digest and same is None:  # registered since the look above
+            same, _ = find_same_tensors(session, kind, digest, after_id=looked_at)
+        if same is not None:
+            return Registration(snapshot=to_info(same), created=False, message=(
+                f"the tensors equal those of {same.name!r} (id {same.id}), registered before from a file "
+                "with other metadata: the same policy is one snapshot"))
         if name is not None:
             name = check_name("snapshot name", name)
             if session.scalar(select(Snapshot.id).where(Snapshot.name == name)) is not None:

@@ -13,7 +13,7 @@ import zlib
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -21,7 +21,7 @@ from league.core.db import is_sqlite
 from league.core.errors import InvalidInput
 from league.core.game import validate_record
 from league.core.models import Game, GameRecord, Match, PairStats, Rating, RatingChange, Tournament
-from league.core.rating import Skill, rate_game
+from league.core.rating import Skill, pair_draw_probability, rate_game
 from league.core.schemas import GameReport, MatchResult
 from league.core.settings import Settings
 
@@ -40,10 +40,17 @@ def parse_result(result: MatchResult | dict) -> MatchResult:
         raise InvalidInput(f"malformed match result: {error}") from None
 
 
-def result_digest(result: MatchResult) -> str:
-    """A fingerprint of a result, to tell a repeated report from a different one."""
-    payload = json.dumps(result.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(payload.encode()).hexdigest()
+def result_digest(result: MatchResult, records: dict[int, bytes] | None = None) -> str:
+    """A fingerprint of a result, to tell a repeated report from a different one: the games without
+    their records, then each record as stored (`encode_records`, passed in when already encoded)."""
+    if records is None:
+        records = encode_records(result.games, max_bytes=2**62)
+    games = [game.model_dump(mode="json", exclude={"record"}) for game in result.games]
+    digest = hashlib.sha256(json.dumps(games, sort_keys=True, separators=(",", ":")).encode())
+    for index in sorted(records):
+        digest.update(b"\n%d:" % index)
+        digest.update(records[index])
+    return digest.hexdigest()
 
 
 def check_games(match: Match, games: list[Game], result: MatchResult) -> list[GameReport]:
@@ -116,19 +123,27 @@ def encode_records(reports: list[GameReport], max_bytes: int) -> dict[int, bytes
 
 
 def record_result(session: Session, match: Match, reports: list[GameReport], now: datetime, *,
-                  record_max_bytes: int = DEFAULT_RECORD_MAX_BYTES) -> None:
+                  record_max_bytes: int = DEFAULT_RECORD_MAX_BYTES, records: dict[int, bytes] | None = None,
+                  games: list[Game] | None = None) -> None:
     """Store and rate every game of `match` in order (inside the caller's write transaction).
 
     The games of an unrated tournament are stored but change no rating, count or head-to-head.
-    Records over `record_max_bytes` (as compact JSON) are refused before anything is stored.
+    Records over `record_max_bytes` (as compact JSON) are refused before anything is stored
+    (`records`: already encoded by `encode_records`; `games`: the match's games in order, already read).
+    Records and rating changes are inserted in one statement each.
     """
-    records = encode_records(reports, record_max_bytes)
-    games = list(session.scalars(select(Game).where(Game.match_id == match.id).order_by(Game.index)))
+    if records is None:
+        records = encode_records(reports, record_max_bytes)
+    if games is None:
+        games = list(session.scalars(select(Game).where(Game.match_id == match.id).order_by(Game.index)))
+    stored = []
     for game, report in zip(games, reports, strict=True):
         game.winner, game.length, game.end_reason = report.winner, report.length, report.end_reason
         game.forfeit_side, game.played_at = report.forfeit_side, now
         if report.record is not None:
-            session.add(GameRecord(game_id=game.id, data=zlib.compress(records[report.index], 6)))
+            stored.append({"game_id": game.id, "data": zlib.compress(records[report.index], 6)})
+    if stored:
+        session.execute(insert(GameRecord), stored)
     if match.tournament_id is not None and not session.get_one(Tournament, match.tournament_id).rated:
         return
     a_id, b_id = match.snapshot_a_id, match.snapshot_b_id
@@ -137,15 +152,17 @@ def record_result(session: Session, match: Match, reports: list[GameReport], now
         .with_for_update().execution_options(populate_existing=True))}
     pair = _pair_row(session, a_id, b_id)
     a_is_low = a_id < b_id
+    changes: list[dict[str, Any]] = []
     for game, report in zip(games, reports, strict=True):
         outcome_a = report.winner if game.a_is_player_one else -report.winner
         ra, rb = ratings[a_id], ratings[b_id]
-        new_a, new_b = rate_game(Skill(ra.mu, ra.sigma), Skill(rb.mu, rb.sigma), outcome_a)
+        new_a, new_b = rate_game(Skill(ra.mu, ra.sigma), Skill(rb.mu, rb.sigma), outcome_a,
+                                 pair_draw_probability(pair.games, pair.draws))
         for rating, new, outcome, side in ((ra, new_a, outcome_a, 1 if game.a_is_player_one else 2),
                                            (rb, new_b, -outcome_a, 2 if game.a_is_player_one else 1)):
-            session.add(RatingChange(snapshot_id=rating.snapshot_id, match_id=match.id, game_id=game.id,
-                                     mu_before=rating.mu, sigma_before=rating.sigma, mu_after=new.mu,
-                                     sigma_after=new.sigma, created_at=now))
+            changes.append({"snapshot_id": rating.snapshot_id, "match_id": match.id, "game_id": game.id,
+                            "mu_before": rating.mu, "sigma_before": rating.sigma, "mu_after": new.mu,
+                            "sigma_after": new.sigma, "created_at": now})
             rating.mu, rating.sigma = new.mu, new.sigma
             rating.games += 1
             rating.wins += outcome == 1
@@ -160,3 +177,4 @@ def record_result(session: Session, match: Match, reports: list[GameReport], now
             pair.low_wins += low_won
             pair.high_wins += not low_won
         pair.last_played_at = now
+    session.execute(insert(RatingChange), changes)

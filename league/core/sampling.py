@@ -16,6 +16,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from league.core.errors import InvalidInput, NotFound
+from league.core.kinds.remote import NAME as REMOTE_KIND
 from league.core.models import PairStats, Snapshot
 from league.core.schemas import OpponentChoice
 from league.core.snapshots import BUILTIN_KINDS, load_snapshot, to_info
@@ -68,7 +69,7 @@ def sample_opponents(session: Session, learner_id: int, n: int, *, mode: str = "
     rng = rng or random.Random()
     learner = load_snapshot(session, learner_id)
     pool = [s for s in session.scalars(select(Snapshot).where(Snapshot.active).order_by(Snapshot.id))
-            if s.id != learner.id]
+            if s.id != learner.id and s.kind != REMOTE_KIND]  # a remote agent has no weights to train against
     basics = [s for s in pool if s.kind in BUILTIN_KINDS]
     latest = session.scalar(select(Snapshot).where(Snapshot.agent_id == learner.agent_id, Snapshot.active)
                             .order_by(Snapshot.step.desc(), Snapshot.id.desc()).limit(1)) or learner

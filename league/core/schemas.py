@@ -73,6 +73,7 @@ class Registration(BaseModel):
     snapshot: SnapshotInfo
     created: bool
     placement_match_ids: list[int] = Field(default_factory=list)
+    message: str = Field("", description="why nothing was created, when it was not")
 
 
 class LeaderboardRow(BaseModel):
@@ -314,6 +315,32 @@ class Claim(BaseModel):
     job: JobAssignment | None
 
 
+MAX_JOBS_PER_BATCH = 64  # jobs one batched claim, result post or heartbeat may name
+
+
+class ClaimedJobs(BaseModel):
+    """A batched claim's leased jobs, in the order they were handed out (empty when none is queued)."""
+
+    jobs: list[JobAssignment]
+
+
+class BatchItemOutcome(BaseModel):
+    """What a batched result post or heartbeat did with one job: `status` is the HTTP status the single
+    endpoint would have answered (200 taken, 404/409/422 refused, with `detail` saying why)."""
+
+    job_id: int
+    status: int
+    detail: str | None = None
+    duplicate: bool = False
+    lease_expires_at: datetime | None = None
+
+
+class BatchOutcome(BaseModel):
+    """One outcome per job of a batched request, in the request's order."""
+
+    outcomes: list[BatchItemOutcome]
+
+
 class JobStats(BaseModel):
     """Jobs per state and the workers heard from recently."""
 
@@ -328,6 +355,7 @@ class Registered(BaseModel):
     sha256: str
     created: bool
     opponent: SnapshotInfo
+    message: str = Field("", description="when `created` is False: which registration it repeats, and how")
 
 
 class Opponent(SnapshotInfo):

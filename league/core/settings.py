@@ -56,6 +56,13 @@ class Settings(BaseSettings):
         "claims a job gets in all (released ones included) before it is marked failed, so that a job no "
         "worker can finish never blocks the queue"))
 
+    # -- remote agents (league/gateway, docs/remote-protocol.md) --
+    gateway_url: str | None = Field(None, description=(
+        "the agent gateway's public WebSocket address (ws://... or wss://...), told to `league connect` "
+        "by GET /api/gateway; none: this league takes no remote agents"))
+    remote_online_seconds: float = Field(15.0, gt=0, description=(
+        "a remote snapshot counts as online this long after the gateway last said so"))
+
     # -- what the server accepts: request sizes and rates (README, "What the server promises") --
     json_max_bytes: int = Field(64 * 1024, gt=0, description="largest JSON body of a write without its own limit")
     result_max_bytes: int = Field(8 * 2**20, gt=0, description=(

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .constants import MAX_TIMESTEPS, f32, parse_mode
+import numpy as np
+
+from .constants import MAX_TIMESTEPS, parse_mode
 from .version import GAME_VERSION
 
 RECORD_FORMAT = "hockey-game-record"
@@ -19,8 +21,10 @@ RECORD_VERSION = 1
 
 
 def _short(values) -> list[float]:
-    """float32 values cut to 9 significant digits: enough to read back the same float32."""
-    return [float(f"{f32(v):.9g}") for v in values]
+    """float32 values cut to 9 significant digits: enough to read back the same float32.
+
+    (numpy rounds to float32 as `constants.f32` does, a whole row at once.)"""
+    return [float(f"{v:.9g}") for v in np.asarray(values, dtype=np.float32).tolist()]
 
 
 class GameRecorder:
@@ -77,7 +81,22 @@ MAX_SEED = 2**63 - 1
 _NUMBER_TYPES = (int, float)  # exactly: `type(True) is bool`, so booleans are not numbers here
 
 
+def _rows_are_fine(rows: list, width: int) -> bool:
+    """The common case at C speed: lists of `width` ints and floats (no bools), all within range."""
+    if not all(type(row) is list and len(row) == width for row in rows):
+        return False
+    if not {type(v) for row in rows for v in row} <= set(_NUMBER_TYPES):
+        return False
+    try:
+        values = np.array(rows, dtype=np.float64)
+    except (OverflowError, ValueError, TypeError):
+        return False  # an integer too large for a float: the exact check below decides
+    return bool((np.abs(values) <= MAX_ABS_VALUE).all())  # NaN fails the comparison
+
+
 def _check_rows(name: str, rows: Any, count: int, width: int) -> None:
+    if isinstance(rows, list) and len(rows) == count and (count == 0 or _rows_are_fine(rows, width)):
+        return
     if not isinstance(rows, list) or len(rows) != count:
         invalid_record(f"{name} must be a list of {count} entries, got {len(rows) if isinstance(rows, list) else type(rows).__name__}")
     for k, row in enumerate(rows):

@@ -7,7 +7,7 @@ messages are fit to print to a user:
 - connection failures (the request never reached the server) are retried for every call;
 - read timeouts, dropped connections and 5xx answers are retried only for idempotent calls
   (GET, heartbeat, result reports, opponent registration: the server de-duplicates those);
-- 4xx answers are never retried: they raise `AuthenticationError` (401), `PermissionDenied` (403),
+- 4xx answers are never retried: they raise (`league.workers.client_errors`) `AuthenticationError` (401), `PermissionDenied` (403),
   `NotFound` (404), `Conflict` (409) or `RequestRejected` (any other 4xx).
 
 Every answer is validated with the wire model the server declares for it (`league.core.schemas`),
@@ -32,7 +32,9 @@ import httpx
 from pydantic import TypeAdapter, ValidationError
 
 from league.core.schemas import (
+    BatchOutcome,
     Claim,
+    ClaimedJobs,
     Health,
     JobAssignment,
     JobStats,
@@ -49,61 +51,23 @@ from league.core.schemas import (
     TokenInfo,
 )
 from league.hockey.version import GAME_VERSION
+from league.workers.client_errors import (  # the errors its calls raise, importable from here too
+    AuthenticationError,
+    Conflict,
+    IncompatibleServer,
+    LeagueClientError,
+    NotFound,
+    PermissionDenied,
+    RequestRejected,
+    ServerError,
+    ServerUnreachable,
+    UnexpectedAnswer,
+)
 
 T = TypeVar("T")
 
 USER_AGENT = "hockey-league-worker/1"
 DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=30.0, write=60.0, pool=5.0)
-
-
-class LeagueClientError(Exception):
-    """Base of every error the client raises; `str(error)` is a message for a person."""
-
-    def __init__(self, message: str, *, status_code: int | None = None, detail: Any = None):
-        super().__init__(message)
-        self.status_code = status_code
-        self.detail = detail
-
-
-class ServerUnreachable(LeagueClientError):
-    """No connection to the server could be made (after retrying), or it kept timing out."""
-
-
-class ServerError(LeagueClientError):
-    """The server answered 5xx (after retrying where that is safe)."""
-
-
-class AuthenticationError(LeagueClientError):
-    """401: the token is missing, unknown, revoked or malformed."""
-
-
-class PermissionDenied(LeagueClientError):
-    """403: the token is valid but its role may not do this."""
-
-
-class NotFound(LeagueClientError):
-    """404: the thing asked for does not exist."""
-
-
-class Conflict(LeagueClientError):
-    """409: the request conflicts with the server's state (e.g. a job leased to another worker)."""
-
-
-class RequestRejected(LeagueClientError):
-    """Any other 4xx: the request was malformed or refused (400, 413, 422, ...)."""
-
-
-class IncompatibleServer(LeagueClientError):
-    """The server plays by other game rules, or is not a league server at all."""
-
-
-class UnexpectedAnswer(IncompatibleServer):
-    """The server answered an endpoint (`endpoint`, e.g. "GET /api/health") in a shape this client
-    does not know: a server of another version, or not a league server."""
-
-    def __init__(self, message: str, *, endpoint: str, status_code: int | None = None):
-        super().__init__(message, status_code=status_code)
-        self.endpoint = endpoint
 
 
 @dataclass(frozen=True)
@@ -338,6 +302,22 @@ class LeagueClient:
         """`POST /api/jobs/{id}/release`: give the job back to the queue now (not counted as an attempt)."""
         return self._answer(MatchSummary.model_validate, "POST", f"/api/jobs/{job_id}/release",
                             json={"lease_id": lease_id})
+
+    def claim_jobs(self, count: int) -> list[JobAssignment]:
+        """`POST /api/jobs/claim-batch`: lease up to `count` jobs to this token at once (empty when none)."""
+        return self._answer(ClaimedJobs.model_validate, "POST", "/api/jobs/claim-batch", json={"count": count}).jobs
+
+    def report_results(self, results: list[dict[str, Any]]) -> BatchOutcome:
+        """`POST /api/jobs/results`: several results, each `{"job_id", "lease_id", "games"}`; an outcome per
+        job (idempotent on the server per job: a repeat counts once, so the whole post is retried)."""
+        return self._answer(BatchOutcome.model_validate, "POST", "/api/jobs/results", json={"results": results},
+                            idempotent=True)
+
+    def heartbeats(self, leases: list[tuple[int, str]]) -> BatchOutcome:
+        """`POST /api/jobs/heartbeats`: extend several leases; an outcome per job (409/404 for a lost one)."""
+        return self._answer(BatchOutcome.model_validate, "POST", "/api/jobs/heartbeats",
+                            json={"leases": [{"job_id": j, "lease_id": lease} for j, lease in leases]},
+                            idempotent=True)
 
     # -- opponents ------------------------------------------------------------------------------
 

@@ -5,6 +5,13 @@ with the game's batched play while a background thread heartbeats the lease; pos
 (idempotent, retried until the server takes it); repeat. The server knows the worker by its token
 (the token's name is the worker's name there): give every worker a token of its own.
 
+With `matches=N` (N > 1; `league match-worker --matches`, default 32) the worker holds up to N
+leases at once: it claims them in one request, plays all their games in one lock step (each
+distinct snapshot's policy called once per step for all its games, `league.workers.batch_play`),
+heartbeats all the leases from one thread and posts the results in batches; new jobs join between
+rounds. Games of evenly matched agents mostly run to the time limit, so a round loses little to
+its stragglers, and the server sees three requests a round instead of three a job.
+
 - A server that goes away (restart, network trouble) is waited for, with backoff, forever once the
   worker has connected; at start-up it must answer within `--connect-timeout` seconds.
 - A snapshot whose weights fail to load, or whose policy raises during a game, forfeits (the match
@@ -13,8 +20,8 @@ with the game's batched play while a background thread heartbeats the lease; pos
   answers with an error (5xx) is given up at once, and a result it answers 5xx to
   `MAX_RESULT_SERVER_ERRORS` times too: the server counts every claim and fails a job after
   `max_deliveries` of them, so one job the server cannot serve never stops the queue.
-- SIGTERM/SIGINT: the first one lets the current job finish and be reported, then the worker exits;
-  a second one abandons the job at once and releases it. A result the server rejects as invalid
+- SIGTERM/SIGINT: the first one lets the current job (or round of jobs) finish and be reported, then
+  the worker exits; a second one abandons the job(s) at once and releases them. A result the server rejects as invalid
   releases the job too; if a release does not get through, the lease simply expires.
 """
 
@@ -24,7 +31,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from league.core.schemas import JobAssignment, SnapshotRef
@@ -38,6 +44,7 @@ from league.workers.client import (
     ServerError,
     ServerUnreachable,
 )
+from league.workers.leases import LeaseKeeper, LeasesKeeper, heartbeat_interval, result_batches
 from league.workers.policies import PolicyLoader
 from league.workers.weights_cache import WeightsMismatch
 
@@ -62,40 +69,6 @@ class WorkerStats:
     started: float = field(default_factory=time.monotonic)
 
 
-class LeaseKeeper(threading.Thread):
-    """Heartbeats one job's lease every `interval` seconds until stopped; notes when it is lost."""
-
-    def __init__(self, client: LeagueClient, job_id: int, lease_id: str, interval: float):
-        super().__init__(name=f"lease-{job_id}", daemon=True)
-        self.client, self.job_id, self.lease_id = client, job_id, lease_id
-        self.interval = interval
-        self.lost: str | None = None
-        self._stop_event = threading.Event()
-
-    def run(self) -> None:
-        while not self._stop_event.wait(self.interval):
-            try:
-                self.client.heartbeat(self.job_id, self.lease_id)
-            except (Conflict, NotFound, PermissionDenied) as error:
-                self.lost = str(error)
-                return
-            except LeagueClientError:
-                continue  # the server is away: keep trying, the result post will tell
-
-    def stop(self) -> None:
-        self._stop_event.set()
-        self.join(timeout=5)
-
-
-def heartbeat_interval(job: JobAssignment, *, now: datetime | None = None) -> float:
-    """A third of the lease's remaining time, between 0.2 and 60 seconds (a naive time is UTC)."""
-    expires_at = job.lease_expires_at
-    if expires_at.tzinfo is None:
-        expires_at = expires_at.replace(tzinfo=UTC)
-    remaining = (expires_at - (now or datetime.now(UTC))).total_seconds()
-    return min(60.0, max(0.2, remaining / 3))
-
-
 class MatchWorker:
     """Claims and plays jobs until stopped, `max_jobs` are done, or it has been idle `idle_exit` s."""
 
@@ -111,8 +84,12 @@ class MatchWorker:
         record: bool = True,
         log: Callable[[str], None] = _log,
         on_games: Callable[[int], None] | None = None,
+        matches: int = 1,
     ):
+        if matches < 1:
+            raise ValueError(f"matches must be at least 1, got {matches}")
         self.client, self.name, self.loader = client, name, loader
+        self.matches = matches
         self.poll_interval = poll_interval
         self.max_jobs = max_jobs
         self.idle_exit = idle_exit
@@ -149,6 +126,8 @@ class MatchWorker:
     # -- the loop -------------------------------------------------------------------------------
 
     def run(self) -> WorkerStats:
+        if self.matches > 1:
+            return self._run_rounds()
         idle_since = time.monotonic()
         attempt = 0
         while not self.stop_requested.is_set():
@@ -277,6 +256,138 @@ class MatchWorker:
                 self.stats.abandoned += 1
                 self.release(job_id, lease_id)
                 return False
+
+    # -- many leases at once (matches > 1): claim a round, play it in one lock step, post in batches --
+
+    def _run_rounds(self) -> WorkerStats:
+        idle_since = time.monotonic()
+        attempt = 0
+        while not self.stop_requested.is_set():
+            wanted = self.matches
+            if self.max_jobs is not None:
+                wanted = min(wanted, self.max_jobs - self.stats.jobs)
+                if wanted <= 0:
+                    break
+            try:
+                jobs = self.client.claim_jobs(wanted)
+            except TRANSIENT as error:
+                attempt += 1
+                self._outage(error, attempt)
+                continue
+            attempt = 0
+            self._back()
+            if not jobs:
+                if self.idle_exit is not None and time.monotonic() - idle_since > self.idle_exit:
+                    self.log(f"no job for {self.idle_exit:.0f} s; stopping")
+                    break
+                self.stop_requested.wait(self.poll_interval)
+                continue
+            self.play_round(jobs)
+            idle_since = time.monotonic()
+        return self.stats
+
+    def play_round(self, jobs: list[JobAssignment]) -> None:
+        """Play claimed jobs together and report them; on a second stop signal release every unreported one."""
+        pending = {job.job_id: job for job in jobs}
+        try:
+            self._play_round(pending)
+        except KeyboardInterrupt:  # a second stop signal: abandon the round now
+            for job in list(pending.values()):
+                self.stats.abandoned += 1
+                self.release(job.job_id, job.lease_id)
+            raise
+
+    def _play_round(self, pending: dict[int, JobAssignment]) -> None:
+        started = time.monotonic()
+        self._download_round(pending)
+        if not pending:
+            return
+        jobs = list(pending.values())
+        keeper = LeasesKeeper(self.client, {job.job_id: job.lease_id for job in jobs},
+                              min(heartbeat_interval(job) for job in jobs))
+        keeper.start()
+        try:
+            results = self.loader.play_jobs(jobs, record=self.record)
+        finally:
+            keeper.stop()
+        for job_id, reason in keeper.lost.items():
+            self.log(f"job {job_id}: lease lost while playing ({reason}); result dropped")
+            self.stats.lost_leases += 1
+            pending.pop(job_id, None)
+        posts = [{**results[job_id], "job_id": job_id, "lease_id": job.lease_id} for job_id, job in pending.items()]
+        for batch in result_batches(posts):
+            self._report_batch(pending, batch)
+        self.log(f"round of {len(jobs)} jobs played in {time.monotonic() - started:.1f} s")
+
+    def _download_round(self, pending: dict[int, JobAssignment]) -> None:
+        """Fetch every snapshot's weights once; a job whose download fails is given up and released."""
+        failed: dict[str, str] = {}
+        for job in list(pending.values()):
+            for ref in (job.snapshot_a, job.snapshot_b):
+                if ref.sha256 and ref.sha256 not in failed:
+                    try:
+                        self._download_weights([ref])
+                    except (WeightsMismatch, *TRANSIENT, NotFound) as error:
+                        failed[ref.sha256] = str(error)
+            bad = [failed[r.sha256] for r in (job.snapshot_a, job.snapshot_b) if r.sha256 in failed]
+            if bad:
+                self.log(f"job {job.job_id}: weights download failed ({bad[0]}); giving the job up")
+                self.stats.abandoned += 1
+                self.release(job.job_id, job.lease_id)
+                del pending[job.job_id]
+
+    def _report_batch(self, pending: dict[int, JobAssignment], batch: list[dict[str, Any]]) -> None:
+        """Post `batch` until the server answers it; each job's outcome decides its fate (exactly once)."""
+        attempt = server_errors = 0
+        while True:
+            try:
+                answer = self.client.report_results(batch)
+                self._back()
+                break
+            except ServerError as error:
+                server_errors += 1
+                if server_errors >= MAX_RESULT_SERVER_ERRORS:
+                    self.log(f"the server keeps failing on {len(batch)} results ({error}); giving them up")
+                    self._give_up(pending, batch)
+                    return
+                attempt += 1
+                self._outage(error, attempt)
+            except TRANSIENT as error:
+                attempt += 1
+                self._outage(error, attempt)
+                if self.stop_requested.is_set() and attempt > 3:
+                    self.log(f"stopping with {len(batch)} results unreported")
+                    self.stats.abandoned += len(batch)
+                    for item in batch:
+                        pending.pop(item["job_id"], None)
+                    return
+            except (RequestRejected, Conflict, NotFound, PermissionDenied) as error:
+                self.log(f"{len(batch)} results rejected as a whole ({error}); giving them up")
+                self._give_up(pending, batch)
+                return
+        for outcome, item in zip(answer.outcomes, batch, strict=True):
+            job = pending.pop(item["job_id"])
+            if outcome.status == 200:
+                games = item["games"]
+                self.stats.jobs += 1
+                self.stats.games += len(games)
+                if self.on_games is not None:
+                    self.on_games(len(games))
+                self.log(f"job {job.job_id} reported: {job.snapshot_a.name} vs {job.snapshot_b.name}: "
+                         f"{_summary(games, job)}" + (" (already counted)" if outcome.duplicate else ""))
+            elif outcome.status in (404, 409):
+                self.log(f"job {job.job_id}: result refused ({outcome.detail})")
+                self.stats.lost_leases += 1
+            else:
+                self.log(f"job {job.job_id}: result rejected as invalid ({outcome.detail}); giving the job up")
+                self.stats.abandoned += 1
+                self.release(job.job_id, job.lease_id)
+
+    def _give_up(self, pending: dict[int, JobAssignment], batch: list[dict[str, Any]]) -> None:
+        for item in batch:
+            job = pending.pop(item["job_id"])
+            self.stats.abandoned += 1
+            self.release(job.job_id, job.lease_id)
 
 
 def _summary(games: list[dict[str, Any]], job: JobAssignment) -> str:

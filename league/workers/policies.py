@@ -15,7 +15,7 @@ import torch
 
 from league.core.kinds import build_policy
 from league.core.schemas import JobAssignment, SnapshotRef
-from league.workers.runner import play_job
+from league.workers.runner import play_job, play_jobs
 from league.workers.weights_cache import WeightsCache
 
 
@@ -23,7 +23,7 @@ class PolicyLoader:
     """`load(ref)` -> a batched policy for a snapshot reference (`id`, `name`, `kind`, `sha256`, `config`);
     ValueError when the snapshot's policy cannot be built (unknown kind, weights that do not fit)."""
 
-    def __init__(self, cache: WeightsCache, *, threads: int = 1, keep: int = 8):
+    def __init__(self, cache: WeightsCache, *, threads: int = 1, keep: int = 32):
         self.cache = cache
         self.threads = threads
         self.keep = keep
@@ -54,3 +54,9 @@ class PolicyLoader:
         """Play a claimed job's games with the league's match runner; the JSON result to post."""
         result = play_job(JobAssignment.model_validate(job), self.load, record=record)
         return result.model_dump(mode="json")
+
+    def play_jobs(self, jobs: list[dict], *, record: bool = True) -> dict[int, dict]:
+        """Play several claimed jobs in one lock step (`league.workers.runner.play_jobs`); the JSON result
+        to post for each, by job id."""
+        results = play_jobs([JobAssignment.model_validate(job) for job in jobs], self.load, record=record)
+        return {job_id: result.model_dump(mode="json") for job_id, result in results.items()}

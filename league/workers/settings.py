@@ -26,6 +26,8 @@ class WorkerSettings(BaseSettings):
     token: str | None = Field(None, description="the bearer token the worker sends")
     data_dir: Path = Field(DEFAULT_DATA_DIR, description="the league's data directory")
     cache_dir: Path | None = Field(None, description="weights cache; default: `weights-cache` under `data_dir`")
+    match_batch: int = Field(32, ge=1, le=64, description=(
+        "matches a match worker claims and plays at once, all in one lock step (1: one job at a time)"))
 
     @field_validator("server_url", "token", "cache_dir", mode="before")
     @classmethod

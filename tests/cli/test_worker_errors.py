@@ -88,15 +88,17 @@ def test_match_worker_against_another_game_version(other_version_server, tmp_pat
     assert_clean_failure(result, "plays game version 1.0+other", "install the same version")
 
 
-def test_match_worker_against_a_server_answering_in_another_shape(tmp_path):
+@pytest.mark.parametrize("matches, path, field", [("1", "/api/jobs/claim", "job"), ("8", "/api/jobs/claim-batch", "jobs")])
+def test_match_worker_against_a_server_answering_in_another_shape(tmp_path, matches, path, field):
     server = ScriptedServer()
     server.script["/api/health"] = [(200, health_answer())]
-    server.script["/api/jobs/claim"] = [(200, {"id": 1, "games": []})]  # not {"job": ...}
+    server.script[path] = [(200, {"id": 1, "games": []})]  # not {"job": ...} / {"jobs": [...]}
     try:
-        result = league("match-worker", "--server", server.url, "--token", "t", "--cache-dir", str(tmp_path))
+        result = league("match-worker", "--server", server.url, "--token", "t", "--cache-dir", str(tmp_path),
+                        "--matches", matches)
     finally:
         server.close()
-    assert_clean_failure(result, "POST /api/jobs/claim: the answer is not what a league server", "job: Field required")
+    assert_clean_failure(result, f"POST {path}: the answer is not what a league server", f"{field}: Field required")
 
 
 @pytest.mark.parametrize("variable,value,message", [

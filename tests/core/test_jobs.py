@@ -26,15 +26,19 @@ QUIET = Settings(queue_target=0, games_per_match=4, lease_seconds=60, max_attemp
 def test_ratings_equal_trueskill_library(session):
     a, b = add_dreamer(session, step=1), add_dreamer(session, step=2)
     outcomes = [[1, 1, 0, -1], [0, 0, 1, -1], [-1, -1, -1, 0]]
-    env = trueskill.TrueSkill(mu=25, sigma=25 / 3, beta=25 / 6, tau=25 / 300,
-                              draw_probability=rating.DRAW_PROBABILITY)
-    ra, rb = env.create_rating(), env.create_rating()
+    ra = rb = trueskill.Rating(mu=25, sigma=25 / 3)
+    games = draws = 0
     for match_outcomes in outcomes:
         create_match(session, a.id, b.id, n_games=4)
         job = claim_job(session, "w1", settings=QUIET)
         assert job is not None and job.snapshot_a.id == a.id
         report_result(session, job.job_id, "w1", result_for(job, match_outcomes))
         for outcome in match_outcomes:
+            # each game is rated with its pair's draw share so far (rating.pair_draw_probability), in percent
+            draw = (draws + 8 * rating.DRAW_PROBABILITY) / (games + 8)
+            env = trueskill.TrueSkill(mu=25, sigma=25 / 3, beta=25 / 6, tau=25 / 3000,
+                                      draw_probability=round(100 * min(max(draw, 0.05), 0.95)) / 100)
+            games, draws = games + 1, draws + (outcome == 0)
             if outcome == 1:
                 ra, rb = trueskill.rate_1vs1(ra, rb, env=env)
             elif outcome == -1:

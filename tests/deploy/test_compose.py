@@ -69,7 +69,8 @@ def test_interpolation_helper_understands_nested_defaults():
 
 def test_services_and_their_order():
     services = _load("docker-compose.yml")["services"]
-    assert set(services) == {"migrate", "api", "trainer", "match-worker"}
+    assert set(services) == {"migrate", "api", "trainer", "match-worker", "gateway"}
+    assert services["gateway"]["depends_on"]["api"]["condition"] == "service_healthy"
     assert services["migrate"]["restart"] == "no"
     assert services["api"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
     assert "healthcheck" in services["api"] and "/api/health" in " ".join(services["api"]["healthcheck"]["test"])

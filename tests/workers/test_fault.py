@@ -1,8 +1,8 @@
 """Faults in a real league: a match worker killed mid-job, the server restarted twice.
 
-Four `league match-worker` processes play against a real `league serve` (SQLite file, short
-leases). One worker is killed with SIGKILL while it holds a lease, and the server is restarted twice
-while the others play. Afterwards every job has finished exactly once, no result is lost or counted
+Four `league match-worker` processes, each holding up to three leases at once, play against a real
+`league serve` (SQLite file, short leases). One worker is killed with SIGKILL while it holds leases,
+and the server is restarted twice while the others play. Afterwards every job has finished exactly once, no result is lost or counted
 twice, and the stored ratings equal a recomputation from the stored game results.
 """
 
@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from league.cli.up import LEAGUE
 from league.core.models import Game, Match, Rating, RatingChange
-from league.core.rating import Skill, initial_skill, rate_game
+from league.core.rating import Skill, initial_skill, pair_draw_probability, rate_game
 from tests.support.live_server import database_url, free_port, start_server, stop_server
 
 pytestmark = pytest.mark.slow
@@ -40,7 +40,7 @@ def _start_worker(url: str, name: str, tmp_path: Path) -> subprocess.Popen:
     env = {**os.environ, "LEAGUE_TOKEN": made.json()["plaintext"], "PYTHONUNBUFFERED": "1"}
     return subprocess.Popen(
         [*LEAGUE, "match-worker", "--server", url, "--name", name,
-         "--poll-interval", "0.2", "--cache-dir", str(tmp_path / "cache")],
+         "--poll-interval", "0.2", "--cache-dir", str(tmp_path / "cache"), "--matches", "3"],
         env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
 
@@ -69,13 +69,17 @@ def _recomputed_ratings(session: Session) -> dict[int, Skill]:
     for change in session.scalars(select(RatingChange).order_by(RatingChange.id)):
         order.setdefault(change.game_id, change.id)
     skills: dict[int, Skill] = {}
+    pairs: dict[frozenset[int], list[int]] = {}
     for game_id in sorted(order, key=order.get):
         game = session.get(Game, game_id)
         match = game.match
         one, two = ((match.snapshot_a_id, match.snapshot_b_id) if game.a_is_player_one
                     else (match.snapshot_b_id, match.snapshot_a_id))
+        pair = pairs.setdefault(frozenset((one, two)), [0, 0])  # games, draws: each pair's own draw share
         skills[one], skills[two] = rate_game(skills.get(one, initial_skill()), skills.get(two, initial_skill()),
-                                             game.winner)
+                                             game.winner, pair_draw_probability(*pair))
+        pair[0] += 1
+        pair[1] += game.winner == 0
     return skills
 
 

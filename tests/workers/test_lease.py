@@ -7,7 +7,7 @@ import time
 import pytest
 
 from league.workers.client import Conflict, LeagueClient
-from league.workers.match_worker import LeaseKeeper, heartbeat_interval
+from league.workers.leases import LeaseKeeper, heartbeat_interval
 from tests.support.live_server import running_server
 
 ADMIN = "lease-test-admin-token-Zx8Kq2Lm9Vb4Nc7Hd3Jf6Gs1"

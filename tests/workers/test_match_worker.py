@@ -10,7 +10,8 @@ import pytest
 
 from league.core.schemas import JobAssignment
 from league.workers.client import LeagueClient, RetryPolicy, UnexpectedAnswer
-from league.workers.match_worker import MAX_RESULT_SERVER_ERRORS, MatchWorker, heartbeat_interval
+from league.workers.leases import heartbeat_interval
+from league.workers.match_worker import MAX_RESULT_SERVER_ERRORS, MatchWorker
 from league.workers.policies import PolicyLoader
 from league.workers.weights_cache import WeightsCache
 from tests.support.scripted_server import ScriptedServer, health_answer, match_answer, outcome_answer

@@ -12,12 +12,12 @@ A new kind is one module that defines its `PolicyKind`, plus its entry in `KINDS
 from __future__ import annotations
 
 from league.core.errors import InvalidInput
-from league.core.kinds import builtin, dreamer, onnx
+from league.core.kinds import builtin, dreamer, onnx, remote
 from league.core.kinds.base import MakePolicy, PolicyKind, ValidatedWeights
 from league.core.schemas import SnapshotRef
 from league.hockey.batch import Policy
 
-KINDS: dict[str, PolicyKind] = {kind.name: kind for kind in (*builtin.KINDS, dreamer.KIND, onnx.KIND)}
+KINDS: dict[str, PolicyKind] = {kind.name: kind for kind in (*builtin.KINDS, dreamer.KIND, onnx.KIND, remote.KIND)}
 BUILTIN_KINDS: tuple[str, ...] = tuple(kind.name for kind in builtin.KINDS)
 
 

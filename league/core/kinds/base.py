@@ -40,3 +40,7 @@ class PolicyKind:
     `InvalidInput` saying what is wrong."""
     make_policy: MakePolicy
     """How a worker turns a snapshot into a `league.hockey.batch.Policy`."""
+    content_digest: Callable[[bytes], str] | None = None
+    """A digest of checked bytes that ignores what does not change how the policy plays (file
+    metadata, tensor order: `league.core.kinds.tensor_digest`); registrations with equal digests are
+    one snapshot. None: only identical bytes are."""

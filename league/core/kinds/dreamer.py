@@ -19,6 +19,7 @@ from agents.config import DreamerConfig
 from league.core.errors import InvalidWeights
 from league.core.kinds.base import PolicyKind
 from league.core.kinds.safetensors_check import SafetensorsWeights, TensorSpecs, validate_safetensors
+from league.core.kinds.tensor_digest import safetensors_digest
 from league.core.schemas import SnapshotRef
 from league.core.settings import Settings
 from league.hockey.batch import Policy
@@ -58,4 +59,5 @@ def make_policy(ref: SnapshotRef, data: bytes | None, *, seed: int | None = None
     return policy_from_bytes(data, ref.config)
 
 
-KIND = PolicyKind(name="dreamer", has_weights=True, registrable=True, validate=validate, make_policy=make_policy)
+KIND = PolicyKind(name="dreamer", has_weights=True, registrable=True, validate=validate, make_policy=make_policy,
+                  content_digest=safetensors_digest)

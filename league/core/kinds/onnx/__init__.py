@@ -16,6 +16,7 @@ from typing import Any
 from league.core.errors import InvalidInput
 from league.core.kinds.base import PolicyKind, ValidatedWeights
 from league.core.kinds.onnx.check import check_onnx
+from league.core.kinds.onnx.digest import onnx_digest
 from league.core.kinds.onnx.limits import OnnxLimits
 from league.core.kinds.onnx.policy import OnnxPolicy
 from league.core.kinds.onnx.sandbox import trial_run
@@ -40,4 +41,5 @@ def make_policy(ref: SnapshotRef, data: bytes | None, *, seed: int | None = None
     return OnnxPolicy(data, check_onnx(data, limits).state_size, limits, name=ref.name)
 
 
-KIND = PolicyKind(name="onnx", has_weights=True, registrable=True, validate=validate, make_policy=make_policy)
+KIND = PolicyKind(name="onnx", has_weights=True, registrable=True, validate=validate, make_policy=make_policy,
+                  content_digest=onnx_digest)
