@@ -2,7 +2,7 @@
 
 `router` serves the pages (leaderboard, opponent with rating comparison, a pair of opponents,
 head-to-head, all matches, match with replay, agent lineages, training with runs compared, a
-user's agents) and two small HTML fragments the leaderboard refreshes itself from. Templates live in
+user's agents, remote agents online and the games in play) and two small HTML fragments the leaderboard refreshes itself from. Templates live in
 `templates/dashboard/` (Jinja2, autoescape on: every name is shown as text); scripts and
 styles under `static/` (vendored, no CDN). Page data for scripts travels as JSON in
 `<script type="application/json">` blocks. Unknown or malformed ids get an HTML 404 page,
@@ -31,6 +31,7 @@ from api.pages.display import (
     match_view,
     rating_scale,
 )
+from api.pages.live import router as live_router
 from api.pages.ratings_view import rating_facts
 from api.pages.rendering import (  # the render and parameter helpers every page uses
     MAX_COMPARED,
@@ -72,6 +73,7 @@ MATCHES_PER_PAGE = 50  # default page size of /matches
 PAIR_MATCHES = 50  # matches listed on a pair's page
 
 router = APIRouter(tags=["dashboard"], include_in_schema=False)
+router.include_router(live_router)
 
 
 @router.get("/", response_class=HTMLResponse)

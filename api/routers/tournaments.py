@@ -40,6 +40,9 @@ class TournamentRequest(BaseModel):
                              description="the same participants and seed give the same games; default random")
     rated: bool = Field(True, description="whether the games are also rated in the league")
     field: list[SnapshotId] | None = Field(None, max_length=MAX_PARTICIPANTS, description="a gauntlet's fixed field")
+    remote_deadline_s: int = Field(
+        tournaments.DEFAULT_REMOTE_DEADLINE_S, ge=-MAX_ID, le=MAX_ID,
+        description="seconds from now after which an offline remote participant forfeits its games still to play")
 
 
 @router.post("/tournaments", response_model=TournamentSummary, status_code=201, responses=AUTH_RESPONSES)
@@ -52,7 +55,7 @@ def create(session: SessionDep, caller: TrainerDep, request: TournamentRequest):
     return tournaments.create_tournament(
         session, name=request.name, participants=participants, format=request.format,
         games_per_pair=request.games_per_pair, seed=seed, rated=request.rated, field=request.field,
-        by=caller.actor)
+        by=caller.actor, remote_deadline_s=request.remote_deadline_s)
 
 
 @router.get("/tournaments", response_model=list[TournamentSummary])

@@ -41,6 +41,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     create.add_argument("--games-per-pair", type=int, required=True, help="even: games are played in mirrored pairs")
     create.add_argument("--seed", type=int, default=None, help="the same participants and seed give the same games")
     create.add_argument("--unrated", action="store_true", help="do not rate its games in the league")
+    create.add_argument("--remote-deadline", type=int, default=None, metavar="SECONDS",
+                        help="after this many seconds an offline remote participant forfeits its games still to "
+                             "play (default: a day)")
     actions.add_parser("list", help="every tournament with its progress")
     for name, help_ in (("show", "state, progress and standings"), ("pause", "stop handing out its matches"),
                         ("resume", "hand out its matches again"), ("cancel", "take its queued matches off the queue")):
@@ -79,6 +82,8 @@ def _request(client: LeagueClient, args: argparse.Namespace) -> int:
             "rated": not args.unrated}
         if args.field:
             body["field"] = args.field
+        if args.remote_deadline is not None:
+            body["remote_deadline_s"] = args.remote_deadline
         made = client.request("POST", "/api/tournaments", json=body).json()
         print(f"created tournament {made['id']}: {made['games_total']} games, seed {made['seed']}")
         print(f"its page: {args.server.rstrip('/')}/tournaments/{made['id']}")

@@ -44,6 +44,7 @@ from league.core.schemas import (
 )
 from league.core.settings import Settings
 from league.core.snapshots import NAME_MAX
+from league.core.tournament_deadline import forfeit_overdue
 from league.core.tournaments import claimable_matches
 
 
@@ -142,6 +143,7 @@ def claim_jobs(session: Session, worker: str, count: int, *, settings: Settings 
         touch_worker(session, worker, now)
         expire_leases(session, now, settings.max_attempts)
         dead_letter(session, now, settings.max_deliveries)
+        forfeit_overdue(session, now, settings.remote_online_seconds)
         short = 0 < settings.queue_target < count
         top_up_queue(session, settings.model_copy(update={"queue_target": count}) if short else settings, rng)
         # matches with a remote side are the agent gateway's (`league.core.remote`)

@@ -228,6 +228,8 @@ class Tournament(Base):
     state: Mapped[str] = mapped_column(String(10), default="running")
     created_by: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # past it, the games of an offline remote participant still queued are its forfeits (null: none)
+    remote_deadline_at: Mapped[datetime | None] = mapped_column()
 
     __table_args__ = (
         CheckConstraint("state IN ('running', 'paused', 'cancelled')", name="state"),

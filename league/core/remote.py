@@ -42,6 +42,7 @@ from league.core.snapshots import (
     get_or_create_agent,
     to_info,
 )
+from league.core.tournament_deadline import forfeit_overdue
 from league.core.users import Actor
 
 WHAT = "connect remote agents into it"
@@ -170,6 +171,7 @@ def claim_remote_jobs(session: Session, worker: str, *, play_for: Sequence[int],
         expire_leases(session, now, settings.max_attempts)
         dead_letter(session, now, settings.max_deliveries)
         drop_offline_remote(session, now, settings.remote_online_seconds)
+        forfeit_overdue(session, now, settings.remote_online_seconds)
         open_counts = _open_counts(session, play_for)
         for snapshot_id in play_for:
             if not open_counts.get(snapshot_id):

@@ -26,6 +26,7 @@ class TournamentSummary(BaseModel):
     games_total: int
     created_by: str
     created_at: datetime
+    remote_deadline_at: datetime | None = None
 
 
 class Standing(BaseModel):

@@ -21,6 +21,7 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -28,7 +29,7 @@ from sqlalchemy.orm import Session
 from league.core.db import write_transaction
 from league.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from league.core.leaderboard import leaderboard
-from league.core.models import Agent, Game, Match, Snapshot, Tournament, TournamentParticipant, User
+from league.core.models import Agent, Game, Match, Snapshot, Tournament, TournamentParticipant, User, utcnow
 from league.core.pairing import GamePlan, plan_games
 from league.core.tournament_schemas import TournamentSummary
 from league.core.users import ADMIN_USER, Actor
@@ -42,6 +43,8 @@ MAX_ROW_ID = 2**31 - 1  # the largest id of an integer key column
 OPEN_STATES = ("queued", "leased")
 NAME_MAX = 200
 NAME_PATTERN = r"^[^\x00-\x1f\x7f]{1,200}$"  # one line of printable characters
+DEFAULT_REMOTE_DEADLINE_S = 24 * 3600  # a remote participant has a day to play its games
+MAX_REMOTE_DEADLINE_S = 90 * 24 * 3600
 
 
 def pair_rng(seed: int, a_id: int, b_id: int) -> random.Random:
@@ -105,6 +108,14 @@ def _check_steer(tournament: Tournament, by: Actor | None) -> None:
                         "may pause, resume or cancel it")
 
 
+def _check_deadline(remote_deadline_s: object) -> int:
+    if (not isinstance(remote_deadline_s, int) or isinstance(remote_deadline_s, bool)
+            or not 1 <= remote_deadline_s <= MAX_REMOTE_DEADLINE_S):
+        raise InvalidInput(f"remote_deadline_s is a whole number of seconds from 1 to {MAX_REMOTE_DEADLINE_S} "
+                           f"(90 days), not {remote_deadline_s!r}")
+    return remote_deadline_s
+
+
 def _check_settings(name: object, format: object, games_per_pair: object, seed: object) -> str:
     if not isinstance(name, str) or not name.strip() or not re.fullmatch(NAME_PATTERN, name):
         raise InvalidInput(f"a tournament's name is one line of 1 to {NAME_MAX} printable characters")
@@ -121,8 +132,13 @@ def _check_settings(name: object, format: object, games_per_pair: object, seed: 
 
 def create_tournament(session: Session, *, name: str, participants: list[int] | dict, format: str = "round_robin",
                       games_per_pair: int, seed: int, rated: bool = True, field: list[int] | None = None,
-                      by: Actor | None = None) -> TournamentSummary:
+                      by: Actor | None = None, remote_deadline_s: int = DEFAULT_REMOTE_DEADLINE_S,
+                      now: datetime | None = None) -> TournamentSummary:
     """Create a tournament and queue all its matches; returns its summary.
+
+    A remote participant plays its games while it is connected; `remote_deadline_s` after `now`
+    (the tournament's creation) its games still queued while it is offline become its forfeits
+    (`league.core.tournament_deadline`).
 
     `participants` is a list of snapshot ids or `{"top": N}` (the top N of the leaderboard); in a
     gauntlet they are the entrants and `field` the fixed field they each play. Raises
@@ -132,6 +148,7 @@ def create_tournament(session: Session, *, name: str, participants: list[int] | 
     of theirs. `by` None is the league's operator.
     """
     name = _check_settings(name, format, games_per_pair, seed)
+    deadline = (now or utcnow()) + timedelta(seconds=_check_deadline(remote_deadline_s))
     with write_transaction(session):
         if isinstance(participants, dict):
             if set(participants) != {"top"}:
@@ -156,7 +173,8 @@ def create_tournament(session: Session, *, name: str, participants: list[int] | 
         if len(pairs) * games_per_pair > MAX_GAMES_TOTAL:
             raise InvalidInput(f"{len(pairs)} pairs of {games_per_pair} games is over {MAX_GAMES_TOTAL} games")
         tournament = Tournament(name=name, format=format, games_per_pair=games_per_pair, seed=seed, rated=rated,
-                                state="running", created_by=by.user if by else ADMIN_USER)
+                                state="running", created_by=by.user if by else ADMIN_USER,
+                                remote_deadline_at=deadline)
         session.add(tournament)
         session.flush()
         for position, snapshot_id in enumerate(entrants + field_ids):
@@ -212,7 +230,7 @@ def _summary(t: Tournament, open_matches: int, played: int, members: list[tuple[
     return TournamentSummary(
         id=t.id, name=t.name, format=t.format, state=state, games_per_pair=t.games_per_pair, seed=t.seed,
         rated=t.rated, participants=len(members), games_played=played, games_total=total, created_by=t.created_by,
-        created_at=t.created_at)
+        created_at=t.created_at, remote_deadline_at=t.remote_deadline_at)
 
 
 def list_tournaments(session: Session) -> list[TournamentSummary]:

@@ -301,6 +301,7 @@ PAGES = {
     "match": lambda lg: f"/matches/{lg['match_ids'][0]}",
     "agents": lambda lg: "/agents",
     "training": lambda lg: f"/agents/{lg['agent_id']}",
+    "live": lambda lg: "/live",
 }
 
 MID_WORD_BREAKS = """(sel) => { const broken = [];

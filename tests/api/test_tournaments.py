@@ -138,3 +138,16 @@ def test_the_dashboard_pages_show_progress_standings_crosstable_and_replays(clie
     assert '"cells": [[0, 1, 0, 10, 0]]' in page.text and "js/heatmap.js" in page.text
     assert client.get("/tournaments/12345").status_code == 404
     assert client.get("/tournaments/abc").status_code == 404
+
+
+def test_a_tournament_states_its_remote_deadline_and_refuses_one_out_of_range(client):
+    ids = _basic_ids(client)
+    body = {"name": "deadline", "participants": ids, "games_per_pair": 2, "seed": 1}
+    made = client.post("/api/tournaments", json={**body, "remote_deadline_s": 3600}, headers=ADMIN)
+    assert made.status_code == 201, made.text
+    default = client.post("/api/tournaments", json=body, headers=ADMIN).json()
+    assert made.json()["remote_deadline_at"] < default["remote_deadline_at"]  # a day by default
+    assert "an offline one forfeits" in client.get(f"/tournaments/{made.json()['id']}").text
+    for bad in (0, -1, 90 * 24 * 3600 + 1, 2**70, "soon", 1.5, None):
+        answer = client.post("/api/tournaments", json={**body, "remote_deadline_s": bad}, headers=ADMIN)
+        assert answer.status_code == 422 and "remote_deadline_s" in answer.text, (bad, answer.text)
