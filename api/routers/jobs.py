@@ -14,7 +14,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from api.deps import SessionDep, SettingsDep, WorkerDep
 from api.errors import AUTH_RESPONSES, ERROR_RESPONSES
@@ -48,13 +48,27 @@ class LeaseRequest(BaseModel):
     lease_id: LeaseId
 
 
+class GameReportIn(GameReport):
+    """A game's report as a worker posts it: exact JSON types (`true` is not a winner, `false` not a
+    side) and no field the server does not know."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    @field_validator("index", "winner", "length", "forfeit_side", mode="before")
+    @classmethod
+    def _not_a_boolean(cls, value: object) -> object:
+        if isinstance(value, bool):  # a literal of ints takes True for 1, even in strict mode
+            raise ValueError("a number, not true or false")
+        return value
+
+
 class ResultRequest(BaseModel):
     """A match result: one report per planned game, and the lease it was played under."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
     lease_id: LeaseId
-    games: list[GameReport] = Field(max_length=MAX_GAMES_PER_MATCH)
+    games: list[GameReportIn] = Field(max_length=MAX_GAMES_PER_MATCH)
 
 
 @router.post("/claim", response_model=Claim)

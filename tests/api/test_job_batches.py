@@ -101,3 +101,16 @@ def test_too_many_or_repeated_jobs_are_422_and_nothing_is_recorded(client):
 def test_batches_need_a_worker_token(client):
     assert client.post("/api/jobs/claim-batch", json={"count": 2}).status_code == 401
     assert client.post("/api/jobs/results", json={"results": []}).status_code == 401
+
+
+@pytest.mark.parametrize("change", [{"winner": True}, {"forfeit_side": False}, {"length": 4.0}, {"index": "0"},
+                                    {"surprise": 1}])
+def test_a_game_report_of_the_wrong_json_type_or_with_unknown_fields_is_refused(client, change):
+    worker = token(client, "w1")
+    [job] = claim(client, worker, 1)
+    single = synthetic_result(job)
+    single["games"][0].update(change)
+    one = client.post(f"/api/jobs/{job['job_id']}/result", json=single, headers=worker)
+    batch = client.post("/api/jobs/results", json={"results": [{"job_id": job["job_id"], **single}]}, headers=worker)
+    assert (one.status_code, batch.status_code) == (422, 422), (one.text, batch.text)
+    assert client.get("/api/jobs/stats").json()["counts"]["done"] == 0 and done_games(client) == 0

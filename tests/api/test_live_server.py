@@ -95,7 +95,8 @@ def test_openapi_fuzzing_finds_no_server_error_and_no_schema_violation(tmp_path)
     with running_server(tmp_path / "league", ADMIN) as server:
         report = tmp_path / "report.json"
         run = subprocess.run(
-            [str(SCHEMATHESIS), "run", f"{server.url}/openapi.json", "--max-examples", "25", "--seed", "7",
+            [str(SCHEMATHESIS), "--config-file", str(Path(__file__).with_name("schemathesis.toml")), "run",
+             f"{server.url}/openapi.json", "--max-examples", "25", "--seed", "7",
              "--checks", "all", "--exclude-checks", "positive_data_acceptance",
              # one worker: with two, hypothesis parses lambda sources in two threads at once, and
              # CPython 3.11's ast.parse is not thread-safe ("AST constructor recursion depth mismatch")
