@@ -99,7 +99,7 @@ def top_up_queue(session: Session, settings: Settings, rng: random.Random | None
     by_id = {s.id: s for s in session.scalars(select(Snapshot).where(Snapshot.active))}
     pairings = plan_pairings(candidates, missing, games_per_match=settings.games_per_match,
                              placement_games=settings.placement_games, rng=rng or _rng,
-                             pairs=head_to_head_records(session))
+                             pairs=head_to_head_records(session), recurrence=settings.plan_recurrence)
     return [insert_match(session, by_id[p.a_id], by_id[p.b_id], settings.games_per_match, p.reason, rng or _rng).id
             for p in pairings]
 

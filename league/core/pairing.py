@@ -18,6 +18,12 @@ its expected length relative to a decisive game (a draw runs the whole 250 steps
 about a third of that), and by how little the pair has played compared with the others
 (`coverage_weights`). Two copies of one policy, or a player that only draws, have high TrueSkill
 match quality but teach the ranking nothing: their games are mostly draws, and the longest ones.
+
+Batching (`recurrence`): a match worker plays the matches it claims together, each policy called once
+per step for all its games, so a plan in which the same snapshots recur plays faster. Among the
+rating pairs, one whose members are already in this plan has its value multiplied by
+`1 + recurrence` per member already planned: a tie-breaker among similarly informative pairs
+(values spread over orders of magnitude), never a reason to play an uninformative one.
 """
 
 from __future__ import annotations
@@ -69,11 +75,13 @@ class GamePlan:
 
 
 def plan_pairings(candidates: list[Candidate], n: int, *, games_per_match: int, placement_games: int,
-                  rng: random.Random, pairs: dict[tuple[int, int], PairRecord] | None = None) -> list[Pairing]:
+                  rng: random.Random, pairs: dict[tuple[int, int], PairRecord] | None = None,
+                  recurrence: float = 0.0) -> list[Pairing]:
     """Choose `n` pairings among `candidates` (their `pending` counts are updated as planned).
 
     `pairs` maps (lower id, higher id) to the pair's head-to-head counts; without it every pair is
-    weighed as if it had never played."""
+    weighed as if it had never played. `recurrence` favours rating pairs of snapshots already in
+    this plan (see the module's docstring; 0: no preference)."""
     if len(candidates) < 2 or n <= 0:
         return []
     anchors = [i for i, c in enumerate(candidates) if c.kind in ("basic_weak", "basic_strong")]
@@ -84,6 +92,7 @@ def plan_pairings(candidates: list[Candidate], n: int, *, games_per_match: int, 
         ids = [c.id for c in candidates]
         value = value * informative_weights(ids, pairs) * coverage_weights(ids, pairs)
     plans = []
+    in_plan = np.zeros(len(candidates))
     for _ in range(n):
         pending = np.array([c.pending for c in candidates], dtype=float)
         games = np.array([c.games for c in candidates], dtype=float) + pending * games_per_match
@@ -98,12 +107,14 @@ def plan_pairings(candidates: list[Candidate], n: int, *, games_per_match: int, 
             reason = "placement"
         else:
             coverage = np.sqrt((games.mean() + 1) / (games + 1)) / (1 + pending)
-            weighted = value * np.outer(coverage, coverage) + np.add.outer(jitter, jitter)
+            recurring = 1 + recurrence * in_plan
+            weighted = value * np.outer(coverage * recurring, coverage * recurring) + np.add.outer(jitter, jitter)
             row, column = np.unravel_index(int(np.argmax(weighted)), weighted.shape)
             focus, opponent = int(row), int(column)
             reason = "rating"
         candidates[focus].pending += 1
         candidates[opponent].pending += 1
+        in_plan[focus] = in_plan[opponent] = 1
         plans.append(Pairing(candidates[focus].id, candidates[opponent].id, reason))
     return plans
 

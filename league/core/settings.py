@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     queue_target: int = Field(8, ge=0, description="match jobs matchmaking keeps queued")
     games_per_match: int = Field(4, ge=2, description="games in a match (even: sides and starts alternate)")
     placement_games: int = Field(8, ge=0, description="games a new snapshot plays before regular matchmaking")
+    plan_recurrence: float = Field(1.0, ge=0, le=10, description=(
+        "how much matchmaking favours pairs of snapshots already in the matches it is planning (bigger batches "
+        "for match workers): a pair's value times 1 + this per member already planned; 0 for none"))
     worker_seen_seconds: float = Field(60.0, gt=0, description="a worker counts as live this long after contact")
     max_deliveries: int = Field(10, ge=1, description=(
         "claims a job gets in all (released ones included) before it is marked failed, so that a job no "
@@ -77,6 +80,9 @@ class Settings(BaseSettings):
     write_burst: int = Field(100, ge=1, description="writes one token may send at once before the rate applies")
     read_concurrency: int = Field(4, ge=1, description="public reads computed at once; more wait their turn")
     read_queue: int = Field(500, ge=0, description="public reads that may wait; more are answered 503")
+    read_cache_ttl_s: float = Field(1.0, ge=0, description=(
+        "longest a cached leaderboard is served; on PostgreSQL it bounds how stale one can get should a "
+        "change notice between server processes be lost (0: nothing is cached)"))
 
     # -- connections (`league serve`) --
     header_timeout_s: float = Field(10.0, gt=0, description="time a client has to send a request's headers")

@@ -74,3 +74,25 @@ def test_results_rate_with_the_pair_draw_share_and_feed_the_yardstick(session):
     every = basic_records(session)
     assert weak not in every and set(every) == {drawer.id}  # the two basic opponents never played
     assert basic_records(session, [12345]) == {}
+
+
+def _rated_pool(size: int, rng: random.Random) -> list[Candidate]:
+    return [Candidate(id=i, mu=25 + rng.gauss(0, 3), sigma=2 + rng.random(), games=40, kind="dreamer")
+            for i in range(size)]
+
+
+def test_the_batching_preference_reuses_snapshots_within_a_plan_and_still_plays_everyone():
+    distinct = {}
+    for recurrence in (0.0, 1.0):
+        pool = _rated_pool(64, random.Random(3))
+        plan = plan_pairings(pool, 32, games_per_match=4, placement_games=8, rng=random.Random(1),
+                             recurrence=recurrence)
+        assert len(plan) == 32 and all(p.a_id != p.b_id for p in plan)
+        distinct[recurrence] = len({i for p in plan for i in (p.a_id, p.b_id)})
+    assert distinct[1.0] < 0.9 * distinct[0.0], distinct
+    pool = _rated_pool(64, random.Random(3))
+    played = set()
+    for _ in range(8):  # plan after plan (pending counts carry over), nobody is left out for long
+        played |= {i for p in plan_pairings(pool, 32, games_per_match=4, placement_games=8, rng=random.Random(2),
+                                            recurrence=1.0) for i in (p.a_id, p.b_id)}
+    assert played == set(range(64))
