@@ -126,30 +126,41 @@ class MatchWorker:
     # -- the loop -------------------------------------------------------------------------------
 
     def run(self) -> WorkerStats:
-        if self.matches > 1:
-            return self._run_rounds()
+        """Claim, play and report until stopped: one job at a time (`matches` 1) or rounds of many."""
         idle_since = time.monotonic()
         attempt = 0
         while not self.stop_requested.is_set():
-            if self.max_jobs is not None and self.stats.jobs >= self.max_jobs:
-                break
+            wanted = self.matches
+            if self.max_jobs is not None:
+                wanted = min(wanted, self.max_jobs - self.stats.jobs)
+                if wanted <= 0:
+                    break
             try:
-                job = self.client.claim_job()
+                jobs = self._claim(wanted)
             except TRANSIENT as error:
                 attempt += 1
                 self._outage(error, attempt)
                 continue
             attempt = 0
             self._back()
-            if job is None:
+            if not jobs:
                 if self.idle_exit is not None and time.monotonic() - idle_since > self.idle_exit:
                     self.log(f"no job for {self.idle_exit:.0f} s; stopping")
                     break
                 self.stop_requested.wait(self.poll_interval)
                 continue
-            self.play(job)
+            if self.matches > 1:
+                self.play_round(jobs)
+            else:
+                self.play(jobs[0])
             idle_since = time.monotonic()
         return self.stats
+
+    def _claim(self, wanted: int) -> list[JobAssignment]:
+        if self.matches > 1:
+            return self.client.claim_jobs(wanted)
+        job = self.client.claim_job()
+        return [] if job is None else [job]
 
     def release(self, job_id: int, lease_id: str) -> bool:
         """Give a job up at once (one try); False when the server could not be told."""
@@ -258,33 +269,6 @@ class MatchWorker:
                 return False
 
     # -- many leases at once (matches > 1): claim a round, play it in one lock step, post in batches --
-
-    def _run_rounds(self) -> WorkerStats:
-        idle_since = time.monotonic()
-        attempt = 0
-        while not self.stop_requested.is_set():
-            wanted = self.matches
-            if self.max_jobs is not None:
-                wanted = min(wanted, self.max_jobs - self.stats.jobs)
-                if wanted <= 0:
-                    break
-            try:
-                jobs = self.client.claim_jobs(wanted)
-            except TRANSIENT as error:
-                attempt += 1
-                self._outage(error, attempt)
-                continue
-            attempt = 0
-            self._back()
-            if not jobs:
-                if self.idle_exit is not None and time.monotonic() - idle_since > self.idle_exit:
-                    self.log(f"no job for {self.idle_exit:.0f} s; stopping")
-                    break
-                self.stop_requested.wait(self.poll_interval)
-                continue
-            self.play_round(jobs)
-            idle_since = time.monotonic()
-        return self.stats
 
     def play_round(self, jobs: list[JobAssignment]) -> None:
         """Play claimed jobs together and report them; on a second stop signal release every unreported one."""
