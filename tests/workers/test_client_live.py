@@ -41,8 +41,9 @@ def test_every_client_method_returns_its_wire_model_from_a_real_server(tmp_path)
 
         registered = admin.register_opponent(meta, weights_for(config, seed=1))
         assert isinstance(registered, Registered) and registered.created
-        assert admin.register_opponent(meta, weights_for(config, seed=1)) == registered.model_copy(
-            update={"created": False})
+        again = admin.register_opponent(meta, weights_for(config, seed=1))  # the same tensors: the same snapshot
+        assert again.model_copy(update={"message": ""}) == registered.model_copy(update={"created": False})
+        assert "live-run@100" in again.message
 
         opponent = admin.get_opponent(registered.id)
         assert isinstance(opponent, Opponent) and opponent.name == "live-run@100" and opponent.games == 0
