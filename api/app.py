@@ -1,10 +1,12 @@
 """The league server's application factory: `create_app(settings) -> FastAPI`.
 
-Creating the app upgrades the database schema (and seeds the built-in opponents), opens one
-engine for the process, installs the JSON error handlers, gzips answers over 1 KiB for
-clients that accept it (weights excepted), and includes one router per resource under
-`/api`, plus the dashboard's pages, `/static` when those are present, and the API documentation
-at `/docs` (Swagger UI served from `/static`, so it works offline).
+Creating the app upgrades the database schema (and seeds the built-in opponents) unless told not
+to (`league serve --workers N` upgrades once, before it starts the workers), opens one engine for
+the process (on PostgreSQL, while it serves, it hears the writes of other server processes and its
+cached reads follow them: `league.core.change_notices`), installs the JSON error handlers, gzips
+answers over 1 KiB for clients that accept it (weights excepted), and includes one router per
+resource under `/api`, plus the dashboard's pages, `/static` when those are present, and the API
+documentation at `/docs` (Swagger UI served from `/static`, so it works offline).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from api.routers import ROUTERS
 from api.routers.health import HealthProbe
 from api.routers.opponents import document_kinds
 from api.write_gate import WriteGate
+from league.core.change_notices import ChangeNotices, supports_notices
 from league.core.db import make_engine, make_sessionmaker
 from league.core.errors import LeagueError
 from league.core.game import GAME_VERSION
@@ -36,7 +39,6 @@ from league.core.migrate import upgrade
 from league.core.settings import Settings
 from league.core.tokens import register_bootstrap
 
-READ_CACHE_TTL_S = 1.0  # bounds staleness when several server processes share one database
 GZIP_MINIMUM_BYTES = 1024  # smaller answers are sent as they are
 # Weights are random-looking floats: compressing them costs CPU and saves little.
 GZIP_SKIPPED_TYPES = (*DEFAULT_EXCLUDED_CONTENT_TYPES, "application/octet-stream")
@@ -55,10 +57,17 @@ def create_app(settings: Settings | None = None, *, upgrade_schema: bool = True)
     if upgrade_schema:
         upgrade(database_url)
     engine = make_engine(database_url)
+    read_cache = ReadCache(ttl_s=settings.read_cache_ttl_s)
+    notices = (ChangeNotices(engine, on_change=read_cache.bump, on_listening=read_cache.set_listening)
+               if supports_notices(engine) else None)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        if notices is not None:  # with the server, so an app that is only built starts no thread
+            notices.start()
         yield
+        if notices is not None:
+            notices.stop()
         engine.dispose()
 
     app = FastAPI(title="Hockey league", version=GAME_VERSION, description=DESCRIPTION, lifespan=lifespan,
@@ -68,14 +77,14 @@ def create_app(settings: Settings | None = None, *, upgrade_schema: bool = True)
     app.state.sessionmaker = make_sessionmaker(engine)
     with app.state.sessionmaker() as session:  # listed, and revocable, like any token (league.core.tokens)
         register_bootstrap(session, settings.admin_token)
-    app.state.read_cache = ReadCache(ttl_s=READ_CACHE_TTL_S)
+    app.state.read_cache = read_cache
     install_error_handlers(app, LeagueError)
     app.state.health_probe = HealthProbe(app.state.sessionmaker)
     # Outermost last: gzip, then public reads take turns, then writes are authenticated and
     # rate-limited before their bodies are read, then each route's body cap, then the cache's
     # invalidation by successful writes.
     app.add_middleware(AuditWrites, sessions=app.state.sessionmaker)  # innermost: sees each route's answer
-    app.add_middleware(InvalidateOnWrite, cache=app.state.read_cache)
+    app.add_middleware(InvalidateOnWrite, cache=read_cache, announce=notices.announce if notices else None)
     app.add_middleware(BodyLimitMiddleware, limits=body_limits(settings))
     app.add_middleware(WriteGate, sessions=app.state.sessionmaker, admin_token=settings.admin_token,
                        buckets=TokenBuckets(settings.write_rate_per_s, settings.write_burst))

@@ -1,12 +1,15 @@
 """A small cache for hot public reads (the leaderboard), invalidated by every successful write.
 
-The server is the database's one writer on SQLite, so it knows when data changes: each
-successful request to a route that depends on `invalidates_reads` (results, registrations,
-retirements) bumps a generation counter once its response starts, after the handler's
-commit; and a cached body is served only while the generation it was computed at is current
-and it is younger than `ttl_s` (which bounds staleness when several server processes share a
-PostgreSQL database). The generation is read before the data, so an entry is never older
-than its key says.
+Each successful request to a route that depends on `invalidates_reads` (results, registrations,
+retirements) bumps a generation counter once its response starts, after the handler's commit; and
+a cached body is served only while the generation it was computed at is current and it is younger
+than `ttl_s`. The generation is read before the data, so an entry is never older than its key says.
+
+On SQLite the server is the database's one writer, so that is all. On PostgreSQL several server
+processes may share the database: `InvalidateOnWrite` then also announces each write to the others
+before the answer goes out (`league.core.change_notices`), each process bumps its generation when it
+hears one, and while a process cannot hear them (`set_listening(False)`) it caches nothing; `ttl_s`
+still bounds how stale a body can get should a notice be lost.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ class ReadCache:
     def __init__(self, ttl_s: float = 1.0) -> None:
         self.ttl_s = ttl_s
         self.generation = 0
+        self.listening = True  # False: other processes' writes cannot be heard, so nothing is served
         self._entries: dict[Hashable, tuple[int, float, bytes]] = {}
         self._lock = threading.Lock()
         self._pending: dict[tuple[Hashable, int], asyncio.Future[bytes]] = {}
@@ -36,17 +40,25 @@ class ReadCache:
             self.generation += 1
             self._entries.clear()
 
+    def set_listening(self, listening: bool) -> None:
+        """Whether writes of other processes are heard; either way what is cached now may be stale."""
+        with self._lock:
+            self.listening = listening
+            self.generation += 1
+            self._entries.clear()
+
     def get(self, key: Hashable) -> bytes | None:
         """The body cached for `key` if it is still valid."""
         entry = self._entries.get(key)
-        if entry is not None and entry[0] == self.generation and time.monotonic() - entry[1] < self.ttl_s:
+        if (entry is not None and self.listening and entry[0] == self.generation
+                and time.monotonic() - entry[1] < self.ttl_s):
             return entry[2]
         return None
 
     def put(self, key: Hashable, generation: int, body: bytes) -> None:
         """Store `body`, computed from data read after `generation` was current (dropped if stale)."""
         with self._lock:
-            if generation == self.generation:
+            if generation == self.generation and self.listening:
                 self._entries[key] = (generation, time.monotonic(), body)
 
     async def get_or_compute(self, key: Hashable, compute: Callable[[], bytes]) -> bytes:
@@ -75,11 +87,12 @@ def invalidates_reads(request: Request) -> None:
 
 class InvalidateOnWrite:
     """ASGI middleware: a successful (status < 400) answer of a route marked by `invalidates_reads`
-    bumps the cache's generation."""
+    bumps the cache's generation, and calls `announce` (in a thread) before the answer is sent."""
 
-    def __init__(self, app: ASGIApp, cache: ReadCache) -> None:
+    def __init__(self, app: ASGIApp, cache: ReadCache, announce: Callable[[], None] | None = None) -> None:
         self.app = app
         self.cache = cache
+        self.announce = announce
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -90,6 +103,8 @@ class InvalidateOnWrite:
             if (message["type"] == "http.response.start" and message["status"] < 400
                     and scope.get("state", {}).get("invalidates_reads")):
                 self.cache.bump()
+                if self.announce is not None:
+                    await run_in_threadpool(self.announce)
             await send(message)
 
         await self.app(scope, receive, watching_send)

@@ -14,6 +14,12 @@ When one runs out the client gets `408 Request Timeout` (unless an answer has be
 connection is closed; the application sees the client go away. `server_config` adds the rest of
 the limits from the settings: open connections (`max_connections`; a request on a connection
 beyond them is answered 503), the keep-alive time-out and the largest request head.
+
+`serve` runs one process. `serve_workers` runs several (for PostgreSQL): the parent binds the
+listening socket and supervises, uvicorn's multiprocess supervisor spawns the workers, which share
+the socket, and each worker builds its own app and guarded protocol from the settings, so every
+limit above holds in each worker, that is per process. The parent replaces a worker that dies,
+stops them all (SIGTERM, then waits) on SIGTERM or SIGINT, and restarts them one by one on SIGHUP.
 """
 
 from __future__ import annotations
@@ -21,17 +27,23 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import socket
 import sys
 
 import h11
 import uvicorn
 from fastapi import FastAPI
+from uvicorn.config import STARTUP_FAILURE
 from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.supervisors.multiprocess import Multiprocess
 
 from league.core.settings import Settings
 
 log = logging.getLogger("league.api.server")
 SWITCH_INTERVAL_S = 0.001  # measured: health worst 310 ms with it, 330-420 ms with the default 5 ms
+# How long the parent waits for a worker to answer its health ping before it replaces the worker; a
+# worker answers from a thread of its own as soon as it runs, also while it imports and builds the app.
+WORKER_HEALTHCHECK_S = 30
 
 
 def _closing_answer(status: bytes, detail: str) -> bytes:
@@ -121,16 +133,23 @@ def guarded_protocol(header_timeout_s: float, body_timeout_s: float, max_header_
                  "max_header_bytes": max_header_bytes})
 
 
+def _limits(settings: Settings) -> dict:
+    """uvicorn's options for the connection limits of `settings` (all but the guarded protocol's)."""
+    return {
+        "limit_concurrency": settings.max_connections + 1,  # uvicorn counts the asking connection too
+        "timeout_keep_alive": settings.keep_alive_s,  # used as a float
+        "h11_max_incomplete_event_size": settings.max_header_bytes,
+    }
+
+
 def server_config(app: FastAPI, settings: Settings, *, host: str, port: int, log_level: str = "info"
                   ) -> uvicorn.Config:
-    """uvicorn's configuration for the league server: one worker (on SQLite the server is the
+    """uvicorn's configuration for the league server in one process (on SQLite the server is the
     database's only writer) and every connection limit of `settings`."""
     return uvicorn.Config(
         app, host=host, port=port, workers=1, log_level=log_level,
         http=guarded_protocol(settings.header_timeout_s, settings.body_timeout_s, settings.max_header_bytes),
-        limit_concurrency=settings.max_connections + 1,  # uvicorn counts the asking connection too
-        timeout_keep_alive=settings.keep_alive_s,  # type: ignore[arg-type]  # used as a float
-        h11_max_incomplete_event_size=settings.max_header_bytes,
+        **_limits(settings),
     )
 
 
@@ -140,3 +159,64 @@ def serve(app: FastAPI, settings: Settings, *, host: str, port: int, log_level: 
     quickly while request threads render pages."""
     sys.setswitchinterval(SWITCH_INTERVAL_S)
     uvicorn.Server(server_config(app, settings, host=host, port=port, log_level=log_level)).run()
+
+
+class WorkersFailed(RuntimeError):
+    """A worker process could not start (it could not build the app, say): the others were stopped."""
+
+
+class WorkerConfig(uvicorn.Config):
+    """uvicorn's configuration for one of several worker processes. It is pickled to each spawned worker,
+    so it carries only the settings; `load`, in the worker, builds the guarded protocol and the app
+    (`create_app(settings, upgrade_schema=False)`: the parent upgraded the schema once)."""
+
+    def __init__(self, settings: Settings, **options) -> None:
+        self.settings = settings
+        super().__init__(None, http=GuardedH11Protocol, timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
+                         **_limits(settings), **options)
+
+    def load(self) -> None:
+        from api.app import create_app  # here, in the worker: imported after its health thread runs
+
+        settings = self.settings
+        self.http = guarded_protocol(settings.header_timeout_s, settings.body_timeout_s, settings.max_header_bytes)
+        try:
+            self.app = create_app(settings, upgrade_schema=False)
+        except Exception:
+            log.exception("a worker process could not build the app")
+            sys.exit(STARTUP_FAILURE)  # the parent stops instead of restarting it again and again
+        sys.setswitchinterval(SWITCH_INTERVAL_S)
+        super().load()
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to `host:port` (as uvicorn binds one), for the workers to share; OSError if the
+    address is taken or not ours."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family=family, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
+
+
+def serve_workers(settings: Settings, *, workers: int, host: str, port: int, log_level: str = "info") -> None:
+    """Run `workers` server processes on one listening socket until the parent is stopped (SIGTERM,
+    SIGINT); raises `WorkersFailed` when a worker could not start."""
+    config = WorkerConfig(settings, host=host, port=port, workers=workers, log_level=log_level)
+    sock = listening_socket(host, port)
+    address = f"[{host}]" if ":" in host else host
+    logging.getLogger("uvicorn.error").info("serving on http://%s:%d with %d worker processes",
+                                            address, sock.getsockname()[1], workers)
+    supervisor = Multiprocess(config, sockets=[sock])
+    try:
+        supervisor.run()
+    finally:
+        sock.close()
+    failed = [process.pid for process in supervisor.processes if process.exitcode == STARTUP_FAILURE]
+    if failed:
+        raise WorkersFailed(f"worker process {failed[0]} could not start (its log is above); all were stopped")

@@ -20,7 +20,7 @@ import yaml
 from league.cli import COMMANDS
 
 ROOT = Path(__file__).resolve().parents[2]
-COMPOSE_FILES = ["docker-compose.yml", "docker-compose.postgres.yml"]
+COMPOSE_FILES = ["docker-compose.yml", "docker-compose.postgres.yml", "docker-compose.scale.yml"]
 WORKERS = ("trainer", "match-worker")
 
 
@@ -161,6 +161,26 @@ def test_every_compose_command_exists_in_our_cli(file, service, argv):
         parser.parse_args(argv[2:])
     except (argparse.ArgumentError, SystemExit) as error:
         pytest.fail(f"{file}:{service}: `{' '.join(argv)}` is refused by our CLI: {error}")
+
+
+def _serve_options(command: list) -> argparse.Namespace:
+    argv = [interpolate(str(part), {}) for part in command]
+    assert argv[:2] == ["league", "serve"]
+    parser = argparse.ArgumentParser(exit_on_error=False)
+    COMMANDS["serve"][0].configure(parser)
+    return parser.parse_args(argv[2:])
+
+
+def test_the_scale_override_runs_several_api_workers_on_postgres():
+    base, postgres, scale = (_load(name)["services"] for name in COMPOSE_FILES)
+    assert set(scale) == {"api"} and set(scale["api"]) == {"command"}  # the rest is the base's
+    scaled, alone = _serve_options(scale["api"]["command"]), _serve_options(base["api"]["command"])
+    assert scaled.workers == 4 and alone.workers == 1
+    assert (scaled.host, scaled.port) == (alone.host, alone.port)  # same port, same healthcheck
+    assert interpolate(str(scale["api"]["command"][-1]), {"LEAGUE_API_WORKERS": "8"}) == "8"
+    # several workers need PostgreSQL (on SQLite `league serve --workers 4` refuses to start)
+    assert postgres["api"]["environment"]["LEAGUE_DATABASE_URL"].startswith("postgresql+psycopg://")
+    assert "docker-compose.postgres.yml -f docker-compose.scale.yml" in (ROOT / "docker-compose.scale.yml").read_text()
 
 
 def test_dockerfile_copies_what_the_services_need():

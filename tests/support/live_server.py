@@ -12,7 +12,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,9 +47,10 @@ def database_url(data_dir: Path) -> str:
 
 
 def start_server(data_dir: Path, admin_token: str, port: int | None = None, timeout_s: float = 60.0,
-                 extra_env: dict[str, str] | None = None) -> LiveServer:
-    """Start `league serve` (`python -m league`) with its database in `data_dir` (`league.db`, the
-    settings' default); return once `/api/health` answers."""
+                 extra_env: dict[str, str] | None = None, serve_args: Sequence[str] = ()) -> LiveServer:
+    """Start `league serve` (`python -m league`, with `serve_args` such as `--workers 2`) with its database
+    in `data_dir` (`league.db`, the settings' default, unless `extra_env` names another); return once
+    `/api/health` answers."""
     data_dir.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
     env = {
@@ -60,7 +61,7 @@ def start_server(data_dir: Path, admin_token: str, port: int | None = None, time
         **(extra_env or {}),
     }
     log_path = data_dir / f"server-{port}.log"
-    command = [sys.executable, "-m", "league", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    command = [sys.executable, "-m", "league", "serve", "--host", "127.0.0.1", "--port", str(port), *serve_args]
     with open(log_path, "ab") as log_file:
         process = subprocess.Popen(command, env=env, stdout=log_file, stderr=subprocess.STDOUT)
     server = LiveServer(url=f"http://127.0.0.1:{port}", process=process, log_path=log_path)

@@ -1,4 +1,5 @@
-"""Processes and ports as the tests of `league up` see them: from /proc and a bind attempt."""
+"""Processes, ports and connections as the tests of `league up` and `league serve` see them: from /proc
+and a bind attempt."""
 
 from __future__ import annotations
 
@@ -33,3 +34,41 @@ def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
         except OSError:
             return False
         return True
+
+
+def children_of(pid: int) -> list[int]:
+    """Pids of the live children of `pid` (from /proc)."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            found += [int(child) for child in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return found
+
+
+def _socket_inodes(pid: int) -> set[str]:
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[len("socket:["):-1])
+    return inodes
+
+
+def process_serving(client: socket.socket, among: list[int]) -> int | None:
+    """Which of the processes `among` holds the server's end of the TCP connection `client` (IPv4,
+    accepted already): the socket whose local port is the client's peer port and whose peer port is
+    the client's own, looked up in /proc/net/tcp, then in each process's open files."""
+    server_port, client_port = client.getpeername()[1], client.getsockname()[1]
+    inode = None
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if (int(fields[1].rsplit(":", 1)[1], 16), int(fields[2].rsplit(":", 1)[1], 16)) == (server_port, client_port):
+            inode = fields[9]
+    if inode is None:
+        return None
+    return next((pid for pid in among if inode in _socket_inodes(pid)), None)
