@@ -56,9 +56,10 @@ class GameReportIn(GameReport):
 
     @field_validator("index", "winner", "length", "forfeit_side", mode="before")
     @classmethod
-    def _not_a_boolean(cls, value: object) -> object:
-        if isinstance(value, bool):  # a literal of ints takes True for 1, even in strict mode
-            raise ValueError("a number, not true or false")
+    def _a_whole_number(cls, value: object) -> object:
+        # a literal of ints takes True for 1 and 1.0 for 1, even in strict mode
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise ValueError("a whole number (not true, false or a fraction)")
         return value
 
 

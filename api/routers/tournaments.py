@@ -41,7 +41,7 @@ class TournamentRequest(BaseModel):
     rated: bool = Field(True, description="whether the games are also rated in the league")
     field: list[SnapshotId] | None = Field(None, max_length=MAX_PARTICIPANTS, description="a gauntlet's fixed field")
     remote_deadline_s: int = Field(
-        tournaments.DEFAULT_REMOTE_DEADLINE_S, ge=-MAX_ID, le=MAX_ID,
+        tournaments.DEFAULT_REMOTE_DEADLINE_S, ge=1, le=tournaments.MAX_REMOTE_DEADLINE_S,
         description="seconds from now after which an offline remote participant forfeits its games still to play")
 
 

@@ -19,7 +19,7 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from league.core.models import Game, Match, Snapshot, Tournament
+from league.core.models import Game, Match, Rating, Snapshot, Tournament
 from league.core.remote_pool import remote_ids, schedulable_snapshots
 from league.core.results import record_result
 from league.core.schemas import GameReport
@@ -27,11 +27,9 @@ from league.core.schemas import GameReport
 _FORFEIT_WINNER = {1: -1, 2: 1, 0: 0}  # failing side (1, 2, both) -> winner in player one's view
 
 
-def _offline_remote(session: Session, ids: set[int], now: datetime, online_seconds: float) -> set[int]:
-    online = set(session.scalars(select(Snapshot.id).where(Snapshot.id.in_(ids),
-                                                          schedulable_snapshots(now, online_seconds))))
-    remote = set(session.scalars(select(Snapshot.id).where(Snapshot.id.in_(ids), Snapshot.id.in_(remote_ids()))))
-    return remote - online
+def _offline_remote_ids(now: datetime, online_seconds: float):
+    """The ids of remote snapshots that are not online now (a subquery)."""
+    return select(Snapshot.id).where(Snapshot.id.in_(remote_ids()), ~schedulable_snapshots(now, online_seconds))
 
 
 def _failing_side(game: Game, a_out: bool, b_out: bool) -> int:
@@ -46,14 +44,20 @@ def forfeit_overdue(session: Session, now: datetime, online_seconds: float) -> l
     their remote deadline that have an offline remote side; returns their ids."""
     overdue = select(Tournament.id).where(Tournament.state == "running", Tournament.remote_deadline_at.is_not(None),
                                           Tournament.remote_deadline_at <= now)
+    absent = _offline_remote_ids(now, online_seconds)
+    # only the matches that will be forfeited are locked: an online agent's stay free for the gateway
     matches = list(session.scalars(
         select(Match).where(Match.state == "queued", Match.tournament_id.in_(overdue),
-                            or_(Match.snapshot_a_id.in_(remote_ids()), Match.snapshot_b_id.in_(remote_ids())))
+                            or_(Match.snapshot_a_id.in_(absent), Match.snapshot_b_id.in_(absent)))
         .order_by(Match.id).with_for_update(skip_locked=True)))
     if not matches:
         return []
-    offline = _offline_remote(session, {i for m in matches for i in (m.snapshot_a_id, m.snapshot_b_id)},
-                              now, online_seconds)
+    involved = sorted({i for m in matches for i in (m.snapshot_a_id, m.snapshot_b_id)})
+    offline = set(session.scalars(select(Snapshot.id).where(Snapshot.id.in_(involved), Snapshot.id.in_(absent))))
+    # every rating row these matches change, locked at once in id order (as a single result locks its
+    # two), so that rating several matches here never deadlocks with a result being reported
+    session.execute(select(Rating.snapshot_id).where(Rating.snapshot_id.in_(involved))
+                    .order_by(Rating.snapshot_id).with_for_update())
     names = dict(session.execute(select(Snapshot.id, Snapshot.name).where(Snapshot.id.in_(offline))).all())
     done = []
     for match in matches:
@@ -61,8 +65,8 @@ def forfeit_overdue(session: Session, now: datetime, online_seconds: float) -> l
         if not (a_out or b_out):
             continue
         games = list(session.scalars(select(Game).where(Game.match_id == match.id).order_by(Game.index)))
-        absent = ", ".join(names[i] for i in (match.snapshot_a_id, match.snapshot_b_id) if i in offline)
-        error = f"{absent} offline at the tournament's deadline"
+        away = ", ".join(names[i] for i in (match.snapshot_a_id, match.snapshot_b_id) if i in offline)
+        error = f"{away} offline at the tournament's deadline"
         reports = []
         for game in games:
             side = _failing_side(game, a_out, b_out)
@@ -70,6 +74,7 @@ def forfeit_overdue(session: Session, now: datetime, online_seconds: float) -> l
                                       end_reason="forfeit", forfeit_side=side, error=error))
         record_result(session, match, reports, now, games=games)
         match.state, match.finished_at, match.error = "done", now, f"forfeited: {error}"
+        match.worker = match.lease_id = match.lease_token_id = None  # nobody played it
         match.started_at = match.started_at or now
         done.append(match.id)
     return done

@@ -103,7 +103,8 @@ def test_batches_need_a_worker_token(client):
     assert client.post("/api/jobs/results", json={"results": []}).status_code == 401
 
 
-@pytest.mark.parametrize("change", [{"winner": True}, {"forfeit_side": False}, {"length": 4.0}, {"index": "0"},
+@pytest.mark.parametrize("change", [{"winner": True}, {"forfeit_side": False}, {"winner": 1.0}, {"length": 4.0},
+                                    {"index": "0"},
                                     {"surprise": 1}])
 def test_a_game_report_of_the_wrong_json_type_or_with_unknown_fields_is_refused(client, change):
     worker = token(client, "w1")

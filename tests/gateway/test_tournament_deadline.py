@@ -109,3 +109,27 @@ def test_a_deadline_out_of_range_is_refused(session, remotes, seconds):
     alice, _ = remotes
     with pytest.raises(InvalidInput, match="remote_deadline_s"):
         _tournament(session, [alice.id, get_snapshot_by_name(session, "basic_weak").id], deadline_s=seconds)
+
+
+def test_a_late_result_for_a_match_forfeited_after_its_lease_ran_out_is_refused_and_counts_nothing(
+        session, remotes):
+    from league.core.errors import Conflict
+    from league.core.jobs import report_result
+    from tests.support.app_client import synthetic_result
+
+    alice, _ = remotes
+    weak = get_snapshot_by_name(session, "basic_weak")
+    tournament = _tournament(session, [alice.id, weak.id], deadline_s=1)
+    start = utcnow()
+    set_presence(session, online=[alice.id], settings=NO_MATCHMAKING, now=start)
+    settings = Settings(queue_target=0, lease_seconds=5, remote_online_seconds=10)
+    [job] = claim_remote_jobs(session, "gateway", play_for=[alice.id], settings=settings, now=start)
+    much_later = start + timedelta(seconds=60)  # the lease ran out and alice is no longer seen
+    claim_jobs(session, "worker", 1, settings=settings, now=much_later)
+    [match] = _matches_of(session, tournament.id)
+    assert match.state == "done" and match.worker is None and match.error.startswith("forfeited")
+    with pytest.raises(Conflict):
+        report_result(session, job.job_id, "gateway", synthetic_result(job.model_dump(mode="json")),
+                      lease_id=job.lease_id, settings=settings)
+    session.expire_all()
+    assert session.get_one(Rating, alice.id).games == 4
