@@ -54,7 +54,7 @@ from league.core.kinds import registrable_kinds
 from league.core.leaderboard import head_to_head_matrix, leaderboard, leaderboard_token
 from league.core.lineages import lineage_curves, lineage_detail, lineages, user_detail
 from league.core.matches import get_game_record, get_match, list_matches
-from league.core.remote import online_remote_ids
+from league.core.remote import list_remote, online_remote_ids
 from league.core.standings import (
     opponent_detail,
     pair_standing,
@@ -328,5 +328,7 @@ def tournament_page(tournament_id: str, session: SessionDep, settings: SettingsD
     except PageNotFound as error:
         return not_found_page(session, settings, str(error))
     names = {row.snapshot_id: row.name for row in detail.standings}
+    remote = {agent.snapshot.id for agent in list_remote(session, settings=settings)}
     return render("tournament.html", status=status_line(session, settings), active="tournaments", tournament=detail,
-                   percent=progress_percent(detail), matrix=crosstable_heatmap(detail), names=names)
+                   percent=progress_percent(detail), matrix=crosstable_heatmap(detail), names=names,
+                   has_remote=bool(remote & set(names)))

@@ -147,7 +147,13 @@ def test_a_tournament_states_its_remote_deadline_and_refuses_one_out_of_range(cl
     assert made.status_code == 201, made.text
     default = client.post("/api/tournaments", json=body, headers=ADMIN).json()
     assert made.json()["remote_deadline_at"] < default["remote_deadline_at"]  # a day by default
-    assert "an offline one forfeits" in client.get(f"/tournaments/{made.json()['id']}").text
+    assert "an offline one forfeits" not in client.get(f"/tournaments/{made.json()['id']}").text  # no remote one
+    alice = _token(client, "trainer", "alice")
+    remote = client.post("/api/remote/connect", json={"agent": "alice-bot", "version": "v1"}, headers=alice).json()
+    with_remote = client.post("/api/tournaments", json={**body, "participants": [ids[0], remote["snapshot"]["id"]]},
+                              headers=ADMIN)
+    assert with_remote.status_code == 201, with_remote.text
+    assert "an offline one forfeits" in client.get(f"/tournaments/{with_remote.json()['id']}").text
     for bad in (0, -1, 90 * 24 * 3600 + 1, 2**70, "soon", 1.5, None):
         answer = client.post("/api/tournaments", json={**body, "remote_deadline_s": bad}, headers=ADMIN)
         assert answer.status_code == 422 and "remote_deadline_s" in answer.text, (bad, answer.text)
