@@ -63,18 +63,20 @@ def running_postgres(timeout: float = 30.0) -> Iterator[str]:
             os.chown(path, uid, gid)
     port = _free_port()
     server = None
+    log = open(root / "server.log", "wb")  # a file, never a pipe: a full pipe blocks the server's next log line
     try:
         subprocess.run([*prefix, str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
                         "--no-sync", "-E", "UTF8"], check=True, capture_output=True)
         server = subprocess.Popen(
             [*prefix, str(bin_dir / "postgres"), "-D", str(data), "-p", str(port), "-h", "127.0.0.1",
              "-k", str(sockets), "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "max_connections=60"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            stdout=subprocess.DEVNULL, stderr=log)
         deadline = time.monotonic() + timeout
         while subprocess.run([str(bin_dir / "pg_isready"), "-h", "127.0.0.1", "-p", str(port)],
                              capture_output=True).returncode != 0:
             if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"PostgreSQL did not start: {server.stderr.read().decode()[-2000:]}")
+                raise RuntimeError("PostgreSQL did not start: "
+                                   f"{(root / 'server.log').read_text(errors='replace')[-2000:]}")
             time.sleep(0.2)
         yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
     finally:
@@ -85,6 +87,7 @@ def running_postgres(timeout: float = 30.0) -> Iterator[str]:
             except subprocess.TimeoutExpired:
                 server.kill()
                 server.wait()
+        log.close()
         shutil.rmtree(root, ignore_errors=True)
 
 
