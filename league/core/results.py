@@ -28,7 +28,7 @@ from league.core.settings import Settings
 MAX_GAME_LENGTH = 10_000
 DEFAULT_RECORD_MAX_BYTES = Settings.model_fields["record_max_bytes"].default
 _EXPECTED_WINNER = {"goal": (1, -1), "time_limit": (0,)}
-_FORFEIT_WINNER = {1: -1, 2: 1, 0: 0}  # failing side -> winner (player one's view)
+FORFEIT_WINNER = {1: -1, 2: 1, 0: 0}  # failing side -> winner (player one's view)
 
 
 def parse_result(result: MatchResult | dict) -> MatchResult:
@@ -74,9 +74,9 @@ def _check_report(game: Game, report: GameReport) -> None:
     if report.end_reason == "forfeit":
         if report.forfeit_side is None:
             raise InvalidInput(f"{where}: a forfeit names the failing side (forfeit_side 1, 2 or 0 for both)")
-        if report.winner != _FORFEIT_WINNER[report.forfeit_side]:
+        if report.winner != FORFEIT_WINNER[report.forfeit_side]:
             raise InvalidInput(f"{where}: side {report.forfeit_side} forfeited, so winner must be "
-                               f"{_FORFEIT_WINNER[report.forfeit_side]}, not {report.winner}")
+                               f"{FORFEIT_WINNER[report.forfeit_side]}, not {report.winner}")
     else:
         if report.forfeit_side is not None:
             raise InvalidInput(f"{where}: forfeit_side is only for end_reason 'forfeit'")

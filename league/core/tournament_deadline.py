@@ -21,10 +21,8 @@ from sqlalchemy.orm import Session
 
 from league.core.models import Game, Match, Rating, Snapshot, Tournament
 from league.core.remote_pool import remote_ids, schedulable_snapshots
-from league.core.results import record_result
+from league.core.results import FORFEIT_WINNER, record_result
 from league.core.schemas import GameReport
-
-_FORFEIT_WINNER = {1: -1, 2: 1, 0: 0}  # failing side (1, 2, both) -> winner in player one's view
 
 
 def _offline_remote_ids(now: datetime, online_seconds: float):
@@ -70,7 +68,7 @@ def forfeit_overdue(session: Session, now: datetime, online_seconds: float) -> l
         reports = []
         for game in games:
             side = _failing_side(game, a_out, b_out)
-            reports.append(GameReport(index=game.index, winner=_FORFEIT_WINNER[side], length=0,
+            reports.append(GameReport(index=game.index, winner=FORFEIT_WINNER[side], length=0,
                                       end_reason="forfeit", forfeit_side=side, error=error))
         record_result(session, match, reports, now, games=games)
         match.state, match.finished_at, match.error = "done", now, f"forfeited: {error}"

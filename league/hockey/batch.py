@@ -97,6 +97,16 @@ def basic_opponent_policy(weak: bool, seed: int | None = None) -> Policy:
     return BasicOpponentPolicy(weak, seed)
 
 
+def step_game(env: HockeyEnv, action: np.ndarray, recorder: GameRecorder | None) -> np.ndarray:
+    """Advance one game by its joint action (player one's four numbers, then player two's) and
+    record the step; returns both players' new views."""
+    env._advance(action)
+    views = env._views()
+    if recorder is not None:
+        recorder.add_step(env, action)
+    return views
+
+
 def _starting_sides(one_starting, n: int) -> list[bool]:
     if one_starting is None:
         return [i % 2 == 0 for i in range(n)]
@@ -195,16 +205,11 @@ def play_games(policy_one, policy_two, seeds: Sequence[int], one_starting=None, 
             finished_rows = []
             for row, i in enumerate(active):
                 env = envs[i]
-                action = actions_one[row] + actions_two[row]
-                env._advance(action)
-                views[i] = env._views()
-                recorder = recorders[i]
-                if recorder is not None:
-                    recorder.add_step(env, action)
+                views[i] = step_game(env, actions_one[row] + actions_two[row], recorders[i])
                 if env.done:
                     finished_rows.append(row)
                     reason = "goal" if env.winner != 0 else "time_limit"
-                    game_record = recorder.finish(env) if recorder is not None else None
+                    game_record = recorders[i].finish(env) if recorders[i] is not None else None
                     results[i] = GameResult(seeds[i], sides[i], env.winner, env.time, reason, game_record, modes[i])
             stepped = active
             if steps_left is not None:

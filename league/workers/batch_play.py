@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from league.hockey.batch import GameResult, Policy
+from league.hockey.batch import GameResult, Policy, step_game
 from league.hockey.env import HockeyEnv
 from league.hockey.record import GameRecorder
 
@@ -133,15 +133,10 @@ def play_tables(policies: Mapping[Hashable, Policy], tables: Sequence[Table], *,
                     ended.add(i)
                     continue
                 env = envs[i]
-                action = actions[(i, 1)] + actions[(i, 2)]
-                env._advance(action)
-                views[i] = env._views()
-                recorder = recorders[i]
-                if recorder is not None:
-                    recorder.add_step(env, action)
+                views[i] = step_game(env, actions[(i, 1)] + actions[(i, 2)], recorders[i])
                 if env.done:
                     reason = "goal" if env.winner != 0 else "time_limit"
-                    game_record = recorder.finish(env) if recorder is not None else None
+                    game_record = recorders[i].finish(env) if recorders[i] is not None else None
                     outcomes[table.key] = TableOutcome(table.key, GameResult(
                         table.seed, table.one_starting, env.winner, env.time, reason, game_record))
                     ended.add(i)

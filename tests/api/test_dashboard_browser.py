@@ -29,9 +29,9 @@ from tests.api.test_dashboard_pages import (
     build_league,
     expected_order,
 )
-from tests.support.browser import Tab, chromium
 from tests.support.browser import canvas_colours as _canvas_colours
 from tests.support.browser import canvas_image as _canvas_image
+from tests.support.browser import checked_tab, chromium
 from tests.support.live_server import running_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -55,11 +55,8 @@ def browser():
 
 @pytest.fixture
 def tab(browser, league):
-    t = Tab(browser, league["url_base"])
-    yield t
-    t.close()
-    assert t.errors == [], f"console errors: {t.errors}"
-    assert t.dialogs == [], f"a script from the data ran: {t.dialogs}"
+    with checked_tab(browser, league["url_base"]) as t:
+        yield t
 
 
 def test_leaderboard_shows_the_rating_order_and_names_as_text(tab, league):

@@ -24,7 +24,7 @@ from league.core.tournaments import create_tournament
 from league.workers.policies import PolicyLoader
 from league.workers.weights_cache import WeightsCache
 from tests.api.test_dashboard_pages import ADMIN, SERVER_ENV, build_league, play_job
-from tests.support.browser import Tab, canvas_colours, chromium
+from tests.support.browser import canvas_colours, checked_tab, chromium
 from tests.support.live_server import running_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -61,11 +61,8 @@ def browser():
 
 @pytest.fixture
 def tab(browser, league):
-    t = Tab(browser, league["url_base"])
-    yield t
-    t.close()
-    assert t.errors == [], f"console errors: {t.errors}"
-    assert t.dialogs == [], f"a script from the data ran: {t.dialogs}"
+    with checked_tab(browser, league["url_base"]) as t:
+        yield t
 
 
 def shares(page, selector: str) -> list[int]:

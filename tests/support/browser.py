@@ -83,6 +83,16 @@ class Tab:
         self.context.close()
 
 
+@contextmanager
+def checked_tab(browser, base: str) -> Iterator[Tab]:
+    """A `Tab` that, once closed, asserts the page logged no error and no script from the data ran."""
+    tab = Tab(browser, base)
+    yield tab
+    tab.close()
+    assert tab.errors == [], f"console errors: {tab.errors}"
+    assert tab.dialogs == [], f"a script from the data ran: {tab.dialogs}"
+
+
 def canvas_image(page, selector: str) -> str:
     """The canvas's current picture as a PNG data URL (equal pictures, equal strings)."""
     return page.evaluate("(sel) => document.querySelector(sel).toDataURL('image/png')", selector)
