@@ -19,7 +19,8 @@ games, 8 ahead (the league's `Settings` defaults); the leaderboard order (`mu - 
 compared with the true order by Kendall's tau after every 8 matches:
 
 - `ours`: the league's planner (`league.core.pairing.plan_pairings` with the pairs' head-to-head
-  counts) and its rating (`league.core.rating.rate_game` with the pair's draw probability);
+  counts and the batching preference `plan_recurrence`, read from `LEAGUE_PLAN_RECURRENCE` as the
+  league reads it) and its rating (`league.core.rating.rate_game` with the pair's draw probability);
 - `old`: the planner without head-to-head counts and the rating with one draw probability for all
   pairs and TrueSkill's default skill drift (the league before it learnt about structural draws);
 - `random`: uniform random pairs, `round robin`: every pair once per cycle (both rated as ours);
@@ -83,6 +84,7 @@ CACHE = Path.home() / ".cache" / "hockey-league"
 GAMES_PER_MATCH = Settings.model_fields["games_per_match"].default
 ROUND = Settings.model_fields["queue_target"].default
 PLACEMENT_GAMES = Settings.model_fields["placement_games"].default
+RECURRENCE = Settings().plan_recurrence  # matchmaking's batching preference (LEAGUE_PLAN_RECURRENCE)
 TAU_TARGET = 0.9
 OLD_ENV = trueskill.TrueSkill(mu=MU, sigma=SIGMA, beta=BETA, tau=SIGMA / 100, draw_probability=DRAW_PROBABILITY,
                               backend=None)  # the league's rating before it knew hockey's draws and that snapshots never drift
@@ -290,7 +292,7 @@ class League:
                        if self.strategy in ("ours", "ours_planner") else None)
             return [(p.a_id, p.b_id) for p in plan_pairings(
                 candidates, ROUND, games_per_match=GAMES_PER_MATCH, placement_games=PLACEMENT_GAMES,
-                rng=self.rng, pairs=records)]
+                rng=self.rng, pairs=records, recurrence=RECURRENCE if records is not None else 0.0)]
         if self.strategy == "random":
             return [tuple(self.rng.sample(range(n), 2)) for _ in range(ROUND)]  # type: ignore[misc]
         plans = []

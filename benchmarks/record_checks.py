@@ -1,11 +1,12 @@
-"""The server's CPU per rated game with game records (checked and stored) against without them.
+"""The server's CPU per rated game, and how much of it the record checks take.
 
-Starts a real `league serve` on 127.0.0.1 (only the basic opponents), then, as a worker, claims
-`--matches` jobs of 4 games, plays them here with the basic opponents and reports each twice over
-two runs: first with every game's record (the server checks its schema and size, then stores it
-compressed), then without records. The server's own CPU time (user + system, from /proc) is summed
-over the result posts only, so the worker's playing and claiming are left out. Also times the
-record checks alone in this process (`validate_record` plus the size check), per record.
+Starts a real `league serve` on 127.0.0.1 (only the basic opponents; no checks by other workers),
+then, as a worker, claims `--matches` jobs of 4 games, plays them here with the basic opponents and
+reports each with every game's record (the server replays each record from its seed, checks its
+schema and size, then stores it compressed). The server's own CPU time (user + system, from /proc)
+is summed over the result posts only, so the worker's playing and claiming are left out. Then times
+the record checks alone in this process, per record: the schema and size check, and the replay.
+Without the checks a rated game would cost the server its CPU less theirs: the ratio printed.
 
     .venv/bin/python benchmarks/record_checks.py [--matches 40] [--smoke]
 
@@ -28,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from league.hockey.batch import basic_opponent_policy, play_games  # noqa: E402
 from league.hockey.record import validate_record  # noqa: E402
+from league.hockey.replay import replay  # noqa: E402
 from tests.support.live_server import running_server  # noqa: E402
 
 ADMIN = "benchmark-admin-token-Mn3Bv6Cx9Zl2Kj5Hg8Fd1Sa4Po7"
@@ -52,7 +54,7 @@ def played_games(job: dict) -> list[dict]:
     return games
 
 
-def run(client: httpx.Client, pid: int, matches: int, *, records: bool) -> tuple[float, int, list[dict]]:
+def run(client: httpx.Client, pid: int, matches: int) -> tuple[float, int, list[dict]]:
     """Report `matches` jobs; the server's CPU seconds over the result posts, the games, the records sent."""
     cpu = 0.0
     games_rated = 0
@@ -60,10 +62,7 @@ def run(client: httpx.Client, pid: int, matches: int, *, records: bool) -> tuple
     for _ in range(matches):
         job = client.post("/api/jobs/claim", json={}).raise_for_status().json()["job"]
         games = played_games(job)
-        if not records:
-            games = [{k: v for k, v in game.items() if k != "record"} for game in games]
-        else:
-            sent += [game["record"] for game in games]
+        sent += [game["record"] for game in games]
         body = json.dumps({"lease_id": job["lease_id"], "games": games})
         before = server_cpu_s(pid)
         client.post(f"/api/jobs/{job['job_id']}/result", content=body,
@@ -80,27 +79,33 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.smoke:
         args.matches = 3
-    env = {"LEAGUE_QUEUE_TARGET": "4", "LEAGUE_GAMES_PER_MATCH": "4", "LEAGUE_WRITE_RATE_PER_S": "1000"}
+    env = {"LEAGUE_QUEUE_TARGET": "4", "LEAGUE_GAMES_PER_MATCH": "4", "LEAGUE_WRITE_RATE_PER_S": "1000",
+           "LEAGUE_CHECK_SHARE": "0"}
     with tempfile.TemporaryDirectory() as tmp, running_server(Path(tmp), ADMIN, extra_env=env) as server:
         admin = {"Authorization": f"Bearer {ADMIN}"}
         token = httpx.post(f"{server.url}/api/tokens", headers=admin,
                            json={"name": "bench-worker", "role": "worker", "user": "admin"}
                            ).raise_for_status().json()["plaintext"]
         with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {token}"}, timeout=60) as client:
-            run(client, server.process.pid, 1, records=True)  # warm up: imports, caches
-            with_cpu, with_games, records = run(client, server.process.pid, args.matches, records=True)
-            without_cpu, without_games, _ = run(client, server.process.pid, args.matches, records=False)
+            run(client, server.process.pid, 1)  # warm up: imports, caches
+            cpu, games, records = run(client, server.process.pid, args.matches)
     size = sum(len(json.dumps(r, separators=(",", ":"))) for r in records) / len(records)
     started = time.process_time()
     for record in records:
         validate_record(record)
         len(json.dumps(record, separators=(",", ":")))
-    checks_ms = (time.process_time() - started) / len(records) * 1000
-    with_ms, without_ms = with_cpu / with_games * 1000, without_cpu / without_games * 1000
+    schema_ms = (time.process_time() - started) / len(records) * 1000
+    started = time.process_time()
+    for record in records:
+        replay(record)
+    replay_ms = (time.process_time() - started) / len(records) * 1000
+    with_ms = cpu / games * 1000
+    without_ms = max(with_ms - schema_ms - replay_ms, 1e-3)
     print(f"records   {len(records)} sent, {size / 1024:.1f} KiB each as compact JSON")
-    print(f"server CPU per rated game: with records {with_ms:.2f} ms, without {without_ms:.2f} ms "
+    print(f"server CPU per rated game: with record checks {with_ms:.2f} ms, without {without_ms:.2f} ms "
           f"(x{with_ms / without_ms:.2f}; {args.matches} matches of 4 games each)")
-    print(f"record checks alone (schema and size): {checks_ms:.2f} ms per record, in this process")
+    print(f"record checks alone: schema and size {schema_ms:.2f} ms, replay {replay_ms:.2f} ms per record, "
+          "in this process")
     return 0
 
 

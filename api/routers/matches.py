@@ -16,7 +16,7 @@ from league.core.schemas import GameInfo, JobState, MatchDetail, MatchSummary, P
 
 router = APIRouter(prefix="/api", tags=["matches"], responses=ERROR_RESPONSES)
 
-MatchReason = Literal["placement", "rating", "tournament", "manual"]
+MatchReason = Literal["placement", "rating", "tournament", "manual", "check"]
 
 
 class MatchRequest(BaseModel):

@@ -47,7 +47,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-jobs", type=int, default=None, help="stop after this many jobs")
     parser.add_argument("--idle-exit", type=float, default=None,
                         help="stop after this many seconds without a job (default: never)")
-    parser.add_argument("--no-record", action="store_true", help="do not upload game records for replay")
     parser.add_argument("--threads", type=int, default=1, help="torch threads for Dreamer policies")
     parser.add_argument("--matches", type=int, default=settings.match_batch,
                         help="matches to hold and play at once, all their games in one lock step, each "
@@ -87,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
     loader = PolicyLoader(cache, threads=args.threads)
     progress = ProgressLog("games played", "game")  # a line per job off a terminal, a counter on one
     worker = MatchWorker(client, args.name, loader, poll_interval=args.poll_interval,
-                         max_jobs=args.max_jobs, idle_exit=args.idle_exit, record=not args.no_record,
+                         max_jobs=args.max_jobs, idle_exit=args.idle_exit,
                          log=progress.say, on_games=progress.advance, matches=args.matches)
 
     def on_signal(signum: int, _frame: Any) -> None:

@@ -22,7 +22,7 @@ from league.core.errors import InvalidInput, LeagueError
 from league.core.jobs import _check_worker, _leased_to, record_report, touch_worker
 from league.core.matches import load_match
 from league.core.models import utcnow
-from league.core.results import parse_result
+from league.core.results import parse_result, replay_records
 from league.core.schemas import MAX_JOBS_PER_BATCH, BatchItemOutcome, MatchResult
 from league.core.settings import Settings
 
@@ -52,7 +52,9 @@ def report_results(session: Session, worker: str, items: Sequence[tuple[int, str
     parsed: list[MatchResult | InvalidInput] = []
     for _, _, result in items:
         try:
-            parsed.append(parse_result(result))
+            result_in = parse_result(result)
+            replay_records(result_in)  # before the transaction: Box2D holds no lock
+            parsed.append(result_in)
         except InvalidInput as error:
             parsed.append(error)
     outcomes = []

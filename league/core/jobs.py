@@ -32,7 +32,22 @@ from league.core.matches import load_match, to_summary
 from league.core.matchmaking import top_up_queue
 from league.core.models import Game, Match, Snapshot, Worker, utcnow
 from league.core.remote_pool import ordinary_matches
-from league.core.results import check_games, encode_records, parse_result, record_result, result_digest
+from league.core.result_checks import (
+    claimable_checks,
+    drop_stale_checks,
+    plan_check,
+    settle_check,
+    store_check_games,
+    wants_check,
+)
+from league.core.results import (
+    check_games,
+    encode_records,
+    parse_result,
+    record_result,
+    replay_records,
+    result_digest,
+)
 from league.core.schemas import (
     JobAssignment,
     MatchResult,
@@ -144,6 +159,7 @@ def claim_jobs(session: Session, worker: str, count: int, *, settings: Settings 
         expire_leases(session, now, settings.max_attempts)
         dead_letter(session, now, settings.max_deliveries)
         forfeit_overdue(session, now, settings.remote_online_seconds)
+        drop_stale_checks(session, now, settings.check_wait_s)
         short = 0 < settings.queue_target < count
         top_up_queue(session, settings.model_copy(update={"queue_target": count}) if short else settings, rng)
         # matches with a remote side are the agent gateway's (`league.core.remote`)
@@ -155,7 +171,8 @@ def lease_matches(session: Session, fits: ColumnElement[bool], count: int, worke
     """Lease up to `count` queued matches that satisfy `fits` to `worker` (inside the caller's write
     transaction): a running tournament's matches first (a paused or cancelled one's never), then the
     oldest; a job that keeps coming back is failed by `dead_letter` after `max_deliveries` claims."""
-    matches = session.scalars(select(Match).where(Match.state == "queued", claimable_matches(), fits)
+    matches = session.scalars(select(Match).where(Match.state == "queued", claimable_matches(), fits,
+                                                  claimable_checks(token_id))
                               .order_by(Match.tournament_id.is_(None), Match.id)
                               .limit(count).with_for_update(skip_locked=True)).all()
     claimed = []
@@ -222,6 +239,7 @@ def report_result(session: Session, job_id: int, worker: str, result: MatchResul
     """
     worker, now = _check_worker(worker), now or utcnow()
     result = parse_result(result)
+    replay_records(result)
     with write_transaction(session):
         return record_report(session, job_id, worker, result, lease_id=lease_id, now=now,
                              settings=settings or Settings(), token_id=token_id)
@@ -241,12 +259,21 @@ def record_report(session: Session, job_id: int, worker: str, result: MatchResul
         _leased_to(match, worker, lease_id, token_id)
     games = list(session.scalars(select(Game).where(Game.match_id == match.id).order_by(Game.index)))
     reports = check_games(match, games, result)
-    record_result(session, match, reports, now, record_max_bytes=settings.record_max_bytes, records=records,
-                  games=games)
+    checked = wants_check(session, match, reports, token_id, settings)
+    if match.verifies_match_id is None:
+        record_result(session, match, reports, now, record_max_bytes=settings.record_max_bytes, records=records,
+                      games=games, defer_forfeits=checked)
+    else:
+        store_check_games(games, reports, now)
     match.state, match.result_digest, match.finished_at, match.lease_expires_at = "done", digest, now, None
     match.error = "; ".join(f"game {r.index}: {r.error}" for r in reports if r.error)[:2000]
     touch_worker(session, worker, now, jobs_done=1)
-    return ReportOutcome(job_id=match.id, duplicate=False, match=to_summary(session, match))
+    outcome = ReportOutcome(job_id=match.id, duplicate=False, match=to_summary(session, match))
+    if checked:
+        plan_check(session, match)
+    if match.verifies_match_id is not None:
+        settle_check(session, match, now)
+    return outcome
 
 
 def release_job(session: Session, job_id: int, worker: str, *, lease_id: str,

@@ -76,9 +76,10 @@ def list_matches(session: Session, *, snapshot_id: int | None = None, versus: in
                  limit: int = 50) -> Page[MatchSummary]:
     """Matches, newest first; optionally only those of `snapshot_id` (with `versus`: only those between
     the two), in `state`, or played for `reason` (as the match was queued: "placement", "rating",
-    "tournament", "manual")."""
+    "tournament", "manual"; "check": the re-plays of results by a second worker, listed only when asked
+    for, `league.core.result_checks`)."""
     check_page(offset, limit)
-    query = select(Match)
+    query = select(Match) if reason == "check" else select(Match).where(Match.verifies_match_id.is_(None))
     if versus is not None and snapshot_id is None:
         raise InvalidInput("versus needs snapshot_id: the matches between two snapshots")
     if snapshot_id is not None and versus is not None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 
-from sqlalchemy import func, select, union_all
+from sqlalchemy import and_, func, select, union_all
 from sqlalchemy.orm import Session
 
 from league.core.db import write_transaction
@@ -69,9 +69,10 @@ def pool_candidates(session: Session, settings: Settings | None = None) -> list[
     """Active snapshots with their ratings and the number of open (queued or leased) matches; remote
     snapshots only while online (`league.core.remote_pool`)."""
     online_seconds = (settings or Settings()).remote_online_seconds
+    open_matches = and_(Match.state.in_(OPEN_STATES), Match.verifies_match_id.is_(None))  # checks wait apart
     sides = union_all(
-        select(Match.snapshot_a_id.label("sid")).where(Match.state.in_(OPEN_STATES)),
-        select(Match.snapshot_b_id.label("sid")).where(Match.state.in_(OPEN_STATES)),
+        select(Match.snapshot_a_id.label("sid")).where(open_matches),
+        select(Match.snapshot_b_id.label("sid")).where(open_matches),
     ).subquery()
     pending: dict[int, int] = dict(session.execute(select(sides.c.sid, func.count()).group_by(sides.c.sid)).all())
     rows = session.execute(
@@ -84,9 +85,10 @@ def pool_candidates(session: Session, settings: Settings | None = None) -> list[
 
 
 def queued_count(session: Session) -> int:
-    """Queued league matches (a tournament's are its own schedule: they do not fill the league's queue)."""
-    return session.scalar(select(func.count()).select_from(Match)
-                          .where(Match.state == "queued", Match.tournament_id.is_(None))) or 0
+    """Queued league matches (a tournament's are its own schedule, and checks of results may wait for a
+    worker that may play them: neither fills the league's queue)."""
+    return session.scalar(select(func.count()).select_from(Match).where(
+        Match.state == "queued", Match.tournament_id.is_(None), Match.verifies_match_id.is_(None))) or 0
 
 
 def top_up_queue(session: Session, settings: Settings, rng: random.Random | None = None) -> list[int]:

@@ -201,6 +201,11 @@ class Match(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column()
     finished_at: Mapped[datetime | None] = mapped_column()
+    # A check re-plays the games of match `verifies_match_id` (same seeds and sides) on another worker's
+    # machine; it is never rated or listed (`league.core.result_checks`).
+    verifies_match_id: Mapped[int | None] = mapped_column(ForeignKey("matches.id", ondelete="CASCADE"), index=True)
+    # Of a checked match: "pending" (a check is planned), "confirmed", "disputed" (a deciding check is planned)
+    check_state: Mapped[str | None] = mapped_column(String(10))
 
     games: Mapped[list[Game]] = relationship(order_by="Game.index", back_populates="match")
 
@@ -262,6 +267,9 @@ class Game(Base):
     end_reason: Mapped[str | None] = mapped_column(String(20))
     forfeit_side: Mapped[int | None] = mapped_column(Integer)  # 1, 2, or 0 for both
     played_at: Mapped[datetime | None] = mapped_column()
+    # Whether the game changed the ratings: false until played, for an unrated tournament's games, for a
+    # check's and for a worker's forfeit until a second worker confirms it (`league.core.result_checks`).
+    rated: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     match: Mapped[Match] = relationship(back_populates="games")
 
@@ -301,6 +309,9 @@ class ApiToken(Base):
     prefix: Mapped[str] = mapped_column(String(12))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column()
+    # a worker's results that checks decided, and how many of them two other workers outvoted
+    results_checked: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    results_outvoted: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     user: Mapped[User] = relationship(lazy="joined", innerjoin=True)
 

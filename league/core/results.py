@@ -1,6 +1,13 @@
 """Recording a match result: validate the reported games, rate them, update every aggregate.
 
-Everything here runs inside the caller's write transaction with the match row locked, so a
+Every game a worker reports carries its record, except a forfeit (the game was not played out):
+the server replays each record from its seed (`replay_records`, before any transaction, so no
+lock is held while Box2D runs) and refuses a result whose physics, mode, seed, sides, length or
+result differ from what the record and the planned game say. The replay proves the physics, not
+that the actions came from the snapshots: `league.core.result_checks` has a share of matches
+played again by another worker for that.
+
+Everything else runs inside the caller's write transaction with the match row locked, so a
 result is either recorded completely (games, records, ratings, history, head-to-head,
 worker counts) or not at all.
 """
@@ -19,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from league.core.db import is_sqlite
 from league.core.errors import InvalidInput
-from league.core.game import validate_record
+from league.core.game import LEAGUE_KEEP_MODE, LEAGUE_MODE, replay_record, validate_record
 from league.core.models import Game, GameRecord, Match, PairStats, Rating, RatingChange, Tournament
 from league.core.rating import Skill, pair_draw_probability, rate_game
 from league.core.schemas import GameReport, MatchResult
@@ -53,6 +60,18 @@ def result_digest(result: MatchResult, records: dict[int, bytes] | None = None) 
     return digest.hexdigest()
 
 
+def replay_records(result: MatchResult) -> None:
+    """Replay every record of `result` from its seed (`InvalidInput` naming the first game whose
+    record is malformed or does not replay exactly). Runs outside any transaction: it is CPU-bound."""
+    for report in result.games:
+        if report.record is None:
+            continue
+        try:
+            replay_record(report.record)
+        except ValueError as error:
+            raise InvalidInput(f"game {report.index} record: {error}") from None
+
+
 def check_games(match: Match, games: list[Game], result: MatchResult) -> list[GameReport]:
     """The reports in game order, after checking they fit the planned games and that each record is
     well formed; `InvalidInput` if not."""
@@ -84,6 +103,9 @@ def _check_report(game: Game, report: GameReport) -> None:
             raise InvalidInput(f"{where}: end reason {report.end_reason!r} does not fit winner {report.winner}")
     if report.record is not None:
         _check_record(game, report, report.record)
+    elif report.end_reason != "forfeit":
+        raise InvalidInput(f"{where}: every played game carries its record (the server replays it); only a "
+                           "forfeit may come without one")
 
 
 def _check_record(game: Game, report: GameReport, record: dict[str, Any]) -> None:
@@ -92,8 +114,9 @@ def _check_record(game: Game, report: GameReport, record: dict[str, Any]) -> Non
         validate_record(record)
     except ValueError as error:
         raise InvalidInput(f"{where}: {error}") from None
-    expected = {"seed": game.seed, "one_starting": game.one_starting, "winner": report.winner,
-                "length": report.length, "end_reason": report.end_reason}
+    expected = {"mode": LEAGUE_MODE, "keep_mode": LEAGUE_KEEP_MODE, "seed": game.seed,
+                "one_starting": game.one_starting, "winner": report.winner, "length": report.length,
+                "end_reason": report.end_reason}
     for key, value in expected.items():
         if record.get(key) != value:
             raise InvalidInput(f"{where}: {key} is {record.get(key)!r}, expected {value!r}")
@@ -124,10 +147,12 @@ def encode_records(reports: list[GameReport], max_bytes: int) -> dict[int, bytes
 
 def record_result(session: Session, match: Match, reports: list[GameReport], now: datetime, *,
                   record_max_bytes: int = DEFAULT_RECORD_MAX_BYTES, records: dict[int, bytes] | None = None,
-                  games: list[Game] | None = None) -> None:
+                  games: list[Game] | None = None, defer_forfeits: bool = False) -> None:
     """Store and rate every game of `match` in order (inside the caller's write transaction).
 
-    The games of an unrated tournament are stored but change no rating, count or head-to-head.
+    The games of an unrated tournament are stored but change no rating, count or head-to-head;
+    with `defer_forfeits` (a worker's report) neither do its forfeits until a check confirms them
+    (`league.core.result_checks`).
     Records over `record_max_bytes` (as compact JSON) are refused before anything is stored
     (`records`: already encoded by `encode_records`; `games`: the match's games in order, already read).
     Records and rating changes are inserted in one statement each.
@@ -146,35 +171,54 @@ def record_result(session: Session, match: Match, reports: list[GameReport], now
         session.execute(insert(GameRecord), stored)
     if match.tournament_id is not None and not session.get_one(Tournament, match.tournament_id).rated:
         return
+    rate_games(session, match, [g for g in games if not (defer_forfeits and g.end_reason == "forfeit")], now)
+
+
+def rate_games(session: Session, match: Match, games: list[Game], now: datetime) -> None:
+    """Rate played games of `match` in order (inside the caller's write transaction): ratings, counts,
+    head-to-head and rating history; each game is marked `rated`."""
+    if not games:
+        return
     a_id, b_id = match.snapshot_a_id, match.snapshot_b_id
     ratings = {r.snapshot_id: r for r in session.scalars(
         select(Rating).where(Rating.snapshot_id.in_((a_id, b_id))).order_by(Rating.snapshot_id)
         .with_for_update().execution_options(populate_existing=True))}
     pair = _pair_row(session, a_id, b_id)
-    a_is_low = a_id < b_id
     changes: list[dict[str, Any]] = []
-    for game, report in zip(games, reports, strict=True):
-        outcome_a = report.winner if game.a_is_player_one else -report.winner
-        ra, rb = ratings[a_id], ratings[b_id]
-        new_a, new_b = rate_game(Skill(ra.mu, ra.sigma), Skill(rb.mu, rb.sigma), outcome_a,
-                                 pair_draw_probability(pair.games, pair.draws))
-        for rating, new, outcome, side in ((ra, new_a, outcome_a, 1 if game.a_is_player_one else 2),
-                                           (rb, new_b, -outcome_a, 2 if game.a_is_player_one else 1)):
-            changes.append({"snapshot_id": rating.snapshot_id, "match_id": match.id, "game_id": game.id,
-                            "mu_before": rating.mu, "sigma_before": rating.sigma, "mu_after": new.mu,
-                            "sigma_after": new.sigma, "created_at": now})
-            rating.mu, rating.sigma = new.mu, new.sigma
-            rating.games += 1
-            rating.wins += outcome == 1
-            rating.draws += outcome == 0
-            rating.losses += outcome == -1
-            rating.forfeits += report.end_reason == "forfeit" and report.forfeit_side in (0, side)
-            rating.last_played_at = now
-        pair.games += 1
-        pair.draws += outcome_a == 0
-        if outcome_a != 0:
-            low_won = (outcome_a == 1) == a_is_low
-            pair.low_wins += low_won
-            pair.high_wins += not low_won
-        pair.last_played_at = now
+    for game in games:
+        changes.extend(apply_game(game, match, ratings, pair, now))
     session.execute(insert(RatingChange), changes)
+
+
+def apply_game(game: Game, match: Match, ratings: dict[int, Rating], pair: PairStats, now: datetime
+               ) -> list[dict[str, Any]]:
+    """Rate one played game of `match` on the rows in hand (its two ratings and their pair): the new
+    skills, counts and head-to-head; returns its two rating-history rows (to insert) and marks it rated."""
+    a_id, b_id = match.snapshot_a_id, match.snapshot_b_id
+    assert game.winner is not None, "only a played game is rated"
+    outcome_a = game.winner if game.a_is_player_one else -game.winner
+    ra, rb = ratings[a_id], ratings[b_id]
+    new_a, new_b = rate_game(Skill(ra.mu, ra.sigma), Skill(rb.mu, rb.sigma), outcome_a,
+                             pair_draw_probability(pair.games, pair.draws))
+    changes = []
+    for rating, new, outcome, side in ((ra, new_a, outcome_a, 1 if game.a_is_player_one else 2),
+                                       (rb, new_b, -outcome_a, 2 if game.a_is_player_one else 1)):
+        changes.append({"snapshot_id": rating.snapshot_id, "match_id": match.id, "game_id": game.id,
+                        "mu_before": rating.mu, "sigma_before": rating.sigma, "mu_after": new.mu,
+                        "sigma_after": new.sigma, "created_at": now})
+        rating.mu, rating.sigma = new.mu, new.sigma
+        rating.games += 1
+        rating.wins += outcome == 1
+        rating.draws += outcome == 0
+        rating.losses += outcome == -1
+        rating.forfeits += game.end_reason == "forfeit" and game.forfeit_side in (0, side)
+        rating.last_played_at = now
+    pair.games += 1
+    pair.draws += outcome_a == 0
+    if outcome_a != 0:
+        low_won = (outcome_a == 1) == (a_id < b_id)
+        pair.low_wins += low_won
+        pair.high_wins += not low_won
+    pair.last_played_at = now
+    game.rated = True
+    return changes

@@ -55,6 +55,12 @@ class Settings(BaseSettings):
         "how much matchmaking favours pairs of snapshots already in the matches it is planning (bigger batches "
         "for match workers): a pair's value times 1 + this per member already planned; 0 for none"))
     worker_seen_seconds: float = Field(60.0, gt=0, description="a worker counts as live this long after contact")
+    check_share: float = Field(0.05, ge=0, le=1, description=(
+        "share of match results played again by a different worker and compared (a worker whose games do not "
+        "reproduce loses all its results); a result with a forfeit is always checked"))
+    check_wait_s: float = Field(86400.0, gt=0, description=(
+        "longest a check waits for a worker that may play it (not one whose result it compares); then it is "
+        "dropped and the result stands unchecked"))
     max_deliveries: int = Field(10, ge=1, description=(
         "claims a job gets in all (released ones included) before it is marked failed, so that a job no "
         "worker can finish never blocks the queue"))

@@ -164,7 +164,8 @@ def recent_matches(session: Session, snapshot_id: int, series: RatingSeries, *, 
         select(Match.id, Match.state, Match.finished_at, is_a.label("is_a"), other.id.label("other_id"),
                other.name.label("other_name"))
         .join(other, other.id == case((is_a, Match.snapshot_b_id), else_=Match.snapshot_a_id))
-        .where(or_(Match.snapshot_a_id == snapshot_id, Match.snapshot_b_id == snapshot_id))
+        .where(or_(Match.snapshot_a_id == snapshot_id, Match.snapshot_b_id == snapshot_id),
+               Match.verifies_match_id.is_(None))
         .order_by(Match.id.desc()).limit(limit)
     ).all()
     if not matches:

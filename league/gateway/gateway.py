@@ -248,7 +248,7 @@ class Gateway:
                 return
             lost: list[str] = []
             keeper = asyncio.create_task(self._keep_lease(job, lost))
-            table = MatchTable(job, record=self.settings.record)
+            table = MatchTable(job)  # every game's record: the server replays it
             try:
                 reports = await play_table(table, sides, lost=lambda: bool(lost))
             finally:

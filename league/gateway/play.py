@@ -18,6 +18,7 @@ import numpy as np
 from league.core.schemas import GameReport, JobAssignment
 from league.gateway.connection import RemoteConnection, SideFailed
 from league.gateway.table import A, B, MatchTable
+from league.hockey.batch import seat_seed
 
 
 @dataclass
@@ -88,6 +89,9 @@ async def play_table(table: MatchTable, sides: dict[str, Side],
                     side=table.player(row, key), opponent=names[B if key == A else A])
         else:
             side.policy.reset(len(table.games))
+            if hasattr(side.policy, "seed_games"):
+                side.policy.seed_games([seat_seed(game.seed, table.player(row, key))
+                                        for row, game in enumerate(table.games)])
     try:
         while table.running and not lost():
             rows = list(table.running)

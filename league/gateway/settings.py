@@ -26,4 +26,3 @@ class GatewaySettings(BaseSettings):
     max_frame_bytes: int = Field(1 << 20, ge=1024, description="largest message a client may send")
     matches_per_agent: int = Field(4, ge=1, le=64, description="matches one connected agent plays at once")
     poll_s: float = Field(0.5, gt=0, description="how often the gateway claims jobs for agents with room")
-    record: bool = Field(True, description="report game records (replays on the dashboard)")

@@ -6,6 +6,9 @@ A policy follows one small protocol (`Policy`): `reset(n)` when n games start, t
 out of the batch, so `m` is the number of unfinished games, in their original order. A policy
 that keeps per-game state may define `drop(rows)` (told the rows of its last batch that ended)
 or `keep_rows(rows)` (told the rows still running); either is called before the next `act`.
+A policy with randomness may define `seed_games(seeds)`, called right after `reset` with a seed
+per game (`seat_seed`: from the game's seed and the policy's side alone), so that a game plays the
+same however it is batched: a match played again on another worker ends the same way.
 
 Training collects its games with the same loop: games may each have their own mode, and an
 `on_step` hook sees every lock step (`LockStep`: player one's views before and after, its
@@ -72,24 +75,44 @@ class PolicyError(Exception):
 
 
 class BasicOpponentPolicy:
-    """The basic opponent as a batched `Policy`: one random phase per game."""
+    """The basic opponent as a batched `Policy`: one random phase per game.
+
+    Its randomness comes from one stream (`seed`) or, once `seed_games` has named a seed per game,
+    from a stream per game: then each game is played the same however the games are batched."""
 
     def __init__(self, weak: bool, seed: int | None = None) -> None:
         self.weak = bool(weak)
         self._random = random.Random(seed)
+        self._streams: list[random.Random] | None = None
         self.phases = np.zeros(0)
 
     def reset(self, n: int) -> None:
+        self._streams = None
         self.phases = np.array([self._random.uniform(0, np.pi) for _ in range(n)])
+
+    def seed_games(self, seeds: Sequence[int]) -> None:
+        if len(seeds) != len(self.phases):
+            raise ValueError(f"{len(seeds)} seeds for {len(self.phases)} games")
+        self._streams = [random.Random(seed) for seed in seeds]
+        self.phases = np.array([stream.uniform(0, np.pi) for stream in self._streams])
 
     def drop(self, rows: np.ndarray) -> None:
         self.phases = np.delete(self.phases, rows)
+        if self._streams is not None:
+            gone = {int(row) for row in rows}
+            self._streams = [stream for k, stream in enumerate(self._streams) if k not in gone]
 
     def act(self, obs: np.ndarray) -> np.ndarray:
         if len(obs) != len(self.phases):
             raise ValueError(f"{len(obs)} observations for {len(self.phases)} games")
-        self.phases = self.phases + np.array([self._random.uniform(0, 0.2) for _ in range(len(obs))])
+        streams = self._streams or [self._random] * len(obs)
+        self.phases = self.phases + np.array([stream.uniform(0, 0.2) for stream in streams])
         return basic_policy_batch(obs, self.phases, self.weak)
+
+
+def seat_seed(game_seed: int, side: int) -> int:
+    """The seed of one side's randomness in one game (`seed_games`): from the game's seed alone."""
+    return (int(game_seed) * 2 + side) % 2**63
 
 
 def basic_opponent_policy(weak: bool, seed: int | None = None) -> Policy:
@@ -192,6 +215,10 @@ def play_games(policy_one, policy_two, seeds: Sequence[int], one_starting=None, 
             recorders[i] = GameRecorder(env, seed=seeds[i], one_starting=sides[i])
     _call(policy_one, 1, "reset", n)
     _call(policy_two, 2, "reset", n)
+    if hasattr(policy_one, "seed_games"):
+        _call(policy_one, 1, "seed_games", [seat_seed(seed, 1) for seed in seeds])
+    if hasattr(policy_two, "seed_games"):
+        _call(policy_two, 2, "seed_games", [seat_seed(seed, 2) for seed in seeds])
     views = [env._views() for env in envs]
     active = list(range(n))
     results: list[GameResult | None] = [None] * n

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from league.hockey.batch import GameResult, Policy, step_game
+from league.hockey.batch import GameResult, Policy, seat_seed, step_game
 from league.hockey.env import HockeyEnv
 from league.hockey.record import GameRecorder
 
@@ -107,6 +107,8 @@ def play_tables(policies: Mapping[Hashable, Policy], tables: Sequence[Table], *,
     for key, seat in seats.items():
         try:
             _guard(seat.policy.reset, len(seat.rows))
+            if hasattr(seat.policy, "seed_games"):  # each game's randomness from its own seed alone
+                _guard(seat.policy.seed_games, [seat_seed(tables[i].seed, side) for i, side in seat.rows])
         except _Failed as error:
             failed[key] = str(error)
     views = [env._views() for env in envs]

@@ -81,7 +81,6 @@ class MatchWorker:
         poll_interval: float = 2.0,
         max_jobs: int | None = None,
         idle_exit: float | None = None,
-        record: bool = True,
         log: Callable[[str], None] = _log,
         on_games: Callable[[int], None] | None = None,
         matches: int = 1,
@@ -93,7 +92,6 @@ class MatchWorker:
         self.poll_interval = poll_interval
         self.max_jobs = max_jobs
         self.idle_exit = idle_exit
-        self.record = record
         self.log = log
         self.on_games = on_games
         self.stats = WorkerStats()
@@ -199,7 +197,7 @@ class MatchWorker:
         keeper = LeaseKeeper(self.client, job_id, job.lease_id, heartbeat_interval(job))
         keeper.start()
         try:
-            result = self.loader.play_job(job, record=self.record)
+            result = self.loader.play_job(job)  # with records: the server replays every game
         finally:
             keeper.stop()
         if keeper.lost:
@@ -291,7 +289,7 @@ class MatchWorker:
                               min(heartbeat_interval(job) for job in jobs))
         keeper.start()
         try:
-            results = self.loader.play_jobs(jobs, record=self.record)
+            results = self.loader.play_jobs(jobs)
         finally:
             keeper.stop()
         for job_id, reason in keeper.lost.items():

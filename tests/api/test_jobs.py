@@ -58,7 +58,8 @@ def test_a_claimed_job_reported_changes_the_leaderboard_once(client):
     assert detail["state"] == "done" and [g["result_a"] for g in detail["games"]] == ["win"] * 4
     game_id = detail["games"][0]["id"]
     assert client.get(f"/api/games/{game_id}").json()["match_id"] == job["job_id"]
-    assert client.get(f"/api/games/{game_id}/record").status_code == 404  # reported without a record
+    record = client.get(f"/api/games/{game_id}/record")
+    assert record.status_code == 200 and record.json()["seed"] == job["games"][0]["seed"]
     history = client.get(f"/api/opponents/{job['snapshot_a']['id']}/ratings").json()
     assert len(history) == 4 and history[-1]["mu_after"] == after[winner]["mu"]
     pairs = client.get("/api/head-to-head").json()

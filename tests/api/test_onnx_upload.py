@@ -134,10 +134,10 @@ def test_exported_policies_register_play_rated_games_and_reach_the_leaderboard(s
         row = board[name]
         assert (row["games"], row["forfeits"], row["kind"]) == (4, 0, "onnx"), row
         assert row["mu"] != 25.0  # rated
-    nan = board["nan-student@0"]
-    assert (nan["games"], nan["losses"], nan["forfeits"]) == (4, 4, 4)
     nan_games = [game for result in reported for game in result["games"] if game["end_reason"] == "forfeit"]
     assert len(nan_games) == 4 and all("NaN" in game["error"] for game in nan_games)
+    nan = board["nan-student@0"]
+    assert nan["games"] == 0  # a worker's forfeits wait for a second worker to confirm them
     page = httpx.get(f"{server.url}/").text
     assert "mlp-student@10" in page and "dreamer-onnx@0" in page
 

@@ -137,7 +137,7 @@ def test_a_kind_added_to_the_registry_is_registered_and_played_with_no_other_cha
     fetched = []
     loader = PolicyLoader(WeightsCache(tmp_path, lambda i: fetched.append(i) or get_weights(session, i)))
     assert isinstance(loader.load(job.snapshot_a), StandStill)
-    result = loader.play_job(job.model_dump(mode="json"), record=False)
+    result = loader.play_job(job.model_dump(mode="json"))
     assert fetched == [registered.snapshot.id]
     assert [g["end_reason"] in ("goal", "time_limit") for g in result["games"]] == [True, True]
     report_result(session, job.job_id, "w", MatchResult.model_validate(result))

@@ -45,7 +45,7 @@ def _play_one(session, worker="w"):
     def load(ref):
         return build_policy(ref, get_weights(session, ref.id) if ref.kind == "dreamer" else None, seed=7)
 
-    report_result(session, job.job_id, worker, play_job(job, load, record=False))
+    report_result(session, job.job_id, worker, play_job(job, load))
     return job
 
 

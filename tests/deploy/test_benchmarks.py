@@ -29,7 +29,7 @@ FIGURES = {
     "rating_real.py": [r"CPU-s to tau >= 0.9 for good: ours \S+, random pairing \S+, round robin \S+",
                        r"games between the copies \d+"],
     "remote_throughput.py": [r"round trip \+\d+ ms: batched .* games/s .* ratio [\d.]+x"],
-    "record_checks.py": [r"with records +[\d.]+ ms, without +[\d.]+ ms", r"record checks alone .*: [\d.]+ ms"],
+    "record_checks.py": [r"with record checks +[\d.]+ ms, without +[\d.]+ ms", r"replay [\d.]+ ms per record"],
     "server_under_attack.py": [r"idle +health median +[\d.]+ ms +worst +[\d.]+ ms",
                                r"both +health median +[\d.]+ ms +worst +[\d.]+ ms", r"target .* (met|MISSED)"],
     "train_speed.py": [r"default, reinforce +[\d.]+ +[\d.]+", r"collection: \d+ environment steps/s"],

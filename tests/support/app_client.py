@@ -48,14 +48,16 @@ def registration_files(meta: dict[str, Any], weights: bytes, filename: str = "sn
 def synthetic_result(job: dict[str, Any], a_outcome: int = 1) -> dict[str, Any]:
     """A valid result body for a claimed job in which snapshot a wins (+1), draws (0) or loses (-1) every game.
 
-    Wins are goals after 60 steps, draws run to the time limit (250 steps). No game is played:
-    this exercises the server's bookkeeping, not the game.
+    The games are really played (not by the job's snapshots: by policies that reach the wanted
+    outcome, `tests.support.played_games`), so their records replay on the server. This exercises the
+    server's bookkeeping, not the snapshots.
     """
+    from tests.support.played_games import played_report
+
     games = []
     for game in job["games"]:
         winner = a_outcome if game["a_is_player_one"] else -a_outcome
-        games.append({"index": game["index"], "winner": winner, "length": 60 if winner else 250,
-                      "end_reason": "goal" if winner else "time_limit"})
+        games.append(played_report(game["index"], game["seed"], game["one_starting"], winner))
     return {"lease_id": job["lease_id"], "games": games}
 
 
@@ -66,7 +68,7 @@ ADMIN_HEADERS = {"Authorization": f"Bearer {TEST_ADMIN_TOKEN}"}
 def make_test_client(database_url: str, data_dir, **settings: Any):
     """An in-process client of a fresh app on `database_url`, with `ADMIN_HEADERS` as its admin token.
 
-    `settings` override `Settings` fields (queue_target defaults to 2). Use it as a context manager.
+    `settings` override `Settings` fields (queue_target defaults to 2, check_share to 0). Use it as a context manager.
     """
     import warnings
 
@@ -78,6 +80,7 @@ def make_test_client(database_url: str, data_dir, **settings: Any):
         from fastapi.testclient import TestClient
 
     settings.setdefault("queue_target", 2)
+    settings.setdefault("check_share", 0.0)  # no random checks by other workers unless a test asks for them
     app = create_app(Settings(data_dir=data_dir, database_url=database_url, admin_token=TEST_ADMIN_TOKEN,
                               **settings))
     return TestClient(app)

@@ -12,6 +12,7 @@ from league.core.models import Base
 from league.core.registration import register_snapshot
 from league.core.schemas import JobAssignment, MatchResult
 from tests.support.app_client import debug_config, weights_for
+from tests.support.played_games import played_report
 
 # The smallest valid agent config (every layer one unit wide): its weights are a few KiB.
 TINY_CONFIG = {**debug_config(), "hidden": 1, "latent": 1, "recurrent": 1, "mlp_layers": 1}
@@ -33,13 +34,13 @@ def add_dreamer(session, agent: str = "run", step: int = 0):
     return register_snapshot(session, agent=agent, config=TINY_CONFIG, step=step, weights=tiny_weights()).snapshot
 
 
-def result_for(job: JobAssignment, a_outcomes: list[int], *, lengths: int = 100) -> MatchResult:
-    """A match result where snapshot a's outcome in game i is `a_outcomes[i]` (+1, 0, -1)."""
+def result_for(job: JobAssignment, a_outcomes: list[int]) -> MatchResult:
+    """A match result where snapshot a's outcome in game i is `a_outcomes[i]` (+1, 0, -1): really
+    played games with their records (`tests.support.played_games`), as the server replays them."""
     games = []
     for game, outcome in zip(job.games, a_outcomes, strict=True):
         winner = outcome if game.a_is_player_one else -outcome
-        games.append({"index": game.index, "winner": winner, "length": lengths,
-                      "end_reason": "time_limit" if winner == 0 else "goal"})
+        games.append(played_report(game.index, game.seed, game.one_starting, winner))
     return MatchResult.model_validate({"games": games})
 
 

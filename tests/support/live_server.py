@@ -58,6 +58,7 @@ def start_server(data_dir: Path, admin_token: str, port: int | None = None, time
         "LEAGUE_DATA_DIR": str(data_dir),
         "LEAGUE_DATABASE_URL": database_url(data_dir),
         "LEAGUE_ADMIN_TOKEN": admin_token,
+        "LEAGUE_CHECK_SHARE": "0",  # no random checks by other workers unless a test asks for them
         **(extra_env or {}),
     }
     log_path = data_dir / f"server-{port}.log"

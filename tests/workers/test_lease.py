@@ -9,6 +9,7 @@ import pytest
 from league.workers.client import Conflict, LeagueClient
 from league.workers.leases import LeaseKeeper, heartbeat_interval
 from tests.support.live_server import running_server
+from tests.support.played_games import played_report
 
 ADMIN = "lease-test-admin-token-Zx8Kq2Lm9Vb4Nc7Hd3Jf6Gs1"
 
@@ -22,7 +23,7 @@ def server(tmp_path):
 
 def _result(job):
     return {"lease_id": job.lease_id,
-            "games": [{"index": g.index, "winner": 0, "length": 250, "end_reason": "time_limit"} for g in job.games]}
+            "games": [played_report(g.index, g.seed, g.one_starting, 0) for g in job.games]}
 
 
 def test_heartbeats_keep_a_job_leased_past_its_lease_time(server):

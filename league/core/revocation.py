@@ -1,0 +1,107 @@
+"""Taking results back: a match played again, a worker caught forging results, ratings recomputed.
+
+`reopen_match` puts a finished match back in the queue as if it had never been played (its games'
+results, records, rating history and checks are deleted); `catch_worker` does that to every result
+a token reported, revokes the token, writes an audit entry and recomputes every rating from the
+games that remain (`recompute_ratings`), all inside the caller's write transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from league.core.models import (
+    ApiToken,
+    AuditEntry,
+    Game,
+    GameRecord,
+    Match,
+    PairStats,
+    Rating,
+    RatingChange,
+    utcnow,
+)
+from league.core.rating import initial_skill
+from league.core.results import apply_game
+
+SERVER_ROLE = "server"  # the role of the audit entries the league writes by itself
+
+
+def _delete_checks(session: Session, match_ids: list[int]) -> None:
+    checks = list(session.scalars(select(Match.id).where(Match.verifies_match_id.in_(match_ids))))
+    if checks:
+        session.execute(delete(Game).where(Game.match_id.in_(checks)), execution_options={"synchronize_session": False})
+        session.execute(delete(Match).where(Match.id.in_(checks)), execution_options={"synchronize_session": "fetch"})
+
+
+def reopen_match(session: Session, match: Match, *, recompute: bool = True) -> None:
+    """Put a finished match back in the queue as if it had never been played: its games' results,
+    records and rating history go, and so do its checks; with `recompute`, the ratings are then
+    recomputed when any of its games was rated (a caller re-opening many matches recomputes once)."""
+    rated = session.scalar(select(Game.id).where(Game.match_id == match.id, Game.rated).limit(1)) is not None
+    game_ids = select(Game.id).where(Game.match_id == match.id).scalar_subquery()
+    session.execute(delete(GameRecord).where(GameRecord.game_id.in_(game_ids)))
+    session.execute(delete(RatingChange).where(RatingChange.match_id == match.id))
+    session.execute(update(Game).where(Game.match_id == match.id).values(
+        winner=None, length=None, end_reason=None, forfeit_side=None, played_at=None, rated=False),
+        execution_options={"synchronize_session": "fetch"})
+    _delete_checks(session, [match.id])
+    match.state, match.attempts, match.deliveries, match.error = "queued", 0, 0, ""
+    match.worker = match.lease_id = match.lease_token_id = match.lease_expires_at = None
+    match.result_digest = match.started_at = match.finished_at = match.check_state = None
+    if rated and recompute:
+        recompute_ratings(session)
+
+
+def catch_worker(session: Session, token_id: int, now: datetime, reason: str) -> int:
+    """A worker (its token) reported games that do not reproduce: revoke the token, play every match
+    it reported again, recompute every rating from the games that remain, and say so in the audit
+    log. Returns how many matches were re-opened."""
+    token = session.get_one(ApiToken, token_id, with_for_update=True)
+    if token.revoked_at is None:
+        token.revoked_at = now
+    reported = list(session.scalars(select(Match).where(
+        Match.lease_token_id == token_id, Match.state == "done", Match.verifies_match_id.is_(None))
+        .order_by(Match.id).with_for_update()))
+    # its checks of other matches prove nothing: the matches they confirmed stay confirmed by the
+    # replay of their records, and a check still open of its results is deleted with them
+    for match in reported:
+        reopen_match(session, match, recompute=False)
+    recompute_ratings(session)
+    session.add(AuditEntry(user_id=token.user_id, token_id=token.id, role=SERVER_ROLE, status=200,
+                           action=f"catch worker {token.name!r}"[:300],
+                           detail=f"{reason}; its token is revoked, results of it played again: {len(reported)}; "
+                                  "every rating is recomputed"[:2000]))
+    return len(reported)
+
+
+def recompute_ratings(session: Session) -> int:
+    """Every rating, count, head-to-head record and rating history entry again from the rated games
+    alone, in the order they were played (inside the caller's write transaction, every rating row
+    locked in id order). Returns the number of games rated."""
+    ratings = {r.snapshot_id: r for r in session.scalars(
+        select(Rating).order_by(Rating.snapshot_id).with_for_update().execution_options(populate_existing=True))}
+    start = initial_skill()
+    for rating in ratings.values():
+        rating.mu, rating.sigma = start.mu, start.sigma
+        rating.games = rating.wins = rating.draws = rating.losses = rating.forfeits = 0
+        rating.last_played_at = None
+    session.execute(delete(RatingChange))
+    session.execute(delete(PairStats), execution_options={"synchronize_session": "fetch"})
+    pairs: dict[tuple[int, int], PairStats] = {}
+    changes: list[dict] = []
+    rows = session.execute(select(Game, Match).join(Match, Match.id == Game.match_id).where(Game.rated)
+                           .order_by(Game.played_at, Match.id, Game.index)).all()
+    for game, match in rows:
+        low, high = sorted((match.snapshot_a_id, match.snapshot_b_id))
+        pair = pairs.get((low, high))
+        if pair is None:
+            pair = pairs[(low, high)] = PairStats(low_id=low, high_id=high, games=0, low_wins=0, draws=0, high_wins=0)
+        changes.extend(apply_game(game, match, ratings, pair, game.played_at or utcnow()))
+    session.add_all(pairs.values())
+    for start_at in range(0, len(changes), 5000):
+        session.execute(insert(RatingChange), changes[start_at:start_at + 5000])
+    return len(rows)

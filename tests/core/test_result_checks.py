@@ -1,0 +1,270 @@
+"""Forged results: every record is replayed by the server, a share of matches is played again by other
+workers, a worker whose games do not reproduce loses every result and the ratings are recomputed."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from sqlalchemy import func, select
+
+from league.core.errors import InvalidInput
+from league.core.jobs import claim_job, report_result
+from league.core.matches import list_matches
+from league.core.matchmaking import create_match
+from league.core.models import ApiToken, AuditEntry, Game, Match, PairStats, Rating, RatingChange
+from league.core.revocation import recompute_ratings
+from league.core.settings import Settings
+from league.core.tokens import create_token
+from league.hockey.batch import play_games
+from league.hockey.constants import Mode
+from tests.support.league_helpers import add_dreamer, dump_database, result_for
+from tests.support.played_games import StandStill
+
+NEVER = Settings(queue_target=0, check_share=0.0)
+ALWAYS = Settings(queue_target=0, check_share=1.0)
+
+
+def _tokens(session, count: int) -> list[int]:
+    return [create_token(session, f"worker-{i}", "worker").token.id for i in range(count)]
+
+
+def _claim(session, name: str, token_id: int, settings: Settings = ALWAYS):
+    return claim_job(session, name, settings=settings, token_id=token_id)
+
+
+def _report(session, job, name: str, token_id: int, outcomes: list[int], settings: Settings = ALWAYS):
+    return report_result(session, job.job_id, name, result_for(job, outcomes), lease_id=job.lease_id,
+                         settings=settings, token_id=token_id)
+
+
+def _ratings(session) -> dict[int, tuple]:
+    session.expire_all()
+    return {r.snapshot_id: (round(r.mu, 9), round(r.sigma, 9), r.games, r.wins, r.draws, r.losses)
+            for r in session.scalars(select(Rating))}
+
+
+# -- the server's replay of every record -------------------------------------------------------------
+
+def _planned_job(session):
+    a, b = add_dreamer(session, step=1), add_dreamer(session, step=2)
+    create_match(session, a.id, b.id, n_games=2)
+    return claim_job(session, "w", settings=NEVER)
+
+
+def _refused(session, job, games, match: str) -> None:
+    before = dump_database(session)
+    with pytest.raises(InvalidInput, match=match):
+        report_result(session, job.job_id, "w", {"games": games}, lease_id=job.lease_id, settings=NEVER)
+    assert dump_database(session) == before
+
+
+def test_a_record_that_does_not_replay_is_refused_and_changes_nothing(session):
+    job = _planned_job(session)
+    honest = result_for(job, [1, -1]).model_dump()["games"]
+
+    goal_after_one_step = copy.deepcopy(honest)
+    record = goal_after_one_step[0]["record"]
+    record.update(length=1, actions=record["actions"][:1])
+    record["frames"] = {k: v[:2] for k, v in record["frames"].items()}
+    goal_after_one_step[0]["length"] = 1
+    _refused(session, job, goal_after_one_step, "game 0 record: .*has not ended after the record's 1 actions")
+
+    time_limit_after_three = copy.deepcopy(honest)
+    record = time_limit_after_three[1]["record"]
+    record.update(length=3, winner=0, end_reason="time_limit", actions=record["actions"][:3])
+    record["frames"] = {k: v[:4] for k, v in record["frames"].items()}
+    time_limit_after_three[1].update(length=3, winner=0, end_reason="time_limit")
+    _refused(session, job, time_limit_after_three, "game 1 record: .*has not ended")
+
+    too_long = copy.deepcopy(honest)
+    too_long[0]["record"]["length"] = too_long[0]["length"] = 9999
+    _refused(session, job, too_long, "game 0")
+
+    made_up_frames = copy.deepcopy(honest)
+    made_up_frames[0]["record"]["frames"]["puck"][5][0] += 0.5
+    _refused(session, job, made_up_frames, r"does not replay: frames.puck\[5\]")
+
+    no_record = copy.deepcopy(honest)
+    del no_record[1]["record"]
+    _refused(session, job, no_record, "game 1: every played game carries its record")
+
+
+def test_a_drill_record_is_refused_in_a_normal_match(session):
+    job = _planned_job(session)
+    games = result_for(job, [1, -1]).model_dump()["games"]
+    planned = job.games[0]
+    (drill,) = play_games(StandStill(), StandStill(), [planned.seed], [planned.one_starting],
+                          mode=Mode.TRAIN_SHOOTING, record=True)
+    games[0] = {"index": 0, "winner": drill.winner, "length": drill.length, "end_reason": drill.end_reason,
+                "record": drill.record}
+    _refused(session, job, games, "game 0 record: mode is 1, expected 0")
+
+
+def test_a_forfeit_needs_no_record_and_a_record_of_another_seed_is_refused(session):
+    job = _planned_job(session)
+    other = _planned_job(session)
+    games = result_for(job, [1, -1]).model_dump()["games"]
+    games[1]["record"] = result_for(other, [1, -1]).model_dump()["games"][1]["record"]
+    _refused(session, job, games, "game 1 record: (seed|winner|length|one_starting)")
+
+
+# -- checks by other workers --------------------------------------------------------------------------
+
+def test_a_check_goes_to_another_worker_and_a_match_both_agree_on_is_confirmed(session):
+    one, two = _tokens(session, 2)
+    a, b = add_dreamer(session, step=1), add_dreamer(session, step=2)
+    create_match(session, a.id, b.id, n_games=2)
+    job = _claim(session, "one", one)
+    _report(session, job, "one", one, [1, 0])
+    original = session.get(Match, job.job_id)
+    assert original.check_state == "pending"
+    assert _claim(session, "one", one) is None  # its own result is never checked by itself
+    check = _claim(session, "two", two)
+    assert check is not None and session.get(Match, check.job_id).verifies_match_id == job.job_id
+    assert [(g.seed, g.one_starting, g.a_is_player_one) for g in check.games] == \
+        [(g.seed, g.one_starting, g.a_is_player_one) for g in job.games]
+    before = _ratings(session)
+    _report(session, check, "two", two, [1, 0])
+    session.expire_all()
+    assert session.get(Match, job.job_id).check_state == "confirmed"
+    assert _ratings(session) == before  # a check is never rated
+    assert [m.id for m in list_matches(session).items] == [job.job_id]  # nor listed
+    assert [m.id for m in list_matches(session, reason="check").items] == [check.job_id]  # unless asked for
+
+
+def test_a_worker_outvoted_again_and_again_loses_every_result_and_the_ratings_are_recomputed(session):
+    cheat, two, three = _tokens(session, 3)
+    a, b, c = (add_dreamer(session, step=i) for i in range(3))
+    create_match(session, a.id, b.id, n_games=2)
+    create_match(session, b.id, c.id, n_games=2)
+    unchecked = _claim(session, "cheat", cheat, NEVER)
+    _report(session, unchecked, "cheat", cheat, [-1, -1], NEVER)  # forged, and not checked (share 0)
+    honest = _claim(session, "two", two, NEVER)
+    _report(session, honest, "two", two, [0, 1], NEVER)
+    create_match(session, a.id, c.id, n_games=2)
+    for round_ in range(3):
+        forged = _claim(session, "cheat", cheat)  # the new match, then the same one played again
+        _report(session, forged, "cheat", cheat, [-1, -1])
+        check = _claim(session, "two", two)
+        assert session.get(Match, check.job_id).verifies_match_id == forged.job_id
+        _report(session, check, "two", two, [1, 1])  # the honest games differ: a deciding check
+        assert session.get(Match, forged.job_id).check_state == "disputed"
+        assert _claim(session, "two", two) is None  # the first checker cannot decide
+        decider = _claim(session, "three", three)
+        assert session.get(Match, decider.job_id).verifies_match_id == forged.job_id
+        _report(session, decider, "three", three, [1, 1])
+        session.expire_all()
+        token = session.get(ApiToken, cheat)
+        assert session.get(Match, forged.job_id).state == "queued"  # outvoted: played again
+        assert (token.results_checked, token.results_outvoted) == (round_ + 1, round_ + 1)
+        assert (token.revoked_at is None) == (round_ < 2)  # caught at the third outvoted result
+
+    assert session.get(Match, unchecked.job_id).state == "queued"  # every result of it is played again
+    assert session.scalar(select(func.count()).select_from(Game).where(
+        Game.match_id.in_((unchecked.job_id, forged.job_id)), Game.winner.is_not(None))) == 0
+    assert session.scalar(select(func.count()).select_from(Match).where(Match.verifies_match_id.is_not(None))) == 0
+    assert session.get(Match, honest.job_id).state == "done"
+    assert session.get(ApiToken, two).results_checked == 3 and session.get(ApiToken, two).results_outvoted == 0
+    # the ratings are those of the honest match alone
+    assert session.scalar(select(func.sum(Rating.games))) == 4
+    assert session.scalar(select(func.count()).select_from(RatingChange)) == 4
+    assert session.scalar(select(func.sum(PairStats.games))) == 2
+    entry = session.scalars(select(AuditEntry).where(AuditEntry.token_id == cheat)).one()
+    assert "catch worker" in entry.action and "results of it played again: 1" in entry.detail
+    # the re-opened matches are played again by honest workers, and rated then
+    for _ in range(2):
+        _report(session, _claim(session, "two", two, NEVER), "two", two, [1, 1], NEVER)
+    assert session.scalar(select(func.sum(Rating.games))) == 12
+
+
+def test_a_check_that_two_others_outvote_is_counted_against_its_worker_and_the_match_stands(session):
+    one, liar, three = _tokens(session, 3)
+    a, b = add_dreamer(session, step=1), add_dreamer(session, step=2)
+    create_match(session, a.id, b.id, n_games=2)
+    job = _claim(session, "one", one)
+    _report(session, job, "one", one, [1, 0])
+    before = _ratings(session)
+    check = _claim(session, "liar", liar)
+    _report(session, check, "liar", liar, [-1, 0])
+    decider = _claim(session, "three", three)
+    _report(session, decider, "three", three, [1, 0])
+    session.expire_all()
+    assert (session.get(ApiToken, liar).results_checked, session.get(ApiToken, liar).results_outvoted) == (1, 1)
+    assert session.get(ApiToken, liar).revoked_at is None  # once may be a neural policy's rounding
+    assert (session.get(ApiToken, one).results_checked, session.get(ApiToken, one).results_outvoted) == (1, 0)
+    match = session.get(Match, job.job_id)
+    assert (match.state, match.check_state) == ("done", "confirmed")
+    assert _ratings(session) == before
+
+
+def test_a_check_no_worker_may_play_is_dropped_and_stops_no_queue(session):
+    one, two = _tokens(session, 2)
+    a, b = add_dreamer(session, step=1), add_dreamer(session, step=2)
+    create_match(session, a.id, b.id, n_games=2)
+    job = _claim(session, "one", one)
+    _report(session, job, "one", one, [1, 0])
+    _report(session, _claim(session, "two", two), "two", two, [0, 0])  # a dispute only a third worker can decide
+    quiet_with_queue = ALWAYS.model_copy(update={"queue_target": 1})
+    fresh = _claim(session, "one", one, quiet_with_queue)  # matchmaking does not wait for the check
+    assert fresh is not None and session.get(Match, fresh.job_id).verifies_match_id is None
+    later = ALWAYS.model_copy(update={"check_wait_s": 0.001})
+    assert _claim(session, "two", two, later) is None
+    session.expire_all()
+    assert session.get(Match, job.job_id).check_state == "unchecked"
+    assert session.scalar(select(func.count()).select_from(Match).where(Match.verifies_match_id.is_not(None))) == 1
+
+
+def test_a_forfeit_is_rated_only_once_another_worker_confirms_it(session):
+    one, two = _tokens(session, 2)
+    a, b = add_dreamer(session, step=1), add_dreamer(session, step=2)
+    create_match(session, a.id, b.id, n_games=2)
+
+    def forfeits(job):
+        return {"games": [{"index": g.index, "winner": -1 if g.a_is_player_one else 1, "length": 0,
+                           "end_reason": "forfeit", "forfeit_side": 1 if g.a_is_player_one else 2,
+                           "error": "cannot load"} for g in job.games]}
+
+    job = _claim(session, "one", one, NEVER)
+    report_result(session, job.job_id, "one", forfeits(job), lease_id=job.lease_id, settings=NEVER, token_id=one)
+    assert session.get(Rating, a.id).games == 0  # held back, although the share of checks is 0
+    check = _claim(session, "two", two, NEVER)
+    assert check is not None and session.get(Match, check.job_id).verifies_match_id == job.job_id
+    report_result(session, check.job_id, "two", forfeits(check), lease_id=check.lease_id, settings=NEVER,
+                  token_id=two)
+    session.expire_all()
+    row = session.get(Rating, a.id)
+    assert (row.games, row.losses, row.forfeits) == (2, 2, 2)
+
+
+def test_a_forfeit_the_others_play_out_is_played_again_without_blame(session):
+    one, two, three = _tokens(session, 3)
+    a, b = add_dreamer(session, step=1), add_dreamer(session, step=2)
+    create_match(session, a.id, b.id, n_games=2)
+    job = _claim(session, "one", one, NEVER)
+    games = [{"index": g.index, "winner": -1 if g.a_is_player_one else 1, "length": 0, "end_reason": "forfeit",
+              "forfeit_side": 1 if g.a_is_player_one else 2} for g in job.games]
+    report_result(session, job.job_id, "one", {"games": games}, lease_id=job.lease_id, settings=NEVER, token_id=one)
+    _report(session, _claim(session, "two", two, NEVER), "two", two, [1, 0], NEVER)
+    _report(session, _claim(session, "three", three, NEVER), "three", three, [1, 0], NEVER)
+    session.expire_all()
+    assert session.get(ApiToken, one).revoked_at is None
+    assert session.get(Match, job.job_id).state == "queued"
+    assert session.scalar(select(func.sum(Rating.games))) == 0
+
+
+def test_recomputed_ratings_equal_the_ratings_as_reported(session):
+    (token,) = _tokens(session, 1)
+    snapshots = [add_dreamer(session, step=i) for i in range(3)]
+    outcomes = [[1, 0], [-1, -1], [0, 0], [1, 1], [1, -1], [0, 1]]
+    for k, outcome in enumerate(outcomes):
+        create_match(session, snapshots[k % 3].id, snapshots[(k + 1) % 3].id, n_games=2)
+        _report(session, _claim(session, "w", token, NEVER), "w", token, outcome, NEVER)
+    before = _ratings(session)
+    history = [(c.snapshot_id, c.game_id, round(c.mu_after, 9)) for c in
+               session.scalars(select(RatingChange).order_by(RatingChange.id))]
+    assert recompute_ratings(session) == 12
+    session.commit()
+    assert _ratings(session) == before
+    assert [(c.snapshot_id, c.game_id, round(c.mu_after, 9)) for c in
+            session.scalars(select(RatingChange).order_by(RatingChange.id))] == history
