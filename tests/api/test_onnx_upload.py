@@ -92,9 +92,9 @@ def test_hostile_files_are_refused_and_no_server_byte_leaves(server):
     assert "Traceback" not in server.log() and SECRET.decode() not in server.log()
 
 
-def _run_worker(server, tmp_path: Path, name: str) -> list[dict]:
+def _run_worker(server, tmp_path: Path, name: str, token: str = ADMIN) -> list[dict]:
     """Play every queued job with a real match worker; the results it reported."""
-    client = LeagueClient(server.url, ADMIN, retry=RetryPolicy(attempts=2))
+    client = LeagueClient(server.url, token, retry=RetryPolicy(attempts=2))
     reported: list[dict] = []
 
     class Recording(PolicyLoader):
@@ -138,6 +138,13 @@ def test_exported_policies_register_play_rated_games_and_reach_the_leaderboard(s
     assert len(nan_games) == 4 and all("NaN" in game["error"] for game in nan_games)
     nan = board["nan-student@0"]
     assert nan["games"] == 0  # a worker's forfeits wait for a second worker to confirm them
+    made = httpx.post(f"{server.url}/api/tokens", json={"name": "second", "role": "worker", "user": "admin"},
+                      headers={"Authorization": f"Bearer {ADMIN}"}, timeout=30)
+    second = made.json()["plaintext"]
+    checks = _run_worker(server, tmp_path, "second-worker", token=second)
+    assert len(checks) == 2  # it plays the two matches with forfeits again, and they agree
+    nan = {row["name"]: row for row in httpx.get(f"{server.url}/api/leaderboard").json()}["nan-student@0"]
+    assert (nan["games"], nan["losses"], nan["forfeits"]) == (4, 4, 4)
     page = httpx.get(f"{server.url}/").text
     assert "mlp-student@10" in page and "dreamer-onnx@0" in page
 
@@ -149,5 +156,8 @@ def test_exported_policies_register_play_rated_games_and_reach_the_leaderboard(s
     assert len(reported) == 2
     games = [game for result in reported for game in result["games"]]
     assert all(game["end_reason"] == "forfeit" and "over the budget" in game["error"] for game in games)
+    slow = {row["name"]: row for row in httpx.get(f"{server.url}/api/leaderboard").json()}["slow-student@0"]
+    assert slow["games"] == 0  # until another worker confirms: a budget is a machine's, not the model's
+    assert len(_run_worker(server, tmp_path, "second-worker", token=second)) == 2
     slow = {row["name"]: row for row in httpx.get(f"{server.url}/api/leaderboard").json()}["slow-student@0"]
     assert (slow["games"], slow["losses"], slow["forfeits"]) == (4, 4, 4)
