@@ -172,7 +172,7 @@ def lease_matches(session: Session, fits: ColumnElement[bool], count: int, worke
     transaction): a running tournament's matches first (a paused or cancelled one's never), then the
     oldest; a job that keeps coming back is failed by `dead_letter` after `max_deliveries` claims."""
     matches = session.scalars(select(Match).where(Match.state == "queued", claimable_matches(), fits,
-                                                  claimable_checks(token_id))
+                                                  claimable_checks(session, token_id))
                               .order_by(Match.tournament_id.is_(None), Match.id)
                               .limit(count).with_for_update(skip_locked=True)).all()
     claimed = []

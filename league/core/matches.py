@@ -54,6 +54,15 @@ def to_summary(session: Session, match: Match) -> MatchSummary:
     return _summaries(session, [match])[0]
 
 
+UNDER_CHECK = ("pending", "disputed")
+
+
+def withheld(match: Match) -> bool:
+    """Whether a match's game lengths and records are withheld: while its result is being checked by
+    other workers, and always for a check (`league.core.result_checks`), so that no checker copies them."""
+    return match.verifies_match_id is not None or match.check_state in UNDER_CHECK
+
+
 def to_game_info(game: Game, match: Match, has_record: bool) -> GameInfo:
     one, two = (match.snapshot_a_id, match.snapshot_b_id) if game.a_is_player_one else (
         match.snapshot_b_id, match.snapshot_a_id)
@@ -66,8 +75,8 @@ def to_game_info(game: Game, match: Match, has_record: bool) -> GameInfo:
     return GameInfo(
         id=game.id, match_id=game.match_id, index=game.index, seed=game.seed, one_starting=game.one_starting,
         player_one_id=one, player_two_id=two, winner=game.winner, result_a=result_a, goals_one=goals_one,
-        goals_two=goals_two, length=game.length, end_reason=game.end_reason, forfeit_side=game.forfeit_side,
-        played_at=game.played_at, has_record=has_record,
+        goals_two=goals_two, length=None if withheld(match) else game.length, end_reason=game.end_reason,
+        forfeit_side=game.forfeit_side, played_at=game.played_at, has_record=has_record and not withheld(match),
     )
 
 
@@ -131,6 +140,8 @@ def get_game(session: Session, game_id: int) -> GameInfo:
 def get_game_record(session: Session, game_id: int) -> dict[str, Any]:
     """The replay record of a game as its JSON dict; `NotFound` if the game or its record is missing."""
     game = get_game(session, game_id)
+    if withheld(session.get_one(Match, game.match_id)):
+        raise NotFound(f"game {game_id}'s record is shown once other workers have checked its result")
     data = session.scalar(select(GameRecord.data).where(GameRecord.game_id == game.id))
     if data is None:
         raise NotFound(f"game {game_id} has no record")

@@ -204,7 +204,8 @@ class Match(Base):
     # A check re-plays the games of match `verifies_match_id` (same seeds and sides) on another worker's
     # machine; it is never rated or listed (`league.core.result_checks`).
     verifies_match_id: Mapped[int | None] = mapped_column(ForeignKey("matches.id", ondelete="CASCADE"), index=True)
-    # Of a checked match: "pending" (a check is planned), "confirmed", "disputed" (a deciding check is planned)
+    # Of a checked match: "pending" (a check is planned), "confirmed", "disputed" (a deciding check is
+    # planned), "unchecked" (its check was dropped: no worker that may play it came)
     check_state: Mapped[str | None] = mapped_column(String(10))
 
     games: Mapped[list[Game]] = relationship(order_by="Game.index", back_populates="match")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from league.core.models import (
@@ -22,6 +22,7 @@ from league.core.models import (
     PairStats,
     Rating,
     RatingChange,
+    Tournament,
     utcnow,
 )
 from league.core.rating import initial_skill
@@ -37,10 +38,12 @@ def _delete_checks(session: Session, match_ids: list[int]) -> None:
         session.execute(delete(Match).where(Match.id.in_(checks)), execution_options={"synchronize_session": "fetch"})
 
 
-def reopen_match(session: Session, match: Match, *, recompute: bool = True) -> None:
+def reopen_match(session: Session, match: Match, *, recompute: bool = True) -> bool:
     """Put a finished match back in the queue as if it had never been played: its games' results,
     records and rating history go, and so do its checks; with `recompute`, the ratings are then
-    recomputed when any of its games was rated (a caller re-opening many matches recomputes once)."""
+    recomputed when any of its games was rated (a caller re-opening many matches recomputes once).
+    Returns whether any of its games was rated. A match of a cancelled tournament is not played again:
+    it is failed, its result revoked."""
     rated = session.scalar(select(Game.id).where(Game.match_id == match.id, Game.rated).limit(1)) is not None
     game_ids = select(Game.id).where(Game.match_id == match.id).scalar_subquery()
     session.execute(delete(GameRecord).where(GameRecord.game_id.in_(game_ids)))
@@ -52,8 +55,11 @@ def reopen_match(session: Session, match: Match, *, recompute: bool = True) -> N
     match.state, match.attempts, match.deliveries, match.error = "queued", 0, 0, ""
     match.worker = match.lease_id = match.lease_token_id = match.lease_expires_at = None
     match.result_digest = match.started_at = match.finished_at = match.check_state = None
+    if match.tournament_id is not None and session.get_one(Tournament, match.tournament_id).state == "cancelled":
+        match.state, match.error = "failed", "its result was revoked and its tournament is cancelled"
     if rated and recompute:
         recompute_ratings(session)
+    return rated
 
 
 def catch_worker(session: Session, token_id: int, now: datetime, reason: str) -> int:
@@ -80,8 +86,9 @@ def catch_worker(session: Session, token_id: int, now: datetime, reason: str) ->
 
 def recompute_ratings(session: Session) -> int:
     """Every rating, count, head-to-head record and rating history entry again from the rated games
-    alone, in the order they were played (inside the caller's write transaction, every rating row
-    locked in id order). Returns the number of games rated."""
+    alone, in the order they were rated (their first rating-history row; a game without one, from
+    before the history was kept, by when it was played), inside the caller's write transaction with
+    every rating row locked in id order. Returns the number of games rated."""
     ratings = {r.snapshot_id: r for r in session.scalars(
         select(Rating).order_by(Rating.snapshot_id).with_for_update().execution_options(populate_existing=True))}
     start = initial_skill()
@@ -89,12 +96,16 @@ def recompute_ratings(session: Session) -> int:
         rating.mu, rating.sigma = start.mu, start.sigma
         rating.games = rating.wins = rating.draws = rating.losses = rating.forfeits = 0
         rating.last_played_at = None
+    order = select(RatingChange.game_id, func.min(RatingChange.id).label("first")).group_by(
+        RatingChange.game_id).subquery()
+    rows = [(game, match) for game, match, _ in session.execute(
+        select(Game, Match, order.c.first).join(Match, Match.id == Game.match_id)
+        .outerjoin(order, order.c.game_id == Game.id).where(Game.rated)
+        .order_by(order.c.first.is_(None), order.c.first, Game.played_at, Match.id, Game.index)).all()]
     session.execute(delete(RatingChange))
     session.execute(delete(PairStats), execution_options={"synchronize_session": "fetch"})
     pairs: dict[tuple[int, int], PairStats] = {}
     changes: list[dict] = []
-    rows = session.execute(select(Game, Match).join(Match, Match.id == Game.match_id).where(Game.rated)
-                           .order_by(Game.played_at, Match.id, Game.index)).all()
     for game, match in rows:
         low, high = sorted((match.snapshot_a_id, match.snapshot_b_id))
         pair = pairs.get((low, high))

@@ -13,10 +13,11 @@ import io
 import json
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from league.core.errors import InvalidInput
+from league.core.matches import UNDER_CHECK
 from league.core.models import Game, Match, Snapshot, TournamentParticipant
 from league.core.tournament_schemas import (
     CrossCell,
@@ -62,11 +63,18 @@ def a_outcome(winner: int | None, a_is_player_one: bool) -> int:
     return winner if a_is_player_one else -winner
 
 
+def counted_game() -> ColumnElement[bool]:
+    """Played games a tournament counts: all but a worker's forfeits still waiting for a check to
+    confirm them (`league.core.result_checks`)."""
+    return or_(Game.end_reason != "forfeit", Match.check_state.is_(None), Match.check_state.not_in(UNDER_CHECK))
+
+
 def tournament_games(session: Session, tournament_id: int) -> list[TournamentGame]:
     """The played games of a tournament, in match and game order."""
     rows = session.execute(
         select(Game, Match.snapshot_a_id, Match.snapshot_b_id).join(Match, Match.id == Game.match_id)
-        .where(Match.tournament_id == tournament_id, Game.winner.is_not(None)).order_by(Match.id, Game.index))
+        .where(Match.tournament_id == tournament_id, Game.winner.is_not(None), counted_game())
+        .order_by(Match.id, Game.index))
     games = []
     for game, a_id, b_id in rows:
         outcome = a_outcome(game.winner, game.a_is_player_one)
@@ -132,7 +140,7 @@ def _matches(session: Session, tournament_id: int) -> list[TournamentMatch]:
     matches = list(session.scalars(select(Match).where(Match.tournament_id == tournament_id).order_by(Match.id)))
     rows = session.execute(
         select(Game.match_id, Game.winner, Game.a_is_player_one).join(Match, Match.id == Game.match_id)
-        .where(Match.tournament_id == tournament_id, Game.winner.is_not(None)))
+        .where(Match.tournament_id == tournament_id, Game.winner.is_not(None), counted_game()))
     played: dict[int, list[float]] = {}
     for match_id, winner, a_is_one in rows:
         outcome = a_outcome(winner, a_is_one)

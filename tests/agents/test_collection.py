@@ -9,7 +9,7 @@ import pytest
 from agents.training.games import collect_games, sparse_reward
 from agents.utils.buffer import EpisodeBuffer
 from league.hockey import HockeyEnv, Mode, basic_policy
-from league.hockey.batch import basic_opponent_policy
+from league.hockey.batch import basic_opponent_policy, seat_seed
 
 SEEDS = [3, 17, 17, 99, 1234, 5, 8, 2**31 - 1]
 FIRSTS = [True, False, False, True, False, True, True, False]
@@ -77,6 +77,9 @@ def reference_lock_step(learner, opponent, seeds, firsts, modes, shaping):
     obs_two = [env.obs_agent_two() for env in envs]
     learner.reset(len(seeds))
     opponent.reset(len(seeds))
+    for policy, side in ((learner, 1), (opponent, 2)):  # randomness per game, from its seed (as play_games)
+        if hasattr(policy, "seed_games"):
+            policy.seed_games([seat_seed(seed, side) for seed in seeds])
     kept = [([o], [], []) for o in obs_one]
     ends = [None] * len(seeds)
     active = list(range(len(seeds)))

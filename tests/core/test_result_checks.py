@@ -8,14 +8,15 @@ import copy
 import pytest
 from sqlalchemy import func, select
 
-from league.core.errors import InvalidInput
+from league.core.errors import InvalidInput, NotFound
 from league.core.jobs import claim_job, report_result
-from league.core.matches import list_matches
+from league.core.matches import get_game_record, get_match, list_matches
 from league.core.matchmaking import create_match
 from league.core.models import ApiToken, AuditEntry, Game, Match, PairStats, Rating, RatingChange
 from league.core.revocation import recompute_ratings
 from league.core.settings import Settings
 from league.core.tokens import create_token
+from league.core.users import create_user
 from league.hockey.batch import play_games
 from league.hockey.constants import Mode
 from tests.support.league_helpers import add_dreamer, dump_database, result_for
@@ -165,7 +166,7 @@ def test_a_worker_outvoted_again_and_again_loses_every_result_and_the_ratings_ar
         Game.match_id.in_((unchecked.job_id, forged.job_id)), Game.winner.is_not(None))) == 0
     assert session.scalar(select(func.count()).select_from(Match).where(Match.verifies_match_id.is_not(None))) == 0
     assert session.get(Match, honest.job_id).state == "done"
-    assert session.get(ApiToken, two).results_checked == 3 and session.get(ApiToken, two).results_outvoted == 0
+    assert (session.get(ApiToken, two).results_checked, session.get(ApiToken, two).results_outvoted) == (0, 0)
     # the ratings are those of the honest match alone
     assert session.scalar(select(func.sum(Rating.games))) == 4
     assert session.scalar(select(func.count()).select_from(RatingChange)) == 4
@@ -202,17 +203,79 @@ def test_a_check_no_worker_may_play_is_dropped_and_stops_no_queue(session):
     one, two = _tokens(session, 2)
     a, b = add_dreamer(session, step=1), add_dreamer(session, step=2)
     create_match(session, a.id, b.id, n_games=2)
-    job = _claim(session, "one", one)
-    _report(session, job, "one", one, [1, 0])
-    _report(session, _claim(session, "two", two), "two", two, [0, 0])  # a dispute only a third worker can decide
+    create_match(session, a.id, b.id, n_games=2)
+    disputed, unchecked = _claim(session, "one", one), _claim(session, "one", one)
+    _report(session, disputed, "one", one, [1, 0])
+    _report(session, unchecked, "one", one, [1, 1])
+    first = _claim(session, "two", two)
+    assert session.get(Match, first.job_id).verifies_match_id == disputed.job_id
+    _report(session, first, "two", two, [0, 0])  # a dispute only a third worker could decide
     quiet_with_queue = ALWAYS.model_copy(update={"queue_target": 1})
-    fresh = _claim(session, "one", one, quiet_with_queue)  # matchmaking does not wait for the check
+    fresh = _claim(session, "one", one, quiet_with_queue)  # matchmaking does not wait for the checks
     assert fresh is not None and session.get(Match, fresh.job_id).verifies_match_id is None
     later = ALWAYS.model_copy(update={"check_wait_s": 0.001})
-    assert _claim(session, "two", two, later) is None
+    again = _claim(session, "one", one, later)  # both open checks are dropped ...
+    assert again is not None and again.job_id == disputed.job_id  # ... and the undecided result is played again
     session.expire_all()
-    assert session.get(Match, job.job_id).check_state == "unchecked"
-    assert session.scalar(select(func.count()).select_from(Match).where(Match.verifies_match_id.is_not(None))) == 1
+    assert session.get(Match, unchecked.job_id).check_state == "unchecked"  # stands, as reported
+    assert session.scalar(select(func.count()).select_from(Match).where(Match.verifies_match_id.is_not(None))) == 0
+    assert session.scalar(select(func.sum(Rating.games))) == 4  # the unchecked result's games alone
+
+
+def test_a_check_goes_to_another_user_not_to_another_token_of_the_same_user(session):
+    create_user(session, "mallory")
+    mine = [create_token(session, f"mallory-{i}", "worker", "mallory").token.id for i in range(2)]
+    (other,) = _tokens(session, 1)
+    a, b = add_dreamer(session, step=1), add_dreamer(session, step=2)
+    create_match(session, a.id, b.id, n_games=2)
+    job = _claim(session, "mallory-0", mine[0])
+    _report(session, job, "mallory-0", mine[0], [1, 0])
+    assert _claim(session, "mallory-1", mine[1]) is None  # her second machine may not check her result
+    check = _claim(session, "other", other)
+    assert session.get(Match, check.job_id).verifies_match_id == job.job_id
+
+
+def test_a_result_under_check_shows_no_lengths_or_records_until_it_is_confirmed(session):
+    one, two = _tokens(session, 2)
+    a, b = add_dreamer(session, step=1), add_dreamer(session, step=2)
+    create_match(session, a.id, b.id, n_games=2)
+    job = _claim(session, "one", one)
+    _report(session, job, "one", one, [1, 0])
+    detail = get_match(session, job.job_id)
+    assert [g.length for g in detail.games] == [None, None] and not any(g.has_record for g in detail.games)
+    with pytest.raises(NotFound, match="once other workers have checked"):
+        get_game_record(session, detail.games[0].id)
+    check = _claim(session, "two", two)
+    assert all(g.length is None for g in get_match(session, check.job_id).games)
+    _report(session, check, "two", two, [1, 0])
+    session.expire_all()
+    detail = get_match(session, job.job_id)
+    assert all(g.length and g.has_record for g in detail.games)
+    assert get_game_record(session, detail.games[0].id)["seed"] == job.games[0].seed
+    assert all(g.length is None for g in get_match(session, check.job_id).games)  # a check's, never
+
+
+def test_a_forfeit_in_a_dispute_blames_nobody(session):
+    played, flaky_one, flaky_two = _tokens(session, 3)
+    a, b = add_dreamer(session, step=1), add_dreamer(session, step=2)
+    create_match(session, a.id, b.id, n_games=2)
+
+    def cannot_load(job):
+        return {"games": [{"index": g.index, "winner": -1 if g.a_is_player_one else 1, "length": 0,
+                           "end_reason": "forfeit", "forfeit_side": 1 if g.a_is_player_one else 2,
+                           "error": "cannot load"} for g in job.games]}
+
+    for _ in range(3):  # two machines that cannot load a snapshot outvote the one that played it, thrice
+        job = _claim(session, "played", played)
+        _report(session, job, "played", played, [1, 0])
+        for name, token in (("flaky-1", flaky_one), ("flaky-2", flaky_two)):
+            check = _claim(session, name, token)
+            report_result(session, check.job_id, name, cannot_load(check), lease_id=check.lease_id,
+                          settings=ALWAYS, token_id=token)
+        session.expire_all()
+        assert session.get(Match, job.job_id).state == "queued"  # played again, nobody blamed
+    tokens = [session.get(ApiToken, t) for t in (played, flaky_one, flaky_two)]
+    assert [(t.revoked_at, t.results_outvoted) for t in tokens] == [(None, 0)] * 3
 
 
 def test_a_forfeit_is_rated_only_once_another_worker_confirms_it(session):
@@ -254,12 +317,20 @@ def test_a_forfeit_the_others_play_out_is_played_again_without_blame(session):
 
 
 def test_recomputed_ratings_equal_the_ratings_as_reported(session):
-    (token,) = _tokens(session, 1)
+    token, other = _tokens(session, 2)
     snapshots = [add_dreamer(session, step=i) for i in range(3)]
-    outcomes = [[1, 0], [-1, -1], [0, 0], [1, 1], [1, -1], [0, 1]]
+    create_match(session, snapshots[0].id, snapshots[2].id, n_games=2)
+    waiting = _claim(session, "w", token, NEVER)  # its forfeits are rated only after the games below
+    forfeits = {"games": [{"index": g.index, "winner": -1 if g.a_is_player_one else 1, "length": 0,
+                           "end_reason": "forfeit", "forfeit_side": 1 if g.a_is_player_one else 2} for g in waiting.games]}
+    report_result(session, waiting.job_id, "w", forfeits, lease_id=waiting.lease_id, settings=NEVER, token_id=token)
+    outcomes = [[1, 0], [-1, -1], [0, 0], [1, 1], [1, -1]]
     for k, outcome in enumerate(outcomes):
         create_match(session, snapshots[k % 3].id, snapshots[(k + 1) % 3].id, n_games=2)
         _report(session, _claim(session, "w", token, NEVER), "w", token, outcome, NEVER)
+    check = _claim(session, "other", other, NEVER)
+    report_result(session, check.job_id, "other", {"games": [dict(g) for g in forfeits["games"]]},
+                  lease_id=check.lease_id, settings=NEVER, token_id=other)
     before = _ratings(session)
     history = [(c.snapshot_id, c.game_id, round(c.mu_after, 9)) for c in
                session.scalars(select(RatingChange).order_by(RatingChange.id))]
