@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
 from league.cli.up import LEAGUE
-from league.core.models import ApiToken, AuditEntry, Match, Rating, RatingChange
+from league.core.models import ApiToken, AuditEntry, Game, Match, PairStats, Rating, RatingChange
 from tests.support.live_server import database_url, running_server
 from tests.support.played_games import played_report
 
@@ -95,8 +95,10 @@ def test_a_forging_worker_is_caught_by_the_checks_of_honest_workers(tmp_path):
                 # honest games reproduce on the other worker's machine: nothing honest is disputed
                 assert session.scalar(select(func.count()).select_from(Match).where(
                     Match.check_state == "disputed", Match.id.not_in(forged))) == 0
-                changes = session.scalar(select(func.count()).select_from(RatingChange))
-                assert session.scalar(select(func.sum(Rating.games))) == changes
+                rated = session.scalar(select(func.count()).select_from(Game).where(Game.rated))
+                assert session.scalar(select(func.sum(PairStats.games))) == rated
+                assert session.scalar(select(func.sum(Rating.games))) == 2 * rated
+                assert session.scalar(select(func.count()).select_from(RatingChange)) == 2 * rated
                 assert session.scalar(select(func.count()).select_from(RatingChange).join(
                     Match, Match.id == RatingChange.match_id).where(Match.lease_token_id == cheat_id)) == 0
                 entry = session.scalars(select(AuditEntry).where(AuditEntry.action.like("catch worker%"))).one()
