@@ -250,6 +250,9 @@ def record_report(session: Session, job_id: int, worker: str, result: MatchResul
     """`report_result`'s work inside the caller's write transaction (a batch runs one per savepoint)."""
     records = encode_records(result.games, settings.record_max_bytes)
     digest = result_digest(result, records)
+    checked_id = session.scalar(select(Match.verifies_match_id).where(Match.id == job_id))
+    if checked_id is not None:  # a check locks the match it checks first, as every re-open does (no deadlock)
+        session.scalar(select(Match.id).where(Match.id == checked_id).with_for_update())
     match = load_match(session, job_id, for_update=True)
     if match.state == "done" and _held_by(match, worker, token_id) and match.result_digest == digest:
         return ReportOutcome(job_id=match.id, duplicate=True, match=to_summary(session, match))

@@ -196,10 +196,14 @@ def drop_stale_checks(session: Session, now: datetime, wait_s: float) -> int:
     that failed (leases ran out too often). A result whose first check is dropped stands unchecked (a
     forfeit among it unrated); a disputed one, whose deciding check is dropped, is played again. Returns
     how many checks were dropped."""
-    stale = list(session.scalars(select(Match).where(
-        Match.verifies_match_id.is_not(None),
-        or_(Match.state == "failed", and_(Match.state == "queued", Match.created_at < now - timedelta(seconds=wait_s))))
-        .order_by(Match.id).with_for_update(skip_locked=True)))
+    dropped = and_(Match.verifies_match_id.is_not(None), or_(
+        Match.state == "failed", and_(Match.state == "queued", Match.created_at < now - timedelta(seconds=wait_s))))
+    checked = select(Match.verifies_match_id).where(dropped).scalar_subquery()
+    # the checked matches first, then their checks: the order of every other path (no deadlock)
+    locked = list(session.scalars(select(Match.id).where(Match.id.in_(checked)).order_by(Match.id)
+                                  .with_for_update(skip_locked=True)))
+    stale = list(session.scalars(select(Match).where(dropped, Match.verifies_match_id.in_(locked))
+                                 .order_by(Match.id).with_for_update(skip_locked=True)))
     for check in stale:
         original = session.get(Match, check.verifies_match_id)
         session.execute(delete(Game).where(Game.match_id == check.id))
