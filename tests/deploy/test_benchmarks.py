@@ -24,6 +24,8 @@ FIGURES = {
     "game_speed.py": [r"ours +[\d,]+ steps/s", r"batched \(play_games\) +[\d,]+ steps/s"],
     "league_throughput.py": [r"dreamer naive loop: +[\d.]+ games per CPU-second",
                              r"dreamer 1 worker\(s\), 4 matches: +[\d.]+ rated games per CPU-second \( *[\d.]+x naive\)"],
+    "newcomer.py": [r"games between the checkpoint and its copy: \d+",
+                    r"checks at which a placed trainee ranked above basic_strong: \d+ of \d+"],
     "onnx_play.py": [r"torch +[\d,]+ steps/s +onnx +[\d,]+ steps/s", r"refused in \d+ ms"],
     "rating_convergence.py": [r"ours \d+, random pairing \d+, ratio [\d.]+"],
     "rating_real.py": [r"CPU-s to tau >= 0.9 for good: ours \S+, random pairing \S+, round robin \S+",
