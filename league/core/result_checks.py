@@ -40,7 +40,7 @@ from sqlalchemy.orm import Session, aliased
 from league.core.kinds.remote import NAME as REMOTE_KIND
 from league.core.matches import load_match
 from league.core.models import ApiToken, Game, Match, Snapshot, Tournament
-from league.core.results import rate_games
+from league.core.results import BOTH_FAILED, rate_games
 from league.core.revocation import catch_worker, recompute_ratings, reopen_match
 from league.core.schemas import GameReport
 from league.core.settings import Settings
@@ -222,7 +222,8 @@ def _confirm(session: Session, original: Match, now: datetime) -> None:
     """Mark `original` confirmed and rate its forfeits that waited for it (unless its tournament is unrated)."""
     original.check_state = "confirmed"
     waiting = list(session.scalars(select(Game).where(
-        Game.match_id == original.id, Game.rated.is_(False), Game.winner.is_not(None)).order_by(Game.index)))
+        Game.match_id == original.id, Game.rated.is_(False), Game.winner.is_not(None),
+        Game.forfeit_side.is_distinct_from(BOTH_FAILED)).order_by(Game.index)))
     if waiting and _rated(session, original):
         rate_games(session, original, waiting, now)
 

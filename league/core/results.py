@@ -36,6 +36,7 @@ MAX_GAME_LENGTH = 10_000
 DEFAULT_RECORD_MAX_BYTES = Settings.model_fields["record_max_bytes"].default
 _EXPECTED_WINNER = {"goal": (1, -1), "time_limit": (0,)}
 FORFEIT_WINNER = {1: -1, 2: 1, 0: 0}  # failing side -> winner (player one's view)
+BOTH_FAILED = 0  # the failing side of a forfeit by both: stored (a draw in a tournament's table), never rated
 
 
 def parse_result(result: MatchResult | dict) -> MatchResult:
@@ -152,7 +153,7 @@ def record_result(session: Session, match: Match, reports: list[GameReport], now
 
     The games of an unrated tournament are stored but change no rating, count or head-to-head;
     with `defer_forfeits` (a worker's report) neither do its forfeits until a check confirms them
-    (`league.core.result_checks`).
+    (`league.core.result_checks`); a forfeit by both sides is never rated (it says nothing of either).
     Records over `record_max_bytes` (as compact JSON) are refused before anything is stored
     (`records`: already encoded by `encode_records`; `games`: the match's games in order, already read).
     Records and rating changes are inserted in one statement each.
@@ -171,7 +172,8 @@ def record_result(session: Session, match: Match, reports: list[GameReport], now
         session.execute(insert(GameRecord), stored)
     if match.tournament_id is not None and not session.get_one(Tournament, match.tournament_id).rated:
         return
-    rate_games(session, match, [g for g in games if not (defer_forfeits and g.end_reason == "forfeit")], now)
+    rate_games(session, match, [g for g in games if g.end_reason != "forfeit"
+                                or (not defer_forfeits and g.forfeit_side != BOTH_FAILED)], now)
 
 
 def rate_games(session: Session, match: Match, games: list[Game], now: datetime) -> None:

@@ -82,10 +82,11 @@ def test_an_online_remote_participant_plays_on_after_the_deadline(session, remot
     assert [j.job_id for j in jobs] == [m.id for m in _matches_of(session, tournament.id)]
 
 
-def test_remote_against_remote_with_both_away_is_a_double_forfeit_and_unrated_when_the_tournament_is(
-        session, remotes):
+@pytest.mark.parametrize("rated", [True, False])
+def test_remote_against_remote_with_both_away_is_a_double_forfeit_a_draw_in_the_table_and_never_rated(
+        session, remotes, rated):
     alice, bob = remotes
-    tournament = _tournament(session, [alice.id, bob.id], deadline_s=1, rated=False)
+    tournament = _tournament(session, [alice.id, bob.id], deadline_s=1, rated=rated)
     claim_jobs(session, "worker", 1, settings=NO_MATCHMAKING, now=utcnow() + timedelta(seconds=2))
     [match] = _matches_of(session, tournament.id)
     games = list(session.scalars(select(Game).where(Game.match_id == match.id)))
