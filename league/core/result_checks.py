@@ -152,11 +152,11 @@ def settle_check(session: Session, check: Match, now: datetime) -> str:
         return "caught" if caught else "confirmed"
     if mine == earlier and not blameless:  # the reported result was wrong
         reporter = original.lease_token_id
-        rated = reopen_match(session, original, recompute=False)
-        if _outvoted(session, reporter, now, f"its result of match {original.id}"):
-            return "caught"  # every rating was recomputed by the catch
-        if rated:
-            recompute_ratings(session)
+        first_change = reopen_match(session, original, recompute=False)
+        if _outvoted(session, reporter, now, f"its result of match {original.id}", since=first_change):
+            return "caught"  # the catch recomputed the ratings, this match's games included
+        if first_change is not None:
+            recompute_ratings(session, since=first_change)
         return "outvoted"
     reopen_match(session, original)  # three different results, or a forfeit among them: played again
     return "replayed"
@@ -175,7 +175,7 @@ def _tally(session: Session, token_id: int | None, *, outvoted: bool) -> None:
         token.results_outvoted += outvoted
 
 
-def _outvoted(session: Session, token_id: int | None, now: datetime, what: str) -> bool:
+def _outvoted(session: Session, token_id: int | None, now: datetime, what: str, since: int | None = None) -> bool:
     """Count a result of `token_id` that two other workers outvoted; catch the worker (True) once
     `CATCH_MIN_OUTVOTED` of its checked results, and more than `CATCH_OUTVOTED_SHARE` of them, were."""
     if token_id is None:
@@ -186,7 +186,7 @@ def _outvoted(session: Session, token_id: int | None, now: datetime, what: str) 
             token.results_outvoted <= CATCH_OUTVOTED_SHARE * token.results_checked:
         return False
     catch_worker(session, token_id, now, f"{what} does not reproduce: two other workers agree on other games, "
-                 f"as for {token.results_outvoted} of its {token.results_checked} checked results")
+                 f"as for {token.results_outvoted} of its {token.results_checked} checked results", since=since)
     return True
 
 

@@ -38,13 +38,13 @@ def _delete_checks(session: Session, match_ids: list[int]) -> None:
         session.execute(delete(Match).where(Match.id.in_(checks)), execution_options={"synchronize_session": "fetch"})
 
 
-def reopen_match(session: Session, match: Match, *, recompute: bool = True) -> bool:
+def reopen_match(session: Session, match: Match, *, recompute: bool = True) -> int | None:
     """Put a finished match back in the queue as if it had never been played: its games' results,
     records and rating history go, and so do its checks; with `recompute`, the ratings are then
-    recomputed when any of its games was rated (a caller re-opening many matches recomputes once).
-    Returns whether any of its games was rated. A match of a cancelled tournament is not played again:
-    it is failed, its result revoked."""
-    rated = session.scalar(select(Game.id).where(Game.match_id == match.id, Game.rated).limit(1)) is not None
+    recomputed from its first rated game on (a caller re-opening many matches recomputes once).
+    Returns the id of its first rating-history row (None when none of its games was rated). A match
+    of a cancelled tournament is not played again: it is failed, its result revoked."""
+    first_change = session.scalar(select(func.min(RatingChange.id)).where(RatingChange.match_id == match.id))
     game_ids = select(Game.id).where(Game.match_id == match.id).scalar_subquery()
     session.execute(delete(GameRecord).where(GameRecord.game_id.in_(game_ids)))
     session.execute(delete(RatingChange).where(RatingChange.match_id == match.id))
@@ -57,15 +57,16 @@ def reopen_match(session: Session, match: Match, *, recompute: bool = True) -> b
     match.result_digest = match.started_at = match.finished_at = match.check_state = None
     if match.tournament_id is not None and session.get_one(Tournament, match.tournament_id).state == "cancelled":
         match.state, match.error = "failed", "its result was revoked and its tournament is cancelled"
-    if rated and recompute:
-        recompute_ratings(session)
-    return rated
+    if first_change is not None and recompute:
+        recompute_ratings(session, since=first_change)
+    return first_change
 
 
-def catch_worker(session: Session, token_id: int, now: datetime, reason: str) -> int:
+def catch_worker(session: Session, token_id: int, now: datetime, reason: str, *, since: int | None = None) -> int:
     """A worker (its token) reported games that do not reproduce: revoke the token, play every match
-    it reported again, recompute every rating from the games that remain, and say so in the audit
-    log. Returns how many matches were re-opened."""
+    it reported again, recompute the ratings from the first of their games on (or from `since`, a
+    rating-history id, if earlier: a match the caller re-opened), and say so in the audit log.
+    Returns how many matches were re-opened."""
     token = session.get_one(ApiToken, token_id, with_for_update=True)
     if token.revoked_at is None:
         token.revoked_at = now
@@ -74,9 +75,10 @@ def catch_worker(session: Session, token_id: int, now: datetime, reason: str) ->
         .order_by(Match.id).with_for_update()))
     # its checks of other matches prove nothing: the matches they confirmed stay confirmed by the
     # replay of their records, and a check still open of its results is deleted with them
-    for match in reported:
-        reopen_match(session, match, recompute=False)
-    recompute_ratings(session)
+    firsts = [reopen_match(session, match, recompute=False) for match in reported]
+    rated = [first for first in [*firsts, since] if first is not None]
+    if rated:
+        recompute_ratings(session, since=min(rated))
     session.add(AuditEntry(user_id=token.user_id, token_id=token.id, role=SERVER_ROLE, status=200,
                            action=f"catch worker {token.name!r}"[:300],
                            detail=f"{reason}; its token is revoked, results of it played again: {len(reported)}; "
@@ -84,35 +86,49 @@ def catch_worker(session: Session, token_id: int, now: datetime, reason: str) ->
     return len(reported)
 
 
-def recompute_ratings(session: Session) -> int:
+def recompute_ratings(session: Session, since: int | None = None) -> int:
     """Every rating, count, head-to-head record and rating history entry again from the rated games
     alone, in the order they were rated (their first rating-history row; a game without one, from
     before the history was kept, by when it was played), inside the caller's write transaction with
-    every rating row locked in id order. Returns the number of games rated."""
+    every rating row locked in id order. With `since` (a rating-history id), the games rated before
+    it keep their history and skills (restored from their last history rows) and are only counted;
+    the games from it on are rated again. Returns the number of games rated again."""
     ratings = {r.snapshot_id: r for r in session.scalars(
         select(Rating).order_by(Rating.snapshot_id).with_for_update().execution_options(populate_existing=True))}
-    start = initial_skill()
-    for rating in ratings.values():
-        rating.mu, rating.sigma = start.mu, start.sigma
-        rating.games = rating.wins = rating.draws = rating.losses = rating.forfeits = 0
-        rating.last_played_at = None
     order = select(RatingChange.game_id, func.min(RatingChange.id).label("first")).group_by(
         RatingChange.game_id).subquery()
-    rows = [(game, match) for game, match, _ in session.execute(
+    rows = session.execute(
         select(Game, Match, order.c.first).join(Match, Match.id == Game.match_id)
         .outerjoin(order, order.c.game_id == Game.id).where(Game.rated)
-        .order_by(order.c.first.is_(None), order.c.first, Game.played_at, Match.id, Game.index)).all()]
-    session.execute(delete(RatingChange))
+        .order_by(order.c.first.is_(None), order.c.first, Game.played_at, Match.id, Game.index)).all()
+    kept = [] if since is None else [(g, m) for g, m, first in rows if first is not None and first < since]
+    again = [(g, m) for g, m, first in rows if since is None or first is None or first >= since]
+    start = initial_skill()
+    skills = {} if since is None else _skills_before(session, since)
+    for snapshot_id, rating in ratings.items():
+        rating.mu, rating.sigma = skills.get(snapshot_id, (start.mu, start.sigma))
+        rating.games = rating.wins = rating.draws = rating.losses = rating.forfeits = 0
+        rating.last_played_at = None
+    session.execute(delete(RatingChange) if since is None else delete(RatingChange).where(RatingChange.id >= since))
     session.execute(delete(PairStats), execution_options={"synchronize_session": "fetch"})
     pairs: dict[tuple[int, int], PairStats] = {}
     changes: list[dict] = []
-    for game, match in rows:
+    for (game, match), rate in [(row, False) for row in kept] + [(row, True) for row in again]:
         low, high = sorted((match.snapshot_a_id, match.snapshot_b_id))
         pair = pairs.get((low, high))
         if pair is None:
             pair = pairs[(low, high)] = PairStats(low_id=low, high_id=high, games=0, low_wins=0, draws=0, high_wins=0)
-        changes.extend(apply_game(game, match, ratings, pair, game.played_at or utcnow()))
+        changes.extend(apply_game(game, match, ratings, pair, game.played_at or utcnow(), rate=rate))
     session.add_all(pairs.values())
     for start_at in range(0, len(changes), 5000):
         session.execute(insert(RatingChange), changes[start_at:start_at + 5000])
-    return len(rows)
+    return len(again)
+
+
+def _skills_before(session: Session, since: int) -> dict[int, tuple[float, float]]:
+    """Each snapshot's skill after its last rating-history row before `since`."""
+    last = select(RatingChange.snapshot_id, func.max(RatingChange.id).label("id")).where(
+        RatingChange.id < since).group_by(RatingChange.snapshot_id).subquery()
+    rows = session.execute(select(RatingChange.snapshot_id, RatingChange.mu_after, RatingChange.sigma_after)
+                           .join(last, last.c.id == RatingChange.id))
+    return {snapshot_id: (mu, sigma) for snapshot_id, mu, sigma in rows}

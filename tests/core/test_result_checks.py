@@ -339,3 +339,28 @@ def test_recomputed_ratings_equal_the_ratings_as_reported(session):
     assert _ratings(session) == before
     assert [(c.snapshot_id, c.game_id, round(c.mu_after, 9)) for c in
             session.scalars(select(RatingChange).order_by(RatingChange.id))] == history
+
+
+def test_ratings_recomputed_from_a_re_opened_match_on_equal_a_full_recomputation(session):
+    token, two, three = _tokens(session, 3)
+    snapshots = [add_dreamer(session, step=i) for i in range(4)]
+    outcomes = [[1, 0], [-1, -1], [0, 0], [1, 1], [1, -1], [0, 1], [-1, 0], [1, 1]]
+    jobs = []
+    for k, outcome in enumerate(outcomes):
+        create_match(session, snapshots[k % 4].id, snapshots[(k + 1) % 4].id, n_games=2)
+        settings = ALWAYS if k == 3 else NEVER  # the fourth result gets a check
+        jobs.append(_claim(session, "w", token, settings))
+        _report(session, jobs[-1], "w", token, outcome, settings)
+    _report(session, _claim(session, "two", two), "two", two, [-1, -1])  # disputed
+    _report(session, _claim(session, "three", three), "three", three, [-1, -1])  # outvoted: re-opened
+    session.expire_all()
+    assert session.get(Match, jobs[3].job_id).state == "queued"
+    incremental = _ratings(session)
+    history = [(c.snapshot_id, c.game_id, round(c.mu_after, 9)) for c in
+               session.scalars(select(RatingChange).order_by(RatingChange.id))]
+    assert len(history) == 2 * 2 * 7  # seven matches of two games stay rated
+    recompute_ratings(session)
+    session.commit()
+    assert _ratings(session) == incremental
+    assert [(c.snapshot_id, c.game_id, round(c.mu_after, 9)) for c in
+            session.scalars(select(RatingChange).order_by(RatingChange.id))] == history
