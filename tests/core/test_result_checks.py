@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from league.core.errors import InvalidInput, NotFound
+from league.core.job_batches import report_results
 from league.core.jobs import claim_job, report_result
 from league.core.matches import get_game_record, get_match, list_matches
 from league.core.matchmaking import create_match
@@ -364,3 +365,29 @@ def test_ratings_recomputed_from_a_re_opened_match_on_equal_a_full_recomputation
     assert _ratings(session) == incremental
     assert [(c.snapshot_id, c.game_id, round(c.mu_after, 9)) for c in
             session.scalars(select(RatingChange).order_by(RatingChange.id))] == history
+
+
+def test_a_catch_inside_a_batch_of_results_keeps_the_other_results_of_the_batch(session):
+    cheat, two, three = _tokens(session, 3)
+    a, b, c = (add_dreamer(session, step=i) for i in range(3))
+    create_match(session, a.id, b.id, n_games=2)
+    for _ in range(3):  # outvoted twice, then the third deciding check comes in a batch
+        forged = _claim(session, "cheat", cheat)
+        _report(session, forged, "cheat", cheat, [-1, -1])
+        _report(session, _claim(session, "two", two), "two", two, [1, 1])
+        if session.get(ApiToken, cheat).results_outvoted < 2:
+            _report(session, _claim(session, "three", three), "three", three, [1, 1])
+    decider = _claim(session, "three", three)
+    create_match(session, b.id, c.id, n_games=2)
+    honest = _claim(session, "three", three, NEVER)
+    outcomes = report_results(session, "three", [
+        (decider.job_id, decider.lease_id, result_for(decider, [1, 1])),
+        (honest.job_id, honest.lease_id, result_for(honest, [0, 1]))], settings=ALWAYS, token_id=three)
+    assert [o.status for o in outcomes] == [200, 200]
+    session.expire_all()
+    assert session.get(ApiToken, cheat).revoked_at is not None
+    assert session.get(Match, forged.job_id).state == "queued"
+    assert session.get(Match, decider.job_id) is None  # the decider's check went with the re-opened match
+    assert session.get(Match, honest.job_id).state == "done"
+    assert session.scalar(select(func.sum(PairStats.games))) == 2  # the honest match's games alone
+    assert session.scalar(select(func.count()).select_from(RatingChange)) == 4
