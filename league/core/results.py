@@ -192,39 +192,42 @@ def rate_games(session: Session, match: Match, games: list[Game], now: datetime)
     session.execute(insert(RatingChange), changes)
 
 
-def apply_game(game: Game, match: Match, ratings: dict[int, Rating], pair: PairStats, now: datetime, *,
-               rate: bool = True) -> list[dict[str, Any]]:
+def apply_game(game: Game, match: Match, ratings: dict[int, Rating], pair: PairStats, now: datetime
+               ) -> list[dict[str, Any]]:
     """Rate one played game of `match` on the rows in hand (its two ratings and their pair): the new
-    skills, counts and head-to-head; returns its two rating-history rows (to insert) and marks it rated.
-    Without `rate` only the counts and head-to-head move (a game whose rating is already in the
-    ratings, when they are recounted)."""
+    skills, counts and head-to-head; returns its two rating-history rows (to insert) and marks it rated."""
     a_id, b_id = match.snapshot_a_id, match.snapshot_b_id
     assert game.winner is not None, "only a played game is rated"
     outcome_a = game.winner if game.a_is_player_one else -game.winner
     ra, rb = ratings[a_id], ratings[b_id]
+    new_a, new_b = rate_game(Skill(ra.mu, ra.sigma), Skill(rb.mu, rb.sigma), outcome_a,
+                             pair_draw_probability(pair.games, pair.draws))
     changes = []
-    if rate:
-        new_a, new_b = rate_game(Skill(ra.mu, ra.sigma), Skill(rb.mu, rb.sigma), outcome_a,
-                                 pair_draw_probability(pair.games, pair.draws))
-        for rating, new in ((ra, new_a), (rb, new_b)):
-            changes.append({"snapshot_id": rating.snapshot_id, "match_id": match.id, "game_id": game.id,
-                            "mu_before": rating.mu, "sigma_before": rating.sigma, "mu_after": new.mu,
-                            "sigma_after": new.sigma, "created_at": now})
-            rating.mu, rating.sigma = new.mu, new.sigma
-    for rating, outcome, side in ((ra, outcome_a, 1 if game.a_is_player_one else 2),
-                                  (rb, -outcome_a, 2 if game.a_is_player_one else 1)):
+    for rating, new in ((ra, new_a), (rb, new_b)):
+        changes.append({"snapshot_id": rating.snapshot_id, "match_id": match.id, "game_id": game.id,
+                        "mu_before": rating.mu, "sigma_before": rating.sigma, "mu_after": new.mu,
+                        "sigma_after": new.sigma, "created_at": now})
+        rating.mu, rating.sigma = new.mu, new.sigma
+    count_game(ra, rb, pair, outcome_a, game.a_is_player_one, game.end_reason, game.forfeit_side, now)
+    game.rated = True
+    return changes
+
+
+def count_game(ra: Rating, rb: Rating, pair: PairStats, outcome_a: int, a_is_player_one: bool,
+               end_reason: str | None, forfeit_side: int | None, when: datetime) -> None:
+    """Count one rated game (snapshot a's outcome) in both ratings' W/D/L and forfeits and in their pair."""
+    for rating, outcome, side in ((ra, outcome_a, 1 if a_is_player_one else 2),
+                                  (rb, -outcome_a, 2 if a_is_player_one else 1)):
         rating.games += 1
         rating.wins += outcome == 1
         rating.draws += outcome == 0
         rating.losses += outcome == -1
-        rating.forfeits += game.end_reason == "forfeit" and game.forfeit_side in (0, side)
-        rating.last_played_at = now if rating.last_played_at is None else max(rating.last_played_at, now)
+        rating.forfeits += end_reason == "forfeit" and forfeit_side in (0, side)
+        rating.last_played_at = when if rating.last_played_at is None else max(rating.last_played_at, when)
     pair.games += 1
     pair.draws += outcome_a == 0
     if outcome_a != 0:
-        low_won = (outcome_a == 1) == (a_id < b_id)
+        low_won = (outcome_a == 1) == (ra.snapshot_id < rb.snapshot_id)
         pair.low_wins += low_won
         pair.high_wins += not low_won
-    pair.last_played_at = now if pair.last_played_at is None else max(pair.last_played_at, now)
-    game.rated = True
-    return changes
+    pair.last_played_at = when if pair.last_played_at is None else max(pair.last_played_at, when)

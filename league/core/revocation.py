@@ -8,9 +8,11 @@ games that remain (`recompute_ratings`), all inside the caller's write transacti
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from league.core.models import (
@@ -26,7 +28,7 @@ from league.core.models import (
     utcnow,
 )
 from league.core.rating import initial_skill
-from league.core.results import apply_game
+from league.core.results import apply_game, count_game
 
 SERVER_ROLE = "server"  # the role of the audit entries the league writes by itself
 
@@ -97,12 +99,17 @@ def recompute_ratings(session: Session, since: int | None = None) -> int:
         select(Rating).order_by(Rating.snapshot_id).with_for_update().execution_options(populate_existing=True))}
     order = select(RatingChange.game_id, func.min(RatingChange.id).label("first")).group_by(
         RatingChange.game_id).subquery()
-    rows = session.execute(
-        select(Game, Match, order.c.first).join(Match, Match.id == Game.match_id)
-        .outerjoin(order, order.c.game_id == Game.id).where(Game.rated)
-        .order_by(order.c.first.is_(None), order.c.first, Game.played_at, Match.id, Game.index)).all()
-    kept = [] if since is None else [(g, m) for g, m, first in rows if first is not None and first < since]
-    again = [(g, m) for g, m, first in rows if since is None or first is None or first >= since]
+    rated = select(Game, Match).join(Match, Match.id == Game.match_id).outerjoin(
+        order, order.c.game_id == Game.id).where(Game.rated)
+    kept: Sequence[Any] = []  # the games rated before `since`, as plain rows: only counted
+    if since is not None:
+        kept = session.execute(
+            select(Match.snapshot_a_id, Match.snapshot_b_id, Game.a_is_player_one, Game.winner, Game.end_reason,
+                   Game.forfeit_side, Game.played_at).join(Match, Match.id == Game.match_id)
+            .join(order, order.c.game_id == Game.id).where(Game.rated, order.c.first < since)).all()
+        rated = rated.where(or_(order.c.first.is_(None), order.c.first >= since))
+    again = session.execute(rated.order_by(order.c.first.is_(None), order.c.first, Game.played_at, Match.id,
+                                           Game.index)).all()
     start = initial_skill()
     skills = {} if since is None else _skills_before(session, since)
     for snapshot_id, rating in ratings.items():
@@ -112,13 +119,20 @@ def recompute_ratings(session: Session, since: int | None = None) -> int:
     session.execute(delete(RatingChange) if since is None else delete(RatingChange).where(RatingChange.id >= since))
     session.execute(delete(PairStats), execution_options={"synchronize_session": "fetch"})
     pairs: dict[tuple[int, int], PairStats] = {}
+
+    def pair_of(a_id: int, b_id: int) -> PairStats:
+        low, high = sorted((a_id, b_id))
+        if (low, high) not in pairs:
+            pairs[(low, high)] = PairStats(low_id=low, high_id=high, games=0, low_wins=0, draws=0, high_wins=0)
+        return pairs[(low, high)]
+
+    for a_id, b_id, a_is_one, winner, end_reason, forfeit_side, played_at in kept:
+        count_game(ratings[a_id], ratings[b_id], pair_of(a_id, b_id), winner if a_is_one else -winner, a_is_one,
+                   end_reason, forfeit_side, played_at or utcnow())
     changes: list[dict] = []
-    for (game, match), rate in [(row, False) for row in kept] + [(row, True) for row in again]:
-        low, high = sorted((match.snapshot_a_id, match.snapshot_b_id))
-        pair = pairs.get((low, high))
-        if pair is None:
-            pair = pairs[(low, high)] = PairStats(low_id=low, high_id=high, games=0, low_wins=0, draws=0, high_wins=0)
-        changes.extend(apply_game(game, match, ratings, pair, game.played_at or utcnow(), rate=rate))
+    for game, match in again:
+        changes.extend(apply_game(game, match, ratings, pair_of(match.snapshot_a_id, match.snapshot_b_id),
+                                  game.played_at or utcnow()))
     session.add_all(pairs.values())
     for start_at in range(0, len(changes), 5000):
         session.execute(insert(RatingChange), changes[start_at:start_at + 5000])
