@@ -24,7 +24,7 @@ from websockets.exceptions import ConnectionClosed
 from league.gateway.settings import GatewaySettings
 from league.remote import protocol
 
-CLOSE_PROTOCOL, CLOSE_REPLACED = 4000, 4009
+CLOSE_PROTOCOL, CLOSE_REPLACED = protocol.CLOSE_PROTOCOL, protocol.CLOSE_REPLACED
 
 
 class SideFailed(Exception):

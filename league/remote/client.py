@@ -158,6 +158,9 @@ async def play(url: str, *, token: str, agent: str, version: str, policy: Any,
         except Refused:
             raise
         except ConnectionClosed as error:
+            if error.rcvd is not None and error.rcvd.code == protocol.CLOSE_REPLACED:
+                # replaced while a game was in play: the close came before the client read the error
+                raise Refused("replaced", error.rcvd.reason or "replaced by a newer connection") from None
             log(f"connection closed ({error.rcvd.code if error.rcvd else 'no close frame'}"
                 f"{': ' + error.rcvd.reason if error.rcvd and error.rcvd.reason else ''})")
         except (OSError, InvalidHandshake, InvalidURI, TimeoutError, protocol.ProtocolError) as error:

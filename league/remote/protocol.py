@@ -24,6 +24,8 @@ FRAME_VERSION = 1
 OBSERVATIONS, ACTIONS = 1, 2
 OBS_DIM, ACTION_DIM = 18, 4
 HEADER = struct.Struct("<BBHQI")
+CLOSE_PROTOCOL = 4000  # the close code after a malformed or unexpected message
+CLOSE_REPLACED = 4009  # the close code of a connection a newer one for the same snapshot replaced
 MAX_TEXT_BYTES = 64 * 1024  # a text message (hello, game start/end, error) is small
 
 
