@@ -37,12 +37,12 @@ from league.core.result_checks import (
     drop_stale_checks,
     plan_check,
     settle_check,
-    store_check_games,
     wants_check,
 )
 from league.core.results import (
     check_games,
     encode_records,
+    fill_games,
     parse_result,
     record_result,
     replay_records,
@@ -267,7 +267,7 @@ def record_report(session: Session, job_id: int, worker: str, result: MatchResul
         record_result(session, match, reports, now, record_max_bytes=settings.record_max_bytes, records=records,
                       games=games, defer_forfeits=checked)
     else:
-        store_check_games(games, reports, now)
+        fill_games(games, reports, now)  # a check keeps its outcomes only: no record, no rating
     match.state, match.result_digest, match.finished_at, match.lease_expires_at = "done", digest, now, None
     match.error = "; ".join(f"game {r.index}: {r.error}" for r in reports if r.error)[:2000]
     touch_worker(session, worker, now, jobs_done=1)

@@ -67,6 +67,7 @@ def to_game_info(game: Game, match: Match, has_record: bool) -> GameInfo:
     one, two = (match.snapshot_a_id, match.snapshot_b_id) if game.a_is_player_one else (
         match.snapshot_b_id, match.snapshot_a_id)
     result_a = goals_one = goals_two = None
+    hidden = withheld(match)
     if game.winner is not None:
         a_view = game.winner if game.a_is_player_one else -game.winner
         result_a = {1: "win", 0: "draw", -1: "loss"}[a_view]
@@ -75,8 +76,8 @@ def to_game_info(game: Game, match: Match, has_record: bool) -> GameInfo:
     return GameInfo(
         id=game.id, match_id=game.match_id, index=game.index, seed=game.seed, one_starting=game.one_starting,
         player_one_id=one, player_two_id=two, winner=game.winner, result_a=result_a, goals_one=goals_one,
-        goals_two=goals_two, length=None if withheld(match) else game.length, end_reason=game.end_reason,
-        forfeit_side=game.forfeit_side, played_at=game.played_at, has_record=has_record and not withheld(match),
+        goals_two=goals_two, length=None if hidden else game.length, end_reason=game.end_reason,
+        forfeit_side=game.forfeit_side, played_at=game.played_at, has_record=has_record and not hidden,
     )
 
 

@@ -105,13 +105,6 @@ def plan_check(session: Session, match: Match) -> Match:
     return check
 
 
-def store_check_games(games: list[Game], reports: list[GameReport], now: datetime) -> None:
-    """A check's games keep their outcomes only (no record, no rating): they are compared, not shown."""
-    for game, report in zip(games, reports, strict=True):
-        game.winner, game.length, game.end_reason = report.winner, report.length, report.end_reason
-        game.forfeit_side, game.played_at = report.forfeit_side, now
-
-
 def _outcomes(session: Session, match_id: int) -> list[Outcome]:
     return [tuple(row) for row in session.execute(  # type: ignore[misc]
         select(Game.winner, Game.length, Game.end_reason, Game.forfeit_side)
@@ -230,8 +223,3 @@ def _confirm(session: Session, original: Match, now: datetime) -> None:
 
 def _rated(session: Session, match: Match) -> bool:
     return match.tournament_id is None or session.get_one(Tournament, match.tournament_id).rated
-
-
-def listed_matches() -> ColumnElement[bool]:
-    """The matches pages and listings show: every one that is not a check."""
-    return Match.verifies_match_id.is_(None)

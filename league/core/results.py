@@ -162,10 +162,9 @@ def record_result(session: Session, match: Match, reports: list[GameReport], now
         records = encode_records(reports, record_max_bytes)
     if games is None:
         games = list(session.scalars(select(Game).where(Game.match_id == match.id).order_by(Game.index)))
+    fill_games(games, reports, now)
     stored = []
     for game, report in zip(games, reports, strict=True):
-        game.winner, game.length, game.end_reason = report.winner, report.length, report.end_reason
-        game.forfeit_side, game.played_at = report.forfeit_side, now
         if report.record is not None:
             stored.append({"game_id": game.id, "data": zlib.compress(records[report.index], 6)})
     if stored:
@@ -174,6 +173,13 @@ def record_result(session: Session, match: Match, reports: list[GameReport], now
         return
     rate_games(session, match, [g for g in games if g.end_reason != "forfeit"
                                 or (not defer_forfeits and g.forfeit_side != BOTH_FAILED)], now)
+
+
+def fill_games(games: list[Game], reports: list[GameReport], now: datetime) -> None:
+    """Write each report's outcome into its planned game (both in game order)."""
+    for game, report in zip(games, reports, strict=True):
+        game.winner, game.length, game.end_reason = report.winner, report.length, report.end_reason
+        game.forfeit_side, game.played_at = report.forfeit_side, now
 
 
 def rate_games(session: Session, match: Match, games: list[Game], now: datetime) -> None:

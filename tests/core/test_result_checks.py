@@ -8,6 +8,7 @@ import copy
 import pytest
 from sqlalchemy import func, select
 
+from agents.evaluation.scripted import PassivePolicy
 from league.core.errors import InvalidInput, NotFound
 from league.core.job_batches import report_results
 from league.core.jobs import claim_job, report_result
@@ -21,7 +22,6 @@ from league.core.users import create_user
 from league.hockey.batch import play_games
 from league.hockey.constants import Mode
 from tests.support.league_helpers import add_dreamer, dump_database, result_for
-from tests.support.played_games import StandStill
 
 NEVER = Settings(queue_target=0, check_share=0.0)
 ALWAYS = Settings(queue_target=0, check_share=1.0)
@@ -38,6 +38,18 @@ def _claim(session, name: str, token_id: int, settings: Settings = ALWAYS):
 def _report(session, job, name: str, token_id: int, outcomes: list[int], settings: Settings = ALWAYS):
     return report_result(session, job.job_id, name, result_for(job, outcomes), lease_id=job.lease_id,
                          settings=settings, token_id=token_id)
+
+
+def _a_forfeits(job) -> dict:
+    """A result in which snapshot a forfeits every game of `job` (it "cannot load")."""
+    return {"games": [{"index": g.index, "winner": -1 if g.a_is_player_one else 1, "length": 0,
+                       "end_reason": "forfeit", "forfeit_side": 1 if g.a_is_player_one else 2,
+                       "error": "cannot load"} for g in job.games]}
+
+
+def _history(session) -> list[tuple]:
+    return [(c.snapshot_id, c.game_id, round(c.mu_after, 9)) for c in
+            session.scalars(select(RatingChange).order_by(RatingChange.id))]
 
 
 def _ratings(session) -> dict[int, tuple]:
@@ -96,7 +108,7 @@ def test_a_drill_record_is_refused_in_a_normal_match(session):
     job = _planned_job(session)
     games = result_for(job, [1, -1]).model_dump()["games"]
     planned = job.games[0]
-    (drill,) = play_games(StandStill(), StandStill(), [planned.seed], [planned.one_starting],
+    (drill,) = play_games(PassivePolicy(), PassivePolicy(), [planned.seed], [planned.one_starting],
                           mode=Mode.TRAIN_SHOOTING, record=True)
     games[0] = {"index": 0, "winner": drill.winner, "length": drill.length, "end_reason": drill.end_reason,
                 "record": drill.record}
@@ -261,17 +273,12 @@ def test_a_forfeit_in_a_dispute_blames_nobody(session):
     a, b = add_dreamer(session, step=1), add_dreamer(session, step=2)
     create_match(session, a.id, b.id, n_games=2)
 
-    def cannot_load(job):
-        return {"games": [{"index": g.index, "winner": -1 if g.a_is_player_one else 1, "length": 0,
-                           "end_reason": "forfeit", "forfeit_side": 1 if g.a_is_player_one else 2,
-                           "error": "cannot load"} for g in job.games]}
-
     for _ in range(3):  # two machines that cannot load a snapshot outvote the one that played it, thrice
         job = _claim(session, "played", played)
         _report(session, job, "played", played, [1, 0])
         for name, token in (("flaky-1", flaky_one), ("flaky-2", flaky_two)):
             check = _claim(session, name, token)
-            report_result(session, check.job_id, name, cannot_load(check), lease_id=check.lease_id,
+            report_result(session, check.job_id, name, _a_forfeits(check), lease_id=check.lease_id,
                           settings=ALWAYS, token_id=token)
         session.expire_all()
         assert session.get(Match, job.job_id).state == "queued"  # played again, nobody blamed
@@ -284,17 +291,12 @@ def test_a_forfeit_is_rated_only_once_another_worker_confirms_it(session):
     a, b = add_dreamer(session, step=1), add_dreamer(session, step=2)
     create_match(session, a.id, b.id, n_games=2)
 
-    def forfeits(job):
-        return {"games": [{"index": g.index, "winner": -1 if g.a_is_player_one else 1, "length": 0,
-                           "end_reason": "forfeit", "forfeit_side": 1 if g.a_is_player_one else 2,
-                           "error": "cannot load"} for g in job.games]}
-
     job = _claim(session, "one", one, NEVER)
-    report_result(session, job.job_id, "one", forfeits(job), lease_id=job.lease_id, settings=NEVER, token_id=one)
+    report_result(session, job.job_id, "one", _a_forfeits(job), lease_id=job.lease_id, settings=NEVER, token_id=one)
     assert session.get(Rating, a.id).games == 0  # held back, although the share of checks is 0
     check = _claim(session, "two", two, NEVER)
     assert check is not None and session.get(Match, check.job_id).verifies_match_id == job.job_id
-    report_result(session, check.job_id, "two", forfeits(check), lease_id=check.lease_id, settings=NEVER,
+    report_result(session, check.job_id, "two", _a_forfeits(check), lease_id=check.lease_id, settings=NEVER,
                   token_id=two)
     session.expire_all()
     row = session.get(Rating, a.id)
@@ -306,9 +308,7 @@ def test_a_forfeit_the_others_play_out_is_played_again_without_blame(session):
     a, b = add_dreamer(session, step=1), add_dreamer(session, step=2)
     create_match(session, a.id, b.id, n_games=2)
     job = _claim(session, "one", one, NEVER)
-    games = [{"index": g.index, "winner": -1 if g.a_is_player_one else 1, "length": 0, "end_reason": "forfeit",
-              "forfeit_side": 1 if g.a_is_player_one else 2} for g in job.games]
-    report_result(session, job.job_id, "one", {"games": games}, lease_id=job.lease_id, settings=NEVER, token_id=one)
+    report_result(session, job.job_id, "one", _a_forfeits(job), lease_id=job.lease_id, settings=NEVER, token_id=one)
     _report(session, _claim(session, "two", two, NEVER), "two", two, [1, 0], NEVER)
     _report(session, _claim(session, "three", three, NEVER), "three", three, [1, 0], NEVER)
     session.expire_all()
@@ -322,8 +322,7 @@ def test_recomputed_ratings_equal_the_ratings_as_reported(session):
     snapshots = [add_dreamer(session, step=i) for i in range(3)]
     create_match(session, snapshots[0].id, snapshots[2].id, n_games=2)
     waiting = _claim(session, "w", token, NEVER)  # its forfeits are rated only after the games below
-    forfeits = {"games": [{"index": g.index, "winner": -1 if g.a_is_player_one else 1, "length": 0,
-                           "end_reason": "forfeit", "forfeit_side": 1 if g.a_is_player_one else 2} for g in waiting.games]}
+    forfeits = _a_forfeits(waiting)
     report_result(session, waiting.job_id, "w", forfeits, lease_id=waiting.lease_id, settings=NEVER, token_id=token)
     outcomes = [[1, 0], [-1, -1], [0, 0], [1, 1], [1, -1]]
     for k, outcome in enumerate(outcomes):
@@ -333,13 +332,11 @@ def test_recomputed_ratings_equal_the_ratings_as_reported(session):
     report_result(session, check.job_id, "other", {"games": [dict(g) for g in forfeits["games"]]},
                   lease_id=check.lease_id, settings=NEVER, token_id=other)
     before = _ratings(session)
-    history = [(c.snapshot_id, c.game_id, round(c.mu_after, 9)) for c in
-               session.scalars(select(RatingChange).order_by(RatingChange.id))]
+    history = _history(session)
     assert recompute_ratings(session) == 12
     session.commit()
     assert _ratings(session) == before
-    assert [(c.snapshot_id, c.game_id, round(c.mu_after, 9)) for c in
-            session.scalars(select(RatingChange).order_by(RatingChange.id))] == history
+    assert _history(session) == history
 
 
 def test_ratings_recomputed_from_a_re_opened_match_on_equal_a_full_recomputation(session):
@@ -357,14 +354,12 @@ def test_ratings_recomputed_from_a_re_opened_match_on_equal_a_full_recomputation
     session.expire_all()
     assert session.get(Match, jobs[3].job_id).state == "queued"
     incremental = _ratings(session)
-    history = [(c.snapshot_id, c.game_id, round(c.mu_after, 9)) for c in
-               session.scalars(select(RatingChange).order_by(RatingChange.id))]
+    history = _history(session)
     assert len(history) == 2 * 2 * 7  # seven matches of two games stay rated
     recompute_ratings(session)
     session.commit()
     assert _ratings(session) == incremental
-    assert [(c.snapshot_id, c.game_id, round(c.mu_after, 9)) for c in
-            session.scalars(select(RatingChange).order_by(RatingChange.id))] == history
+    assert _history(session) == history
 
 
 def test_a_catch_inside_a_batch_of_results_keeps_the_other_results_of_the_batch(session):

@@ -16,18 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from agents.evaluation.scripted import NAMED_STYLES, RandomPolicy, ScriptedPolicy
+from agents.evaluation.scripted import NAMED_STYLES, PassivePolicy, RandomPolicy, ScriptedPolicy
 from league.hockey.batch import basic_opponent_policy, play_games
-
-
-class StandStill:
-    """Never moves, never shoots."""
-
-    def reset(self, n: int) -> None:
-        pass
-
-    def act(self, obs: np.ndarray) -> np.ndarray:
-        return np.zeros((len(obs), 4))
 
 
 class Drift:
@@ -62,7 +52,7 @@ class Jittered:
 
 # who loses to the scorer: one that keeps out of its way, or (when the puck rests in the loser's half, which
 # no player may leave) one that shoots the puck over
-LOSERS = (lambda k: ScriptedPolicy(NAMED_STYLES["shooter"](), seed=k), lambda k: StandStill(),
+LOSERS = (lambda k: ScriptedPolicy(NAMED_STYLES["shooter"](), seed=k), lambda k: PassivePolicy(),
           lambda k: Drift((0.0, 1.0)), lambda k: Drift((0.0, -1.0)),
           lambda k: ScriptedPolicy(NAMED_STYLES["holder"](), seed=k), lambda k: RandomPolicy(seed=k))
 
@@ -72,7 +62,7 @@ LOSERS = (lambda k: ScriptedPolicy(NAMED_STYLES["shooter"](), seed=k), lambda k:
 def _played(seed: int, one_starting: bool, winner: int) -> tuple[int, str, str]:
     for attempt in range(300):
         if winner == 0:
-            one, two = StandStill(), StandStill()
+            one, two = PassivePolicy(), PassivePolicy()
         else:
             scorer, loser = Jittered(attempt // len(LOSERS)), LOSERS[attempt % len(LOSERS)](attempt)
             one, two = (scorer, loser) if winner == 1 else (loser, scorer)
