@@ -24,6 +24,7 @@ RESUMABLE_FIELDS = frozenset({
     "train_modes", "reward_shaping", "basic_share", "scripted_share", "end_share", "scored_share", "train_ratio", "train_start",
     "model_lr", "actor_lr", "critic_lr", "grad_clip", "entropy_scale", "replay_value_scale",
     "eval_every", "eval_games", "selection_suite", "checkpoint_every", "log_every", "snapshot_every",
+    "exploiter_every", "exploiter_seconds", "exploiter_min_win",
 })
 
 # The range of every integer field: a config is checked against these before any network is built,
@@ -46,6 +47,7 @@ FIELD_BOUNDS: dict[str, tuple[int, int]] = {
     "snapshot_every": (0, 10**12),
     "pool_size": (1, 10_000),
     "eval_every": (0, 10**12),
+    "exploiter_every": (0, 10**12),
     "eval_games": (1, 100_000),
     "checkpoint_every": (0, 10**12),
     "log_every": (0, 10**12),
@@ -143,6 +145,14 @@ class DreamerConfig:
     scripted_share: float = 0.0
     """Probability of drawing a scripted style (a named one or one drawn from the whole family of
     `agents.evaluation.scripted`) before the basic/snapshot draw: styles unlike the two basic bots."""
+    exploiter_every: int = 0
+    """Environment steps between exploiter searches against the learner (0: none). Each is a random
+    search over the scripted family (`agents.evaluation.exploiter`) on seeds of its own; a style that
+    wins at least `exploiter_min_win` of its games joins the pool's fixed styles for good."""
+    exploiter_seconds: float = 60.0
+    """CPU seconds of each exploiter search."""
+    exploiter_min_win: float = 0.1
+    """Win share against the learner (in the search's games) an exploiter needs to join the pool."""
     # --- evaluation and checkpoints ---
     eval_every: int = 20_000
     """Environment steps between evaluations against the basic opponents."""
@@ -198,14 +208,14 @@ class DreamerConfig:
             raise ValueError("need 0 < actor_min_std < actor_max_std")
         if self.train_ratio <= 0:
             raise ValueError("train_ratio must be positive")
-        for name in ("basic_share", "scripted_share", "end_share", "scored_share"):
+        for name in ("basic_share", "scripted_share", "end_share", "scored_share", "exploiter_min_win"):
             if not 0 <= getattr(self, name) <= 1:
                 raise ValueError(f"{name} must be in [0, 1]")
         if not 0 <= self.replay_value_scale < math.inf:
             raise ValueError(f"replay_value_scale must be a finite number >= 0, got {self.replay_value_scale}")
         if self.actor_gradient not in ACTOR_GRADIENTS:
             raise ValueError(f"actor_gradient must be one of {', '.join(ACTOR_GRADIENTS)}, got {self.actor_gradient!r}")
-        for name in ["model_lr", "actor_lr", "critic_lr", "grad_clip", "min_latent_std"]:
+        for name in ["model_lr", "actor_lr", "critic_lr", "grad_clip", "min_latent_std", "exploiter_seconds"]:
             if getattr(self, name) <= 0:
                 raise ValueError(f"config field {name} must be positive")
         parse_train_modes(self.train_modes)

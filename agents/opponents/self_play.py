@@ -2,9 +2,10 @@
 
 Sampling rule (documented, deterministic given the generator):
 1. with probability `scripted_share` the opponent is a scripted style
-   (`agents.evaluation.scripted`): one of the named styles or, as often as all of them together, a
-   style drawn fresh from the whole family, so the learner meets defenders, shooters and holders
-   it has never seen and cannot overfit the two basic bots;
+   (`agents.evaluation.scripted`): half the time a style drawn fresh from the whole family, so the
+   learner meets defenders, shooters and holders it has never seen and cannot overfit the two
+   basic bots; else one of the pool's fixed styles (the named ones, and every exploiter found
+   against the learner during training, `add_style`, kept for good) by the weights of step 3;
 2. otherwise, with probability `basic_share` (or always, while the pool holds no snapshot) the
    opponent is a basic one, else a snapshot;
 3. within that group, each opponent is drawn with probability proportional to
@@ -24,22 +25,24 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from agents.evaluation.scripted import NAMED_STYLES, ScriptedPolicy, sample_params
+from agents.evaluation.scripted import NAMED_STYLES, ScriptedPolicy, ScriptParams, sample_params
 from league.hockey.batch import Policy, basic_opponent_policy
 
 BASIC = {"basic_weak": True, "basic_strong": False}
-SCRIPTED = "scripted"  # the pool entry of every scripted style (one count of games for all of them)
+SCRIPTED = "scripted"  # the pool entry of the styles drawn fresh from the family (one count for all of them)
+STYLE = "style"  # the kind of a fixed scripted style: a named one ("style-NAME") or an exploiter
 MIN_WEIGHT = 0.05
 
 
 @dataclass
 class PoolEntry:
     name: str
-    kind: str  # "dreamer", "basic_weak", "basic_strong" or "scripted"
+    kind: str  # "dreamer", "basic_weak", "basic_strong", "scripted" (fresh draws) or "style" (fixed)
     step: int = 0
     games: int = 0
     wins: int = 0
     draws: int = 0
+    params: dict | None = None  # a fixed style's `ScriptParams` fields
     state: dict | None = field(default=None, repr=False)
 
     def weight(self) -> float:
@@ -47,8 +50,16 @@ class PoolEntry:
         return max(MIN_WEIGHT, (not_won + 1) / (self.games + 2))
 
     def record(self) -> dict:
-        return {"name": self.name, "kind": self.kind, "step": self.step, "games": self.games,
-                "wins": self.wins, "draws": self.draws}
+        record = {"name": self.name, "kind": self.kind, "step": self.step, "games": self.games,
+                  "wins": self.wins, "draws": self.draws}
+        if self.params is not None:
+            record["params"] = self.params
+        return record
+
+
+def _named_styles() -> dict[str, PoolEntry]:
+    return {f"style-{name}": PoolEntry(f"style-{name}", STYLE, params=make().to_dict())
+            for name, make in sorted(NAMED_STYLES.items())}
 
 
 class SelfPlayManager:
@@ -62,11 +73,26 @@ class SelfPlayManager:
         self.scripted_share = scripted_share
         self.entries: dict[str, PoolEntry] = {name: PoolEntry(name, name) for name in BASIC}
         self.entries[SCRIPTED] = PoolEntry(SCRIPTED, SCRIPTED)
+        self.entries.update(_named_styles())
         self._policies: dict[str, Policy] = {}
 
     @property
     def snapshots(self) -> list[PoolEntry]:
         return [e for e in self.entries.values() if e.kind == "dreamer"]
+
+    @property
+    def styles(self) -> list[PoolEntry]:
+        """The fixed scripted styles: the named ones and the exploiters added since."""
+        return [e for e in self.entries.values() if e.kind == STYLE]
+
+    def add_style(self, name: str, params: ScriptParams, step: int) -> str:
+        """Add a fixed scripted style (an exploiter found against the learner at `step`) for good;
+        returns its name (that of the fixed style with the same parameters, if there is one)."""
+        for entry in self.styles:
+            if entry.params == params.to_dict():
+                return entry.name
+        self.entries[name] = PoolEntry(name, STYLE, step=step, params=params.to_dict())
+        return name
 
     def add_snapshot(self, state: dict, step: int) -> str:
         """Add a snapshot of the learner (its `state()`), taken at `step`; the oldest leave beyond `pool_size`."""
@@ -80,11 +106,14 @@ class SelfPlayManager:
 
     def choose(self) -> PoolEntry:
         if self.scripted_share > 0 and self.rng.random() < self.scripted_share:
-            return self.entries[SCRIPTED]
-        snapshots = self.snapshots
-        group = [self.entries[n] for n in BASIC]
-        if snapshots and self.rng.random() >= self.basic_share:
-            group = snapshots
+            if not self.styles or self.rng.random() < 0.5:
+                return self.entries[SCRIPTED]
+            group = self.styles
+        else:
+            snapshots = self.snapshots
+            group = [self.entries[n] for n in BASIC]
+            if snapshots and self.rng.random() >= self.basic_share:
+                group = snapshots
         weights = np.array([e.weight() for e in group])
         return group[int(self.rng.choice(len(group), p=weights / weights.sum()))]
 
@@ -93,16 +122,12 @@ class SelfPlayManager:
         if entry.kind in BASIC:
             return basic_opponent_policy(weak=BASIC[entry.kind], seed=int(self.rng.integers(2**31)))
         if entry.kind == SCRIPTED:
-            return ScriptedPolicy(self._scripted_style(), seed=int(self.rng.integers(2**31)))
+            return ScriptedPolicy(sample_params(self.rng), seed=int(self.rng.integers(2**31)))
+        if entry.kind == STYLE:
+            return ScriptedPolicy(ScriptParams(**entry.params), seed=int(self.rng.integers(2**31)))
         if name not in self._policies:
             self._policies[name] = self.make_policy(entry.state)
         return self._policies[name]
-
-    def _scripted_style(self):
-        """A named style, or (as often as all named ones together) one drawn from the whole family."""
-        names = sorted(NAMED_STYLES)
-        pick = int(self.rng.integers(2 * len(names)))
-        return NAMED_STYLES[names[pick]]() if pick < len(names) else sample_params(self.rng)
 
     def sample(self) -> tuple[str, Policy]:
         """(name, policy) of the next opponent, by the sampling rule above."""
@@ -137,3 +162,5 @@ class SelfPlayManager:
             self.entries[entry.name] = entry
         for name in (*BASIC, SCRIPTED):
             self.entries.setdefault(name, PoolEntry(name, name))
+        for name, entry in _named_styles().items():  # pools saved before the fixed styles
+            self.entries.setdefault(name, entry)

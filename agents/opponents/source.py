@@ -27,6 +27,11 @@ class OpponentSource(Protocol):
         """Add a snapshot of the learner (its `state()`) taken at `step`; returns its name."""
         ...
 
+    def add_style(self, name: str, params, step: int) -> str:
+        """Add a fixed scripted style (`agents.evaluation.scripted.ScriptParams`, an exploiter found at
+        `step`) for good; returns its name."""
+        ...
+
     def to_json(self) -> list[dict]: ...
 
     def snapshot_tensors(self) -> dict[str, dict]:

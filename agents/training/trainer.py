@@ -42,6 +42,7 @@ from tqdm import tqdm
 
 from agents.checkpoint import agent_from_tensors, load_agent, save_checkpoint
 from agents.config import GAME_MODES, DreamerConfig, apply_resume_overrides
+from agents.evaluation.exploiter import TRAINING_EXPLOITER_SEED_BASE, search_exploiter
 from agents.evaluation.suite import selection_entries
 from agents.hockey_dreamer import HockeyDreamer
 from agents.opponents.self_play import SelfPlayManager
@@ -54,7 +55,8 @@ from agents.utils.buffer import EpisodeBuffer
 from league.hockey import GAME_VERSION
 
 SELECTION_CRITERION = "worst_suite_entry"  # how `best` is scored; a saved `best` scored otherwise is replaced
-COUNTERS = ("env_steps", "games", "grad_steps", "last_log", "last_eval", "last_snapshot", "last_checkpoint")
+COUNTERS = ("env_steps", "games", "grad_steps", "last_log", "last_eval", "last_snapshot", "last_checkpoint",
+            "last_exploiter")
 
 
 class Trainer:
@@ -137,7 +139,7 @@ class Trainer:
         trainer.agent.restore_state(agent.state())
         trainer.counters.update({k: int(meta.get(k, 0)) for k in ("env_steps", "games", "grad_steps")})
         trainer._record_changes(changes)
-        for key in ("last_log", "last_eval", "last_snapshot", "last_checkpoint"):
+        for key in ("last_log", "last_eval", "last_snapshot", "last_checkpoint", "last_exploiter"):
             trainer.counters[key] = trainer.counters["env_steps"]
         return trainer
 
@@ -254,6 +256,9 @@ class Trainer:
         if step - c["last_snapshot"] >= cfg.snapshot_every:
             c["last_snapshot"] = step
             self.opponents.add_snapshot(self.agent.state(), step)
+        if cfg.exploiter_every and step - c["last_exploiter"] >= cfg.exploiter_every:
+            c["last_exploiter"] = step
+            self.search_exploiter()
         evaluation = None
         if step - c["last_eval"] >= cfg.eval_every:
             c["last_eval"] = step
@@ -278,6 +283,25 @@ class Trainer:
             **{f"eval_{name}_{key}": value for name, r in result.items() if isinstance(r, dict)
                for key, value in r.items() if key in ("win_rate", "loss_rate")}})
         return record
+
+    def search_exploiter(self) -> dict:
+        """Search the scripted family for `exploiter_seconds` of CPU for the style that beats a copy of the
+        current weights most (seeds of its own, `TRAINING_EXPLOITER_SEED_BASE`); one that wins at least
+        `exploiter_min_win` of the search's games joins the pool's fixed styles for good. Returns the metrics."""
+        step, cfg = self.counters["env_steps"], self.config
+        policy = DreamerPolicy(agent_from_tensors(self.agent.state(), cfg))
+        found = search_exploiter(policy, cfg.exploiter_seconds, seed=int(self.rng.integers(2**31)),
+                                 seed_base=TRAINING_EXPLOITER_SEED_BASE, named_first=False)
+        joined = None
+        if found.params is not None and found.win_rate >= cfg.exploiter_min_win:
+            joined = self.opponents.add_style(f"exploiter-{step:09d}", found.params, step)
+        metrics = {"exploiter_win_rate": found.win_rate, "exploiter_loss_rate": found.loss_rate,
+                   "exploiter_candidates": found.candidates, "exploiter_joined": int(joined is not None)}
+        self._log(step, metrics)
+        if self.progress:
+            print(f"exploiter search at step {step}: best of {found.candidates} styles wins {found.win_rate:.0%}, "
+                  f"loses {found.loss_rate:.0%}" + (f"; joins the pool as {joined}" if joined else ""), flush=True)
+        return metrics
 
     def _log(self, step: int, metrics: dict) -> dict:
         """Write a metrics line (metrics.jsonl, TensorBoard, W&B) and hand it to `on_metrics`."""

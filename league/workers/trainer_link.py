@@ -103,6 +103,9 @@ class ServerOpponentSource:
     def add_snapshot(self, state: dict, step: int) -> str:
         return self.pool.add_snapshot(state, step)
 
+    def add_style(self, name: str, params, step: int) -> str:
+        return self.pool.add_style(name, params, step)
+
     def to_json(self) -> list[dict]:
         return self.pool.to_json()
 

@@ -128,23 +128,78 @@ def test_scripted_styles_join_the_pool_at_their_share_and_vary():
     pool = SelfPlayManager(lambda state: state, np.random.default_rng(0), pool_size=2, basic_share=1.0,
                            scripted_share=0.3)
     names = [pool.choose().name for _ in range(2000)]
-    assert 0.25 < names.count("scripted") / len(names) < 0.35
-    styles = set()
-    for _ in range(40):
+    scripted = [n for n in names if n == "scripted" or n.startswith("style-")]
+    assert 0.25 < len(scripted) / len(names) < 0.35
+    assert 0.4 < scripted.count("scripted") / len(scripted) < 0.6  # half fresh draws, half the fixed styles
+    assert {n for n in scripted if n != "scripted"} == {"style-defender", "style-holder", "style-shooter"}
+    fresh, fixed = set(), set()
+    for _ in range(60):
         name, policy = pool.sample()
-        if name == "scripted":
+        if name == "scripted" or name.startswith("style-"):
             assert isinstance(policy, ScriptedPolicy)
-            styles.add(policy.params)
+            (fresh if name == "scripted" else fixed).add(policy.params)
             policy.reset(3)
             assert policy.act(np.zeros((3, 18), np.float32)).shape == (3, 4)
-    assert len(styles) >= 4  # named styles and fresh ones from the family
+    assert len(fresh) >= 4 and len(fixed) == 3  # fresh ones from the family, and the named styles
     pool.record_result("scripted", -1)
+    pool.record_result("style-defender", 0)
     restored = SelfPlayManager(pool.make_policy, np.random.default_rng(1), 2, 1.0, 0.3)
     restored.load_json(pool.to_json(), {})
     assert restored.entries["scripted"].games == 1
-    # a pool saved before scripted styles existed still loads, and gains the entry
-    restored.load_json([r for r in pool.to_json() if r["name"] != "scripted"], {})
+    assert restored.entries["style-defender"].draws == 1
+    # a pool saved before scripted styles (or before the fixed ones) existed still loads, and gains the entries
+    restored.load_json([r for r in pool.to_json() if r["name"] == "basic_weak"], {})
     assert restored.entries["scripted"].games == 0
+    assert sorted(e.name for e in restored.styles) == ["style-defender", "style-holder", "style-shooter"]
+
+
+def test_an_exploiter_joins_the_pool_for_good_and_is_played_most_while_it_wins():
+    from agents.evaluation.scripted import ScriptParams
+
+    pool = SelfPlayManager(lambda state: state, np.random.default_rng(0), 2, 1.0, scripted_share=1.0)
+    params = ScriptParams(attack_line=2.0, shoot_delay=3, aim_y=0.5)
+    assert pool.add_style("exploiter-000000100", params, 100) == "exploiter-000000100"
+    assert pool.add_style("exploiter-000000200", params, 200) == "exploiter-000000100"  # the same style once
+    for name in ("style-defender", "style-holder", "style-shooter"):
+        for _ in range(20):
+            pool.record_result(name, 1)  # beaten
+    for _ in range(20):
+        pool.record_result("exploiter-000000100", -1)  # it beats the learner
+    names = [pool.choose().name for _ in range(1000)]
+    assert names.count("exploiter-000000100") > 0.4 * 1000  # nearly all of the fixed styles' half
+    name, policy = "", None
+    while name != "exploiter-000000100":
+        name, policy = pool.sample()
+    assert policy.params == params
+    restored = SelfPlayManager(pool.make_policy, np.random.default_rng(1), 2, 1.0, 1.0)
+    restored.load_json(pool.to_json(), {})
+    assert restored.entries["exploiter-000000100"].params == params.to_dict()
+    assert restored.entries["exploiter-000000100"].games == 20
+
+
+def test_the_trainer_searches_exploiters_and_keeps_them_across_a_resume(tmp_path):
+    from agents.config import make_config
+    from agents.training.trainer import Trainer
+
+    run = tmp_path / "run"
+    config = make_config("debug", ["exploiter_every=200", "exploiter_seconds=0.01", "exploiter_min_win=0",
+                                   "scripted_share=0.5", "eval_every=0"])
+    trainer = Trainer(config, run, tensorboard=False, progress=False)
+    trainer.run(700)
+    exploiters = [e for e in trainer.opponents.styles if e.name.startswith("exploiter-")]
+    assert exploiters and all(e.step >= 200 for e in exploiters)  # two searches; the same style joins once
+    lines = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    searches = [line for line in lines if "exploiter_win_rate" in line]
+    assert len(searches) == 2 and all(line["exploiter_candidates"] >= 1 for line in searches)
+    resumed = Trainer.resume(run, ["exploiter_min_win=1"], tensorboard=False, progress=False)
+    assert [e.name for e in resumed.opponents.styles if e.name.startswith("exploiter-")] == [e.name for e in exploiters]
+    assert resumed.opponents.entries[exploiters[0].name].params == exploiters[0].params
+    resumed.run(1000)  # one more search; a style must now win every game to join
+    after = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    searched = [line for line in after if "exploiter_win_rate" in line and line["step"] > searches[-1]["step"]]
+    assert len(searched) == 1
+    joined = len([e for e in resumed.opponents.styles if e.name.startswith("exploiter-")]) - len(exploiters)
+    assert joined == searched[0]["exploiter_joined"] == int(searched[0]["exploiter_win_rate"] == 1.0)
 
 
 def test_metrics_are_json_lines_and_tensorboard_events(tmp_path):

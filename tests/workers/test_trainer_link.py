@@ -113,10 +113,14 @@ def test_opponents_come_from_the_local_pool_until_the_learner_is_registered(serv
     assert pool.entries["self-000000500"].wins == 1
     assert source.add_snapshot({"step": 900}, 900) == "self-000000900"
     assert "self-000000900" in pool.entries
+    from agents.evaluation.scripted import ScriptParams
+    assert source.add_style("exploiter-000000900", ScriptParams(aim_y=0.5), 900) == "exploiter-000000900"
+    assert pool.entries["exploiter-000000900"].params == ScriptParams(aim_y=0.5).to_dict()
     # what the run saves and restores is the pool's
     assert source.to_json() == pool.to_json() and source.snapshot_tensors() == pool.snapshot_tensors()
     source.load_json(pool.to_json()[:2], {})
-    assert set(pool.entries) == {"basic_weak", "basic_strong", "scripted"}
+    assert set(pool.entries) == {"basic_weak", "basic_strong", "scripted", "style-defender", "style-holder",
+                                 "style-shooter"}
 
 
 def test_opponents_fall_back_to_the_local_pool_while_the_server_is_away(server):
