@@ -25,6 +25,7 @@ RESUMABLE_FIELDS = frozenset({
     "model_lr", "actor_lr", "critic_lr", "grad_clip", "entropy_scale", "replay_value_scale",
     "eval_every", "eval_games", "selection_suite", "checkpoint_every", "log_every", "snapshot_every",
     "exploiter_every", "exploiter_seconds", "exploiter_min_win",
+    "noise_share", "noise_sigma", "latency_share", "latency_steps",
 })
 
 # The range of every integer field: a config is checked against these before any network is built,
@@ -48,6 +49,7 @@ FIELD_BOUNDS: dict[str, tuple[int, int]] = {
     "pool_size": (1, 10_000),
     "eval_every": (0, 10**12),
     "exploiter_every": (0, 10**12),
+    "latency_steps": (1, 50),
     "eval_games": (1, 100_000),
     "checkpoint_every": (0, 10**12),
     "log_every": (0, 10**12),
@@ -145,6 +147,14 @@ class DreamerConfig:
     scripted_share: float = 0.0
     """Probability of drawing a scripted style (a named one or one drawn from the whole family of
     `agents.evaluation.scripted`) before the basic/snapshot draw: styles unlike the two basic bots."""
+    noise_share: float = 0.0
+    """Share of collected rounds in which the learner's observations are noisy (all but the keep counters)."""
+    noise_sigma: float = 0.2
+    """The noise's largest standard deviation; each noisy round draws one uniformly in [0, noise_sigma]."""
+    latency_share: float = 0.0
+    """Share of collected rounds in which the learner acts on late observations."""
+    latency_steps: int = 2
+    """The most steps late; each late round draws 1 to latency_steps."""
     exploiter_every: int = 0
     """Environment steps between exploiter searches against the learner (0: none). Each is a random
     search over the scripted family (`agents.evaluation.exploiter`) on seeds of its own; a style that
@@ -208,9 +218,12 @@ class DreamerConfig:
             raise ValueError("need 0 < actor_min_std < actor_max_std")
         if self.train_ratio <= 0:
             raise ValueError("train_ratio must be positive")
-        for name in ("basic_share", "scripted_share", "end_share", "scored_share", "exploiter_min_win"):
+        for name in ("basic_share", "scripted_share", "end_share", "scored_share", "exploiter_min_win",
+                     "noise_share", "latency_share"):
             if not 0 <= getattr(self, name) <= 1:
                 raise ValueError(f"{name} must be in [0, 1]")
+        if self.noise_sigma < 0:
+            raise ValueError(f"noise_sigma must be >= 0, got {self.noise_sigma}")
         if not 0 <= self.replay_value_scale < math.inf:
             raise ValueError(f"replay_value_scale must be a finite number >= 0, got {self.replay_value_scale}")
         if self.actor_gradient not in ACTOR_GRADIENTS:

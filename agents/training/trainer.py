@@ -49,7 +49,7 @@ from agents.opponents.self_play import SelfPlayManager
 from agents.opponents.source import OpponentSource
 from agents.policy import DreamerPolicy
 from agents.training.evaluation import evaluate_selection
-from agents.training.games import collect_games
+from agents.training.games import collect_games, draw_view
 from agents.training.metrics import MetricsLogger, Progress, RunningMeans, shown
 from agents.utils.buffer import EpisodeBuffer
 from league.hockey import GAME_VERSION
@@ -177,7 +177,7 @@ class Trainer:
                 before = c["env_steps"]
                 games = collect_games(learner, opponent, seeds, one_starting=firsts, modes=modes,
                                       reward_shaping=self.config.reward_shaping, on_step=self._after_step,
-                                      max_steps=remaining)
+                                      max_steps=remaining, view=draw_view(self.config, self.rng))
                 for game in games:
                     self.buffer.add_episode(game.obs, game.actions, game.rewards, game.terminated)
                     if not game.finished:  # cut at the budget: its steps are data, it is no game played

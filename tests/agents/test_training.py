@@ -292,3 +292,21 @@ def test_an_unknown_selection_suite_entry_fails_when_the_trainer_is_built(tmp_pa
 
     with pytest.raises(ValueError, match="unknown suite entry nobody"):
         Trainer(make_config("debug", ["selection_suite=weak,nobody"]), tmp_path, tensorboard=False, progress=False)
+
+
+def test_the_trainer_collects_through_noise_and_latency(tmp_path):
+    from agents.config import make_config
+    from agents.training.trainer import Trainer
+
+    def collected(*settings):
+        config = make_config("debug", ["eval_every=0", "train_modes=normal=1", *settings])
+        trainer = Trainer(config, tmp_path / "-".join(settings), tensorboard=False, progress=False)
+        trainer.run(400)
+        assert trainer.counters["grad_steps"] > 0
+        return [episode["obs"][:-1] for episode in trainer.buffer.episodes]  # the last one is the game's own
+
+    # a normal game's puck lies still at first; seen through noise, its velocity is never exactly 0
+    assert any((obs[:, 14] == 0).any() for obs in collected())
+    assert not any((obs[:, 14] == 0).any() for obs in collected("noise_share=1"))
+    # one step late, the learner acts on the first observation twice
+    assert all(np.array_equal(obs[0], obs[1]) for obs in collected("latency_share=1", "latency_steps=1"))
