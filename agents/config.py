@@ -24,7 +24,7 @@ RESUMABLE_FIELDS = frozenset({
     "train_modes", "reward_shaping", "basic_share", "scripted_share", "end_share", "scored_share", "train_ratio", "train_start",
     "model_lr", "actor_lr", "critic_lr", "grad_clip", "entropy_scale", "replay_value_scale",
     "eval_every", "eval_games", "selection_suite", "checkpoint_every", "log_every", "snapshot_every",
-    "exploiter_every", "exploiter_seconds", "exploiter_min_win",
+    "exploiter_every", "exploiter_seconds", "exploiter_min_win", "exploiter_pool_size",
     "noise_share", "noise_sigma", "latency_share", "latency_steps",
 })
 
@@ -50,6 +50,7 @@ FIELD_BOUNDS: dict[str, tuple[int, int]] = {
     "eval_every": (0, 10**12),
     "exploiter_every": (0, 10**12),
     "latency_steps": (1, 50),
+    "exploiter_pool_size": (1, 10_000),
     "eval_games": (1, 100_000),
     "checkpoint_every": (0, 10**12),
     "log_every": (0, 10**12),
@@ -156,13 +157,16 @@ class DreamerConfig:
     latency_steps: int = 2
     """The most steps late; each late round draws 1 to latency_steps."""
     exploiter_every: int = 0
-    """Environment steps between exploiter searches against the learner (0: none). Each is a random
-    search over the scripted family (`agents.evaluation.exploiter`) on seeds of its own; a style that
-    wins at least `exploiter_min_win` of its games joins the pool's fixed styles for good."""
+    """Environment steps between exploiter searches against the learner (0: none; needs scripted_share
+    > 0, the share in which the pool plays them). Each is a random search over the scripted family
+    (`agents.evaluation.exploiter`) on seeds of its own; the best style, if it wins at least
+    `exploiter_min_win` of as many fresh games, joins the pool's fixed styles."""
     exploiter_seconds: float = 60.0
     """CPU seconds of each exploiter search."""
     exploiter_min_win: float = 0.1
-    """Win share against the learner (in the search's games) an exploiter needs to join the pool."""
+    """Win share against the learner (in fresh games after the search) an exploiter needs to join the pool."""
+    exploiter_pool_size: int = 50
+    """Most exploiters in the pool; beyond it the one the learner beats most leaves."""
     # --- evaluation and checkpoints ---
     eval_every: int = 20_000
     """Environment steps between evaluations against the basic opponents."""
@@ -222,8 +226,10 @@ class DreamerConfig:
                      "noise_share", "latency_share"):
             if not 0 <= getattr(self, name) <= 1:
                 raise ValueError(f"{name} must be in [0, 1]")
-        if self.noise_sigma < 0:
-            raise ValueError(f"noise_sigma must be >= 0, got {self.noise_sigma}")
+        if not 0 <= self.noise_sigma <= 10:
+            raise ValueError(f"noise_sigma must be in [0, 10] (the rink is 10 m long), got {self.noise_sigma}")
+        if self.exploiter_every and self.scripted_share == 0:
+            raise ValueError("exploiter_every needs scripted_share > 0: the pool plays its exploiters in that share")
         if not 0 <= self.replay_value_scale < math.inf:
             raise ValueError(f"replay_value_scale must be a finite number >= 0, got {self.replay_value_scale}")
         if self.actor_gradient not in ACTOR_GRADIENTS:

@@ -20,8 +20,12 @@ are those one can always win. An entry's score (`measure`) is therefore:
 The suite's summary is the worst score over the entries.
 
 Seeds: the suite plays from `SUITE_SEED_BASE` (3e9, beyond the [0, 2^31) that collected games
-draw from), the trainer's selection from `SELECTION_SEED_BASE` (1e9), the exploiter search from
-`exploiter.EXPLOITER_SEED_BASE` (4e9): a reported figure never comes from games that chose the checkpoint.
+draw from), its exploiter search from `exploiter.EXPLOITER_SEED_BASE` (4e9, beyond it too); the
+trainer's selection from `SELECTION_SEED_BASE` (1e9) and its exploiter searches from
+`exploiter.TRAINING_EXPLOITER_SEED_BASE` (1.5e9), inside that range but a few hundred seeds among
+2^31 (a collected game meets one by chance about once in ten million): a reported figure never
+comes from games that chose the checkpoint. The styles, noise and latency of the suite's entries
+are ones training may meet as well (`scripted_share`, `noise_share`, `latency_share`), on other seeds.
 """
 
 from __future__ import annotations

@@ -4,8 +4,8 @@ Sampling rule (documented, deterministic given the generator):
 1. with probability `scripted_share` the opponent is a scripted style
    (`agents.evaluation.scripted`): half the time a style drawn fresh from the whole family, so the
    learner meets defenders, shooters and holders it has never seen and cannot overfit the two
-   basic bots; else one of the pool's fixed styles (the named ones, and every exploiter found
-   against the learner during training, `add_style`, kept for good) by the weights of step 3;
+   basic bots; else one of the pool's fixed styles (the named ones, and the exploiters found
+   against the learner during training, `add_style`, kept up to `exploiter_limit`) by the weights of step 3;
 2. otherwise, with probability `basic_share` (or always, while the pool holds no snapshot) the
    opponent is a basic one, else a snapshot;
 3. within that group, each opponent is drawn with probability proportional to
@@ -64,11 +64,13 @@ def _named_styles() -> dict[str, PoolEntry]:
 
 class SelfPlayManager:
     def __init__(self, make_policy: Callable[[dict], Policy], rng: np.random.Generator,
-                 pool_size: int = 20, basic_share: float = 0.5, scripted_share: float = 0.0):
+                 pool_size: int = 20, basic_share: float = 0.5, scripted_share: float = 0.0,
+                 exploiter_limit: int = 50):
         """`make_policy(state)` builds a policy from a snapshot's tensors."""
         self.make_policy = make_policy
         self.rng = rng
         self.pool_size = pool_size
+        self.exploiter_limit = exploiter_limit
         self.basic_share = basic_share
         self.scripted_share = scripted_share
         self.entries: dict[str, PoolEntry] = {name: PoolEntry(name, name) for name in BASIC}
@@ -86,12 +88,19 @@ class SelfPlayManager:
         return [e for e in self.entries.values() if e.kind == STYLE]
 
     def add_style(self, name: str, params: ScriptParams, step: int) -> str:
-        """Add a fixed scripted style (an exploiter found against the learner at `step`) for good;
-        returns its name (that of the fixed style with the same parameters, if there is one)."""
+        """Add a fixed scripted style (an exploiter found against the learner at `step`); returns its
+        name, or that of the fixed style with the same parameters if there is one. Exploiters stay for
+        good up to `exploiter_limit`; beyond it the one the learner beats most (the oldest of equals) leaves."""
         for entry in self.styles:
             if entry.params == params.to_dict():
                 return entry.name
         self.entries[name] = PoolEntry(name, STYLE, step=step, params=params.to_dict())
+        named = set(_named_styles())
+        exploiters = [e for e in self.styles if e.name not in named]
+        while len(exploiters) > self.exploiter_limit:
+            beaten = min(exploiters, key=lambda e: (e.weight(), e.step))
+            del self.entries[beaten.name]
+            exploiters.remove(beaten)
         return name
 
     def add_snapshot(self, state: dict, step: int) -> str:

@@ -1,10 +1,8 @@
 """Collected games: the learner (player one) against an opponent, played by the game's `play_games`,
 kept as trajectories for the replay buffer.
 
-A `view` may stand between the game and the learner (observation noise, latency: the wrappers of
-`agents.evaluation.wrappers`); the trajectories then hold the observations the learner acted on,
-so its world model learns the game as the learner sees it (the last observation of a game, which
-no one acts on, is the game's own).
+A view (`agents.training.views`: observation noise, latency) may stand between the game and the
+learner; the trajectories then hold the observations the learner acted on.
 
 Reward: +1 when the learner scores, -1 when it concedes, 0 otherwise (the game's own reward is
 dense and ten times larger; DreamerV3's return normalisation is built for sparse +1/-1). Optional
@@ -19,9 +17,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from agents.evaluation.wrappers import DelayedObservations, NoisyObservations
+from agents.training.views import ObservationView, SeenObservations
 from league.hockey import Mode
-from league.hockey.batch import LockStep, Policy, play_games
+from league.hockey.batch import LockStep, play_games
 
 SHAPING_TERMS = ("reward_closeness_to_puck", "reward_touch_puck", "reward_puck_direction")
 
@@ -32,27 +30,6 @@ def sparse_reward(info: dict, game_over: bool, shaping: float = 0.0) -> float:
     if shaping:
         reward += shaping * sum(float(info[key]) for key in SHAPING_TERMS)
     return reward
-
-
-class SeenObservations:
-    """The learner behind a view: passes everything on and keeps the observations it last acted on."""
-
-    def __init__(self, policy) -> None:
-        self.policy = policy
-        self.seen = np.zeros((0, 18))
-
-    def reset(self, n: int) -> None:
-        self.policy.reset(n)
-
-    def keep_rows(self, rows: np.ndarray) -> None:
-        if hasattr(self.policy, "keep_rows"):
-            self.policy.keep_rows(rows)
-        elif hasattr(self.policy, "drop"):
-            self.policy.drop(np.setdiff1d(np.arange(len(self.seen)), rows))
-
-    def act(self, obs: np.ndarray) -> np.ndarray:
-        self.seen = np.array(obs, dtype=np.float64)
-        return self.policy.act(obs)
 
 
 @dataclass
@@ -72,7 +49,7 @@ class Game:
 def collect_games(learner, opponent, seeds: Sequence[int], *, one_starting: Sequence[bool] | None = None,
                   modes: Sequence[Mode | int] | None = None, reward_shaping: float = 0.0,
                   on_step: Callable[[int], None] | None = None, max_steps: int | None = None,
-                  view: Callable[[Policy], Policy] | None = None) -> list[Game]:
+                  view: ObservationView | None = None) -> list[Game]:
     """Play one game per seed in lock step, learner as player one, opponent as player two; games in seed order.
 
     Both are batched policies (`league.hockey.batch.Policy`). `one_starting[i]` says who gets the
@@ -81,11 +58,12 @@ def collect_games(learner, opponent, seeds: Sequence[int], *, one_starting: Sequ
     most 80 steps). `on_step(n)` is called after each step with the number of games that stepped,
     once the policies know which games ended (training hooks in here). `max_steps` (at least one per
     game) bounds the steps of all games together: games still running then stop unfinished
-    (`finished` False, kept as trajectories truncated like a time limit). `view(policy)` wraps the
-    learner in what stands between it and the game (e.g. `NoisyObservations(policy, 0.2)`)."""
+    (`finished` False, kept as trajectories truncated like a time limit). `view` stands between the
+    game and the learner: each game's observations are then the view's (its last one too)."""
     trajectories: list[tuple[list, list, list]] = [([], [], []) for _ in seeds]
     seen = SeenObservations(learner) if view is not None else None
-    acting = view(seen) if view is not None else learner
+    acting = view.wrap(seen) if view is not None else learner
+    game_obs: list[list] = [[] for _ in seeds]  # the game's own observations, for the view's last one
 
     def keep(step: LockStep) -> None:
         acted_on = step.obs if seen is None else seen.seen
@@ -96,6 +74,9 @@ def collect_games(learner, opponent, seeds: Sequence[int], *, one_starting: Sequ
             else:
                 obs.append(acted_on[row])
             obs.append(step.next_obs[row])
+            if view is not None:
+                game_obs[i] = game_obs[i] or [step.obs[row]]
+                game_obs[i].append(step.next_obs[row])
             actions.append(step.actions[row])
             rewards.append(sparse_reward(step.infos[row], step.done[row], reward_shaping))
         if on_step is not None:
@@ -103,28 +84,10 @@ def collect_games(learner, opponent, seeds: Sequence[int], *, one_starting: Sequ
 
     results = play_games(acting, opponent, seeds, one_starting, mode=Mode.NORMAL if modes is None else modes,
                          on_step=keep, max_steps=max_steps)
+    if view is not None:
+        for (obs, _, _), own in zip(trajectories, game_obs, strict=True):
+            obs[-1] = view.last(np.asarray(own))
     return [Game(int(result.winner), result.length, result.end_reason == "goal", np.asarray(obs),
                  np.asarray(actions).reshape(-1, 4), np.asarray(rewards), result.mode, result.end_reason != "cut")
             for result, (obs, actions, rewards) in zip(results, trajectories, strict=True)]
 
-
-def draw_view(config, rng: np.random.Generator) -> Callable[[Policy], Policy] | None:
-    """What stands between the game and the learner in a round of collected games (`collect_games`'s
-    `view`): with probability `config.noise_share` observation noise of a standard deviation drawn in
-    [0, noise_sigma], then with `latency_share` a delay of 1 to `latency_steps` steps; None when
-    neither (a share of 0 draws nothing from `rng`)."""
-    wraps = []
-    if config.noise_share > 0 and rng.random() < config.noise_share:
-        sigma, seed = float(rng.uniform(0, config.noise_sigma)), int(rng.integers(2**31))
-        wraps.append(lambda policy: NoisyObservations(policy, sigma, seed))
-    if config.latency_share > 0 and rng.random() < config.latency_share:
-        steps = int(rng.integers(1, config.latency_steps + 1))
-        wraps.append(lambda policy: DelayedObservations(policy, steps))
-    if not wraps:
-        return None
-
-    def view(policy: Policy) -> Policy:
-        for wrap in wraps:
-            policy = wrap(policy)
-        return policy
-    return view

@@ -42,15 +42,16 @@ from tqdm import tqdm
 
 from agents.checkpoint import agent_from_tensors, load_agent, save_checkpoint
 from agents.config import GAME_MODES, DreamerConfig, apply_resume_overrides
-from agents.evaluation.exploiter import TRAINING_EXPLOITER_SEED_BASE, search_exploiter
 from agents.evaluation.suite import selection_entries
 from agents.hockey_dreamer import HockeyDreamer
 from agents.opponents.self_play import SelfPlayManager
 from agents.opponents.source import OpponentSource
 from agents.policy import DreamerPolicy
 from agents.training.evaluation import evaluate_selection
-from agents.training.games import collect_games, draw_view
+from agents.training.exploiters import find_exploiter
+from agents.training.games import collect_games
 from agents.training.metrics import MetricsLogger, Progress, RunningMeans, shown
+from agents.training.views import draw_view
 from agents.utils.buffer import EpisodeBuffer
 from league.hockey import GAME_VERSION
 
@@ -80,7 +81,7 @@ class Trainer:
         self.agent = HockeyDreamer(config, device=device, precision=precision)
         self.buffer = EpisodeBuffer(config.buffer_capacity, config.obs_dim, config.action_dim)
         pool = SelfPlayManager(self._snapshot_policy, self.rng, config.pool_size, config.basic_share,
-                               config.scripted_share)
+                               config.scripted_share, config.exploiter_pool_size)
         self.opponents: OpponentSource = pool if opponent_source is None else opponent_source(pool)
         self.on_checkpoint = on_checkpoint
         self.on_metrics = on_metrics
@@ -116,6 +117,9 @@ class Trainer:
         torch.set_rng_state(optim.pop("rng.torch"))
         trainer.agent.load_optimizer_tensors(optim)
         trainer.counters.update(saved["counters"])
+        for key in COUNTERS:  # a schedule newer than the saved run starts from where it stands
+            if key.startswith("last_") and key not in saved["counters"]:
+                trainer.counters[key] = trainer.counters["env_steps"]
         trainer.train_credit = saved["train_credit"]
         trainer.evaluations = saved["evaluations"]
         trainer.best = saved.get("best")
@@ -285,22 +289,21 @@ class Trainer:
         return record
 
     def search_exploiter(self) -> dict:
-        """Search the scripted family for `exploiter_seconds` of CPU for the style that beats a copy of the
-        current weights most (seeds of its own, `TRAINING_EXPLOITER_SEED_BASE`); one that wins at least
-        `exploiter_min_win` of the search's games joins the pool's fixed styles for good. Returns the metrics."""
+        """Search the scripted family for `exploiter_seconds` of CPU against a copy of the current weights
+        (`agents.training.exploiters`); a style that wins at least `exploiter_min_win` of its fresh games
+        joins the pool's fixed styles. Returns the metrics."""
         step, cfg = self.counters["env_steps"], self.config
         policy = DreamerPolicy(agent_from_tensors(self.agent.state(), cfg))
-        found = search_exploiter(policy, cfg.exploiter_seconds, seed=int(self.rng.integers(2**31)),
-                                 seed_base=TRAINING_EXPLOITER_SEED_BASE, named_first=False)
-        joined = None
-        if found.params is not None and found.win_rate >= cfg.exploiter_min_win:
-            joined = self.opponents.add_style(f"exploiter-{step:09d}", found.params, step)
-        metrics = {"exploiter_win_rate": found.win_rate, "exploiter_loss_rate": found.loss_rate,
-                   "exploiter_candidates": found.candidates, "exploiter_joined": int(joined is not None)}
+        params, metrics = find_exploiter(policy, cfg.exploiter_seconds, self.rng)
+        name = f"exploiter-{step:09d}"
+        confirmed = metrics["exploiter_confirmed_win_rate"]
+        joined = confirmed >= cfg.exploiter_min_win and self.opponents.add_style(name, params, step) == name
+        metrics["exploiter_joined"] = int(joined)
         self._log(step, metrics)
         if self.progress:
-            print(f"exploiter search at step {step}: best of {found.candidates} styles wins {found.win_rate:.0%}, "
-                  f"loses {found.loss_rate:.0%}" + (f"; joins the pool as {joined}" if joined else ""), flush=True)
+            print(f"exploiter search at step {step}: best of {metrics['exploiter_candidates']} styles wins "
+                  f"{metrics['exploiter_win_rate']:.0%} of the search's games, {confirmed:.0%} of fresh ones"
+                  + (f"; joins the pool as {name}" if joined else ""), flush=True)
         return metrics
 
     def _log(self, step: int, metrics: dict) -> dict:

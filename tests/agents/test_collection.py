@@ -139,18 +139,15 @@ def test_sparse_reward_is_the_winner_at_the_end_plus_shaping():
     assert sparse_reward({**info, "winner": 1}, True, shaping=0.5) == pytest.approx(1 + 0.5 * 0.9)
 
 
-class Recorder:
+class Recording:
     """A stateful learner whose actions ignore what it sees (so a view leaves the games as they are):
-    it keeps, per game, every observation it acted on, following the rows it is told are still running."""
+    it keeps, per game, every observation it acted on."""
 
     ACTION = np.array([0.3, -0.2, 0.1, 0.0])
 
     def reset(self, n):
         self.games = list(range(n))
         self.seen = {i: [] for i in range(n)}
-
-    def keep_rows(self, rows):
-        self.games = [self.games[row] for row in rows]
 
     def act(self, obs):
         assert len(obs) == len(self.games)
@@ -159,49 +156,65 @@ class Recorder:
         return np.tile(self.ACTION, (len(obs), 1))
 
 
-@pytest.mark.parametrize("view", ["noise", "latency"])
-def test_a_view_between_game_and_learner_is_what_the_trajectories_hold(view):
-    from agents.evaluation.wrappers import DelayedObservations, NoisyObservations
+class Recorder(Recording):
+    """... told the rows still running."""
+
+    def keep_rows(self, rows):
+        self.games = [self.games[row] for row in rows]
+
+
+class DroppingRecorder(Recording):
+    """... told the rows that ended."""
+
+    def drop(self, rows):
+        self.games = [game for row, game in enumerate(self.games) if row not in set(rows.tolist())]
+
+
+@pytest.mark.parametrize("sigma,steps,make", [(0.3, 0, Recorder), (0.0, 2, Recorder), (0.2, 1, DroppingRecorder)])
+def test_a_view_between_game_and_learner_is_what_the_trajectories_hold(sigma, steps, make):
+    from agents.training.views import ObservationView
 
     def opponent():
         return basic_opponent_policy(True, seed=2)
 
     plain = collect_games(Recorder(), opponent(), SEEDS, one_starting=FIRSTS, modes=MODES)
-    learner = Recorder()
-    wrap = (lambda p: NoisyObservations(p, 0.3, seed=5)) if view == "noise" else (lambda p: DelayedObservations(p, 2))
-    games = collect_games(learner, opponent(), SEEDS, one_starting=FIRSTS, modes=MODES, view=wrap)
+    learner = make()
+    games = collect_games(learner, opponent(), SEEDS, one_starting=FIRSTS, modes=MODES,
+                          view=ObservationView(sigma, steps, seed=5))
     assert len({game.length for game in games}) > 1  # games end at different steps: rows must follow
     for i, (game, truth) in enumerate(zip(games, plain, strict=True)):
         assert (game.winner, game.length) == (truth.winner, truth.length)  # the same games
         assert np.array_equal(game.obs[:-1], np.array(learner.seen[i]))  # what the learner acted on
-        assert np.array_equal(game.obs[-1], truth.obs[-1])  # the last one is the game's own
         assert np.array_equal(game.actions, truth.actions) and np.array_equal(game.rewards, truth.rewards)
-        if view == "noise":
-            assert np.all(game.obs[:-1, :16] != truth.obs[:-1, :16])
-            assert np.array_equal(game.obs[:, 16:], truth.obs[:, 16:])  # the keep counters stay exact
+        late = np.array([truth.obs[max(0, t - steps)] for t in range(game.length + 1)])  # the last one too
+        if sigma == 0:
+            assert np.array_equal(game.obs, late)
         else:
-            late = [truth.obs[max(0, t - 2)] for t in range(game.length)]
-            assert np.array_equal(game.obs[:-1], np.array(late))
+            assert np.all(game.obs[:, :16] != late[:, :16])
+            assert np.all(np.abs(game.obs[:, :16] - late[:, :16]) < 6 * sigma)
+            assert np.array_equal(game.obs[:, 16:], late[:, 16:])  # the keep counters stay exact
 
 
 def test_the_view_of_a_round_is_drawn_by_the_config():
     from agents.config import make_config
     from agents.evaluation.wrappers import DelayedObservations, NoisyObservations
-    from agents.training.games import draw_view
+    from agents.training.views import draw_view
 
     rng = np.random.default_rng(0)
     state = dict(rng.bit_generator.state)
     assert draw_view(make_config("debug"), rng) is None
     assert rng.bit_generator.state == state  # shares of 0 draw nothing: older runs replay the same
     config = make_config("debug", ["noise_share=1", "noise_sigma=0.3", "latency_share=1", "latency_steps=2"])
-    views = [draw_view(config, rng)(Recorder()) for _ in range(50)]
-    assert all(isinstance(v, DelayedObservations) and isinstance(v.policy, NoisyObservations) for v in views)
-    assert {v.steps for v in views} == {1, 2}
-    assert all(0 <= v.policy.sigma <= 0.3 for v in views) and len({v.policy.sigma for v in views}) == 50
+    views = [draw_view(config, rng) for _ in range(50)]
+    wrapped = [view.wrap(Recorder()) for view in views]
+    assert all(isinstance(w, DelayedObservations) and isinstance(w.policy, NoisyObservations) for w in wrapped)
+    assert {view.steps for view in views} == {1, 2}
+    assert all(0 <= view.sigma <= 0.3 for view in views) and len({view.sigma for view in views}) == 50
     half = make_config("debug", ["noise_share=0.5"])
     drawn = [draw_view(half, rng) for _ in range(400)]
-    assert 150 < sum(v is not None for v in drawn) < 250
-    with pytest.raises(ValueError, match="noise_sigma"):
-        make_config("debug", ["noise_sigma=-1"])
-    with pytest.raises(ValueError, match="latency_steps"):
-        make_config("debug", ["latency_steps=0"])
+    assert 150 < sum(view is not None for view in drawn) < 250
+    assert all(view.steps == 0 for view in drawn if view is not None)
+    for bad, field in (("noise_sigma=-1", "noise_sigma"), ("noise_sigma=11", "noise_sigma"),
+                       ("latency_steps=0", "latency_steps"), ("noise_share=1.5", "noise_share")):
+        with pytest.raises(ValueError, match=field):
+            make_config("debug", [bad])
