@@ -49,6 +49,7 @@ from .wrappers import DelayedObservations, NoisyObservations
 SUITE_SEED_BASE = 3_000_000_000
 SELECTION_SEED_BASE = 1_000_000_000
 STYLE_SEED = 17  # the draw of the suite's sampled styles
+SELECTION_STYLE_SEED = 29  # the draw of the selection's own sampled styles (`family-N`), apart from the suite's
 NOISE_SIGMA = 0.2
 
 
@@ -103,18 +104,26 @@ def base_entries(styles: int = 8) -> list[Entry]:
     return entries
 
 
+def _numbered(names: Sequence[str], prefix: str) -> int:
+    """How many numbered entries `PREFIX-N` the names need (the largest N + 1)."""
+    return max([int(n[len(prefix):]) + 1 for n in names if n.startswith(prefix) and n[len(prefix):].isdigit()] + [0])
+
+
 def selection_entries(names: str | Sequence[str]) -> list[Entry]:
-    """The entries named (comma-separated or a list) among `base_entries`; ValueError for an unknown name."""
+    """The entries named (comma-separated or a list) among `base_entries`, and `family-N`: styles of
+    the family drawn apart from the suite's (`SELECTION_STYLE_SEED`), so that a trainer can select
+    on a broad sample of styles without selecting on the report's own; ValueError for an unknown name."""
     if isinstance(names, str):
         names = [name.strip() for name in names.split(",") if name.strip()]
     if not names:
         raise ValueError("the selection suite names no entry")
-    styles = max([int(n.split("-")[1]) + 1 for n in names if n.startswith("style-") and n[6:].isdigit()] + [0])
-    known = {entry.name: entry for entry in base_entries(styles)}
+    known = {entry.name: entry for entry in base_entries(_numbered(names, "style-"))}
+    family = sampled_styles(_numbered(names, "family-"), SELECTION_STYLE_SEED)
+    known.update({f"family-{i}": Entry(f"family-{i}", _scripted(p), style=p) for i, p in enumerate(family)})
     unknown = [name for name in names if name not in known]
     if unknown:
         raise ValueError(f"unknown suite entr{'y' if len(unknown) == 1 else 'ies'} {', '.join(unknown)}; "
-                         f"known: {', '.join(known)} (style-N for any N)")
+                         f"known: {', '.join(known)} (style-N and family-N for any N)")
     return [known[name] for name in names]
 
 

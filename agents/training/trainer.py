@@ -55,6 +55,7 @@ from agents.training.views import draw_view
 from agents.utils.buffer import EpisodeBuffer
 from league.hockey import GAME_VERSION
 
+DEFAULT_SELECTION_SUITE = DreamerConfig.selection_suite  # what a `best` saved without its suite was scored on
 SELECTION_CRITERION = "worst_suite_entry"  # how `best` is scored; a saved `best` scored otherwise is replaced
 COUNTERS = ("env_steps", "games", "grad_steps", "last_log", "last_eval", "last_snapshot", "last_checkpoint",
             "last_exploiter")
@@ -360,9 +361,11 @@ class Trainer:
         """Copy an evaluated checkpoint to checkpoints/best.* when its score (the worst entry's score over
         the selection suite; equal worst scores are ordered by the mean score) beats every earlier
         evaluation of the run scored the same way; a `best` saved before (scored by weak plus strong
-        win rate, no `criterion`) gives way to the first one."""
+        win rate, no `criterion`) or scored on another selection suite gives way to the first one."""
         score, mean = evaluation_score(evaluation)
+        suite = self.config.selection_suite
         if (self.best is not None and self.best.get("criterion") == SELECTION_CRITERION
+                and self.best.get("suite", DEFAULT_SELECTION_SUITE) == suite
                 and (score, mean) <= (self.best["score"], self.best.get("mean_score", 0.0))):
             return
         for suffix in (".safetensors", ".json"):
@@ -372,7 +375,7 @@ class Trainer:
             tmp.replace(target)
         self.best = {"env_steps": self.counters["env_steps"], "score": score,
                      "checkpoint": str(path.relative_to(self.run_dir)), "criterion": SELECTION_CRITERION,
-                     "mean_score": mean}
+                     "mean_score": mean, "suite": suite}
 
     def _prune_checkpoints(self, latest: Path, keep_plain: int = 2) -> None:
         """Keep every evaluated checkpoint and the newest `keep_plain` others."""

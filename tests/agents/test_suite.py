@@ -255,3 +255,15 @@ def test_league_eval_plays_the_suite_and_both_sides(tmp_path, capsys):
     assert main(["eval", str(CHECKPOINT), "--games", "4", "--opponent", "weak", "--json"]) == 0
     weak = json.loads(capsys.readouterr().out)["weak"]
     assert sum(weak["as_one"].values()) == 2 and sum(weak["as_two"].values()) == 2  # mirrored by default
+
+
+def test_the_selection_family_styles_are_drawn_apart_from_the_suites():
+    from agents.evaluation.suite import selection_entries
+
+    entries = selection_entries("family-0,family-3,style-3,weak")
+    assert [e.name for e in entries] == ["family-0", "family-3", "style-3", "weak"]
+    family = {e.name: e.style for e in entries if e.style is not None}
+    assert family["family-3"] != family["style-3"]
+    assert selection_entries("family-3")[0].style == family["family-3"]  # a fixed draw
+    with pytest.raises(ValueError, match="family-N"):
+        selection_entries("family-x")

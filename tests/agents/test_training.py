@@ -273,7 +273,8 @@ def test_the_best_evaluated_checkpoint_is_kept_across_pruning_and_resume(tmp_pat
 
     resumed = Trainer.resume(run, tensorboard=False, progress=False)
     assert resumed.best == {"env_steps": 300, "score": 0.375, "checkpoint": "checkpoints/step_000000300.safetensors",
-                            "criterion": "worst_suite_entry", "mean_score": 0.4375}
+                            "criterion": "worst_suite_entry", "mean_score": 0.4375,
+                            "suite": "weak,strong,random,defender,shooter,holder"}
     resumed.counters["env_steps"] = 900
     resumed.save(evaluation(900, 1.0, 0.25))  # worst 0.25 < 0.375
     assert json.loads((run / "checkpoints" / "best.json").read_text())["env_steps"] == 300
@@ -302,7 +303,8 @@ def test_a_best_saved_by_the_former_weak_plus_strong_score_loads_and_gives_way(t
     resumed.save({"env_steps": 200, "games": 10, "weak": {"win_rate": 0.5, "score": 0.5},
                   "strong": {"win_rate": 0.25, "score": 0.25}, "score": 0.25, "worst_entry": "strong"})
     assert resumed.best == {"env_steps": 200, "score": 0.25, "checkpoint": "checkpoints/step_000000200.safetensors",
-                            "criterion": "worst_suite_entry", "mean_score": 0.375}
+                            "criterion": "worst_suite_entry", "mean_score": 0.375,
+                            "suite": "weak,strong,random,defender,shooter,holder"}
     assert json.loads((run / "checkpoints" / "best.json").read_text())["env_steps"] == 200
 
 
@@ -342,3 +344,20 @@ def test_the_trainer_collects_through_noise_and_latency(tmp_path):
     assert not any((obs[:, 14] == 0).any() for obs in collected("noise_share=1"))
     # one step late, the learner acts on the first observation twice
     assert all(np.array_equal(obs[0], obs[1]) for obs in collected("latency_share=1", "latency_steps=1"))
+
+
+def test_a_best_scored_on_another_selection_suite_gives_way(tmp_path):
+    from agents.config import make_config
+    from agents.training.trainer import Trainer
+
+    run = tmp_path / "run"
+    trainer = Trainer(make_config("debug"), run, tensorboard=False, progress=False)
+    trainer.counters["env_steps"] = 100
+    trainer.save({"env_steps": 100, "games": 10, "weak": {"win_rate": 0.9}, "strong": {"win_rate": 0.9}})
+    resumed = Trainer.resume(run, ["selection_suite=weak,family-0"], tensorboard=False, progress=False)
+    resumed.counters["env_steps"] = 200
+    resumed.save({"env_steps": 200, "games": 10, "weak": {"win_rate": 0.5}, "family-0": {"win_rate": 0.5}})
+    assert resumed.best["env_steps"] == 200 and resumed.best["suite"] == "weak,family-0"
+    resumed.counters["env_steps"] = 300
+    resumed.save({"env_steps": 300, "games": 10, "weak": {"win_rate": 0.4}, "family-0": {"win_rate": 0.9}})
+    assert resumed.best["env_steps"] == 200  # the same suite now: a lower worst entry does not replace it
