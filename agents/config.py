@@ -228,8 +228,6 @@ class DreamerConfig:
                 raise ValueError(f"{name} must be in [0, 1]")
         if not 0 <= self.noise_sigma <= 10:
             raise ValueError(f"noise_sigma must be in [0, 10] (the rink is 10 m long), got {self.noise_sigma}")
-        if self.exploiter_every and self.scripted_share == 0:
-            raise ValueError("exploiter_every needs scripted_share > 0: the pool plays its exploiters in that share")
         if not 0 <= self.replay_value_scale < math.inf:
             raise ValueError(f"replay_value_scale must be a finite number >= 0, got {self.replay_value_scale}")
         if self.actor_gradient not in ACTOR_GRADIENTS:

@@ -72,6 +72,8 @@ class Trainer:
         (default: the pool itself); `on_checkpoint(path, metadata)` runs after each policy
         checkpoint, `on_metrics(line)` after each metrics line is written."""
         selection_entries(config.selection_suite)  # an unknown entry fails now, not at the first evaluation
+        if config.exploiter_every and config.scripted_share == 0:
+            raise ValueError("exploiter_every needs scripted_share > 0: the pool plays its exploiters in that share")
         self.config = config
         self.run_dir = Path(run_dir)
         self.state_dir = self.run_dir / "state"

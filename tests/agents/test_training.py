@@ -192,11 +192,14 @@ def test_beyond_its_limit_the_exploiter_the_learner_beats_most_leaves():
                                                    "style-holder", "style-shooter"]  # named styles never leave
 
 
-def test_exploiter_searches_need_a_scripted_share():
+def test_exploiter_searches_need_a_scripted_share(tmp_path, capsys):
     from agents.config import make_config
+    from agents.training.trainer import Trainer
 
     with pytest.raises(ValueError, match="exploiter_every needs scripted_share"):
-        make_config("debug", ["exploiter_every=1000"])
+        Trainer(make_config("debug", ["exploiter_every=1000"]), tmp_path / "run", tensorboard=False, progress=False)
+    assert _train("--set", "exploiter_every=1000", "--run-dir", str(tmp_path / "cli"), "--steps", "10") == 1
+    assert "exploiter_every needs scripted_share" in capsys.readouterr().err
     for bad, field in (("exploiter_pool_size=0", "exploiter_pool_size"), ("exploiter_min_win=2", "exploiter_min_win"),
                        ("exploiter_seconds=0", "exploiter_seconds")):
         with pytest.raises(ValueError, match=field):
