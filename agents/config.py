@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, fields
 OBS_DIM = 18
 ACTION_DIM = 4
 ACTOR_GRADIENTS = ("dynamics", "reinforce")
+EXPLOITER_OBJECTIVES = ("win", "started")  # agents.evaluation.exploiter.OBJECTIVES
 GAME_MODES = ("normal", "shooting", "defense")  # league.hockey Mode.NORMAL, TRAIN_SHOOTING, TRAIN_DEFENSE
 DEFAULT_TRAIN_MODES = {"normal": 0.5, "shooting": 0.3, "defense": 0.2}
 
@@ -24,7 +25,7 @@ RESUMABLE_FIELDS = frozenset({
     "train_modes", "reward_shaping", "basic_share", "scripted_share", "end_share", "scored_share", "train_ratio", "train_start",
     "model_lr", "actor_lr", "critic_lr", "grad_clip", "entropy_scale", "replay_value_scale",
     "eval_every", "eval_games", "selection_suite", "checkpoint_every", "log_every", "snapshot_every",
-    "exploiter_every", "exploiter_seconds", "exploiter_min_win", "exploiter_pool_size",
+    "exploiter_every", "exploiter_seconds", "exploiter_min_win", "exploiter_pool_size", "exploiter_objective",
     "noise_share", "noise_sigma", "latency_share", "latency_steps",
 })
 
@@ -159,12 +160,19 @@ class DreamerConfig:
     exploiter_every: int = 0
     """Environment steps between exploiter searches against the learner (0: none; needs scripted_share
     > 0, the share in which the pool plays them). Each is a random search over the scripted family
-    (`agents.evaluation.exploiter`) on seeds of its own; the best style, if it wins at least
-    `exploiter_min_win` of as many fresh games, joins the pool's fixed styles."""
+    (`agents.evaluation.exploiter`) on seeds of its own by `exploiter_objective`; the best style, if
+    it exploits the learner in at least `exploiter_min_win` of as many fresh games, joins the pool's
+    fixed styles."""
+    exploiter_objective: str = "win"
+    """What a search maximises: "win", the style's win share; "started", one minus the learner's
+    "started" score against it (the suite's measure of a style: the larger of the share of its
+    started games the learner does not win and its loss share), which finds walls it cannot score
+    against as well as styles that beat it."""
     exploiter_seconds: float = 60.0
     """CPU seconds of each exploiter search."""
     exploiter_min_win: float = 0.1
-    """Win share against the learner (in fresh games after the search) an exploiter needs to join the pool."""
+    """Exploitation (by `exploiter_objective`; for "win" the win share) of the learner, in fresh games
+    after the search, an exploiter needs to join the pool."""
     exploiter_pool_size: int = 50
     """Most exploiters in the pool; beyond it the one the learner beats most leaves."""
     # --- evaluation and checkpoints ---
@@ -230,6 +238,9 @@ class DreamerConfig:
             raise ValueError(f"noise_sigma must be in [0, 10] (the rink is 10 m long), got {self.noise_sigma}")
         if not 0 <= self.replay_value_scale < math.inf:
             raise ValueError(f"replay_value_scale must be a finite number >= 0, got {self.replay_value_scale}")
+        if self.exploiter_objective not in EXPLOITER_OBJECTIVES:
+            raise ValueError(f"exploiter_objective must be one of {', '.join(EXPLOITER_OBJECTIVES)}, "
+                             f"got {self.exploiter_objective!r}")
         if self.actor_gradient not in ACTOR_GRADIENTS:
             raise ValueError(f"actor_gradient must be one of {', '.join(ACTOR_GRADIENTS)}, got {self.actor_gradient!r}")
         for name in ["model_lr", "actor_lr", "critic_lr", "grad_clip", "min_latent_std", "exploiter_seconds"]:

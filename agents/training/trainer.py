@@ -293,19 +293,20 @@ class Trainer:
 
     def search_exploiter(self) -> dict:
         """Search the scripted family for `exploiter_seconds` of CPU against a copy of the current weights
-        (`agents.training.exploiters`); a style that wins at least `exploiter_min_win` of its fresh games
-        joins the pool's fixed styles. Returns the metrics."""
+        (`agents.training.exploiters`, by `exploiter_objective`); a style that exploits the learner in at
+        least `exploiter_min_win` of its fresh games joins the pool's fixed styles. Returns the metrics."""
         step, cfg = self.counters["env_steps"], self.config
         policy = DreamerPolicy(agent_from_tensors(self.agent.state(), cfg))
-        params, metrics = find_exploiter(policy, cfg.exploiter_seconds, self.rng)
+        params, metrics = find_exploiter(policy, cfg.exploiter_seconds, self.rng, cfg.exploiter_objective)
         name = f"exploiter-{step:09d}"
-        confirmed = metrics["exploiter_confirmed_win_rate"]
+        confirmed = metrics["exploiter_confirmed"]
         joined = confirmed >= cfg.exploiter_min_win and self.opponents.add_style(name, params, step) == name
         metrics["exploiter_joined"] = int(joined)
         self._log(step, metrics)
         if self.progress:
-            print(f"exploiter search at step {step}: best of {metrics['exploiter_candidates']} styles wins "
-                  f"{metrics['exploiter_win_rate']:.0%} of the search's games, {confirmed:.0%} of fresh ones"
+            how = "wins" if cfg.exploiter_objective == "win" else "keeps the learner from winning (or beats it in)"
+            print(f"exploiter search at step {step}: best of {metrics['exploiter_candidates']} styles {how} "
+                  f"{metrics['exploiter_exploitation']:.0%} of the search's games, {confirmed:.0%} of fresh ones"
                   + (f"; joins the pool as {name}" if joined else ""), flush=True)
         return metrics
 

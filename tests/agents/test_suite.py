@@ -3,12 +3,13 @@ search and the suite's entries and worst case."""
 
 import json
 import math
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from agents.evaluation.exploiter import search_exploiter
+from agents.evaluation.exploiter import EXPLOITER_SEED_BASE, OBJECTIVES, exploitation, search_exploiter
 from agents.evaluation.play import play_sides, puck_in_own_half
 from agents.evaluation.scripted import (
     RANGES,
@@ -193,6 +194,43 @@ def test_the_exploiter_search_finds_a_script_that_beats_a_passive_policy():
     assert found.candidates == 5 and found.params is not None
     assert found.win_rate >= 0.375 and found.loss_rate == 0.0 and found.history[1] < found.win_rate
     assert found.history == sorted(found.history)  # the best so far never gets worse
+
+
+def test_the_started_objective_is_one_minus_the_suites_started_score():
+    for outcomes in ([(1, True), (0, True), (-1, False), (0, False)], [(1, True)] * 3 + [(-1, False)] * 5,
+                     [(0, False)] * 4, [(1, True), (1, False), (-1, True)]):
+        tally = Tally()
+        for outcome, started in outcomes:
+            tally.add(outcome, 1, started)
+        assert exploitation(tally, "started") == pytest.approx(1 - entry_score("started", tally.to_dict()))
+        assert exploitation(tally, "win") == tally.losses / tally.games  # the target's losses: the style's wins
+    with pytest.raises(ValueError, match="unknown exploiter objective"):
+        exploitation(tally, "draws")
+    with pytest.raises(ValueError, match="unknown exploiter objective"):
+        search_exploiter(PassivePolicy(), cpu_seconds=1, max_candidates=1, objective="draws")
+
+
+@pytest.mark.parametrize("objective", sorted(OBJECTIVES))
+def test_the_search_keeps_the_candidate_that_exploits_most_by_its_objective(objective):
+    target = basic_opponent_policy(weak=False)  # deterministic: every candidate can be replayed
+    found = search_exploiter(target, cpu_seconds=60, max_candidates=6, games_per_side=4, seed=0,
+                             named_first=False, objective=objective)
+    rng, seeds = np.random.default_rng(0), list(range(EXPLOITER_SEED_BASE, EXPLOITER_SEED_BASE + 4))
+    replayed = []
+    for _ in range(6):
+        params = sample_params(rng)
+        replayed.append((OBJECTIVES[objective](play_sides(target, partial(ScriptedPolicy, params, seed=seeds[0]), seeds)),
+                         params))
+    best = max(range(6), key=lambda i: (replayed[i][0], -i))  # the first of equals
+    assert found.params == replayed[best][1] and found.exploitation == replayed[best][0][0]
+    assert found.objective == objective and found.to_dict()["exploitation"] == found.exploitation
+    assert len({key for key, _ in replayed}) > 1  # the candidates differ: the choice means something
+
+
+def test_against_a_target_that_never_scores_every_style_is_a_wall_and_the_one_that_wins_most_is_kept():
+    found = search_exploiter(PassivePolicy(), cpu_seconds=60, max_candidates=3, games_per_side=2, objective="started")
+    by_wins = search_exploiter(PassivePolicy(), cpu_seconds=60, max_candidates=3, games_per_side=2)
+    assert found.history == [1.0, 1.0, 1.0] and found.params == by_wins.params and found.win_rate == by_wins.win_rate
 
 
 def test_selection_entries_by_name_and_unknown_names():

@@ -201,7 +201,7 @@ def test_exploiter_searches_need_a_scripted_share(tmp_path, capsys):
     assert _train("--set", "exploiter_every=1000", "--run-dir", str(tmp_path / "cli"), "--steps", "10") == 1
     assert "exploiter_every needs scripted_share" in capsys.readouterr().err
     for bad, field in (("exploiter_pool_size=0", "exploiter_pool_size"), ("exploiter_min_win=2", "exploiter_min_win"),
-                       ("exploiter_seconds=0", "exploiter_seconds")):
+                       ("exploiter_seconds=0", "exploiter_seconds"), ("exploiter_objective=draws", "exploiter_objective")):
         with pytest.raises(ValueError, match=field):
             make_config("debug", ["scripted_share=0.1", "exploiter_every=1000", bad])
 
@@ -235,6 +235,23 @@ def test_the_trainer_searches_exploiters_and_keeps_them_across_a_resume(tmp_path
     assert len(searched) == 1 and searched[0]["step"] >= resumed_at + 200
     joined = len([e for e in resumed.opponents.styles if e.name.startswith("exploiter-")]) - len(exploiters)
     assert joined == searched[0]["exploiter_joined"] == int(searched[0]["exploiter_confirmed_win_rate"] == 1.0)
+
+
+def test_a_search_by_the_started_objective_admits_a_wall_the_learner_cannot_score_against(tmp_path):
+    from agents.config import RESUMABLE_FIELDS, make_config
+    from agents.training.trainer import Trainer
+
+    config = make_config("debug", ["exploiter_every=200", "exploiter_seconds=0.01", "scripted_share=0.5",
+                                   "exploiter_objective=started", "exploiter_min_win=0.5", "eval_every=0"])
+    trainer = Trainer(config, tmp_path / "run", tensorboard=False, progress=False)
+    trainer.run(250)  # one search: an untrained learner scores in hardly any game it starts
+    lines = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    [metrics] = [line for line in lines if "exploiter_confirmed" in line]
+    assert metrics["exploiter_confirmed"] >= 0.5 and metrics["exploiter_joined"] == 1
+    assert metrics["exploiter_confirmed"] >= metrics["exploiter_confirmed_win_rate"]
+    assert any(e.name.startswith("exploiter-") for e in trainer.opponents.styles)
+    resumed_config = make_config("debug", ["exploiter_objective=win"])
+    assert resumed_config.exploiter_objective == "win" and "exploiter_objective" in RESUMABLE_FIELDS
 
 
 def test_metrics_are_json_lines_and_tensorboard_events(tmp_path):
