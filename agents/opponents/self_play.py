@@ -57,6 +57,9 @@ class PoolEntry:
         return record
 
 
+NAMED_STYLE_ENTRIES = frozenset(f"style-{name}" for name in NAMED_STYLES)  # the pool's names of the named styles
+
+
 def _named_styles() -> dict[str, PoolEntry]:
     return {f"style-{name}": PoolEntry(f"style-{name}", STYLE, params=make().to_dict())
             for name, make in sorted(NAMED_STYLES.items())}
@@ -95,8 +98,7 @@ class SelfPlayManager:
             if entry.params == params.to_dict():
                 return entry.name
         self.entries[name] = PoolEntry(name, STYLE, step=step, params=params.to_dict())
-        named = set(_named_styles())
-        exploiters = [e for e in self.styles if e.name not in named]
+        exploiters = [e for e in self.styles if e.name not in NAMED_STYLE_ENTRIES]
         while len(exploiters) > self.exploiter_limit:
             beaten = min(exploiters, key=lambda e: (e.weight(), e.step))
             del self.entries[beaten.name]

@@ -8,7 +8,7 @@ A run directory holds everything needed to continue:
     state/pool/NAME.safetensors     the learner's snapshots in the self-play pool
     state/buffer.npz                the replay buffer
     checkpoints/step_N.safetensors  policy checkpoints (+ .json: config, step, games, evaluation)
-    checkpoints/best.safetensors    a copy of the evaluated checkpoint with the highest score so far
+    checkpoints/best.safetensors    a copy of the evaluated checkpoint with the highest score so far (`run_files`)
                                     (the worst entry's score over the selection suite, `config.selection_suite`)
     metrics.jsonl, tensorboard/     metrics
 
@@ -30,14 +30,13 @@ trainer reports through callbacks: `on_checkpoint(path, metadata)` after each po
 from __future__ import annotations
 
 import json
-import shutil
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 from tqdm import tqdm
 
 from agents.checkpoint import agent_from_tensors, load_agent, save_checkpoint
@@ -51,12 +50,11 @@ from agents.training.evaluation import evaluate_selection
 from agents.training.exploiters import find_exploiter
 from agents.training.games import collect_games
 from agents.training.metrics import MetricsLogger, Progress, RunningMeans, shown
+from agents.training.run_files import keep_if_best, prune_checkpoints, save_snapshots, save_tensors
 from agents.training.views import draw_view
 from agents.utils.buffer import EpisodeBuffer
 from league.hockey import GAME_VERSION
 
-DEFAULT_SELECTION_SUITE = DreamerConfig.selection_suite  # what a `best` saved without its suite was scored on
-SELECTION_CRITERION = "worst_suite_entry"  # how `best` is scored; a saved `best` scored otherwise is replaced
 COUNTERS = ("env_steps", "games", "grad_steps", "last_log", "last_eval", "last_snapshot", "last_checkpoint",
             "last_exploiter")
 
@@ -146,8 +144,9 @@ class Trainer:
         trainer.agent.restore_state(agent.state())
         trainer.counters.update({k: int(meta.get(k, 0)) for k in ("env_steps", "games", "grad_steps")})
         trainer._record_changes(changes)
-        for key in ("last_log", "last_eval", "last_snapshot", "last_checkpoint", "last_exploiter"):
-            trainer.counters[key] = trainer.counters["env_steps"]
+        for key in COUNTERS:  # every schedule starts from the checkpoint's step
+            if key.startswith("last_"):
+                trainer.counters[key] = trainer.counters["env_steps"]
         return trainer
 
     def _record_changes(self, changes: dict) -> None:
@@ -330,81 +329,22 @@ class Trainer:
                 "evaluation": evaluation or (self.evaluations[-1] if self.evaluations else None)}
         path = save_checkpoint(self.run_dir / "checkpoints" / f"step_{c['env_steps']:09d}", self.agent, meta)
         if evaluation is not None:
-            self._keep_if_best(path, evaluation)
+            self.best = keep_if_best(path, evaluation, self.best, self.config.selection_suite, c["env_steps"])
         self.buffer.save(self.state_dir / "buffer.npz")
-        _save_tensors(self.state_dir / "agent.safetensors", self.agent.state())
+        save_tensors(self.state_dir / "agent.safetensors", self.agent.state())
         optim = self.agent.optimizer_tensors()
         optim["rng.torch"] = torch.get_rng_state()
-        _save_tensors(self.state_dir / "optim.safetensors", optim)
-        pool_dir = self.state_dir / "pool"
-        pool_dir.mkdir(exist_ok=True)
-        pool = self.opponents.to_json()
-        snapshots = self.opponents.snapshot_tensors()
-        for name, state in snapshots.items():
-            target = pool_dir / f"{name}.safetensors"
-            if not target.exists():
-                _save_tensors(target, state)
-        keep = {f"{name}.safetensors" for name in snapshots}
-        for old in pool_dir.glob("*.safetensors"):
-            if old.name not in keep:
-                old.unlink()
+        save_tensors(self.state_dir / "optim.safetensors", optim)
+        save_snapshots(self.state_dir / "pool", self.opponents.snapshot_tensors())
         saved = {"config": self.config.to_dict(), "counters": c, "train_credit": self.train_credit,
-                 "numpy_rng": self.rng.bit_generator.state, "pool": pool, "evaluations": self.evaluations,
+                 "numpy_rng": self.rng.bit_generator.state, "pool": self.opponents.to_json(),
+                 "evaluations": self.evaluations,
                  "config_changes": self.config_changes, "best": self.best,
                  "latest_checkpoint": str(path.relative_to(self.run_dir))}
         tmp = self.state_dir / "trainer.json.tmp"
         tmp.write_text(json.dumps(saved, indent=1))
         tmp.replace(self.state_dir / "trainer.json")
-        self._prune_checkpoints(path)
+        prune_checkpoints(self.run_dir / "checkpoints", path)
         if self.on_checkpoint is not None:
             self.on_checkpoint(path, meta)
         return path
-
-    def _keep_if_best(self, path: Path, evaluation: dict) -> None:
-        """Copy an evaluated checkpoint to checkpoints/best.* when its score (the worst entry's score over
-        the selection suite; equal worst scores are ordered by the mean score) beats every earlier
-        evaluation of the run scored the same way; a `best` saved before (scored by weak plus strong
-        win rate, no `criterion`) or scored on another selection suite gives way to the first one."""
-        score, mean = evaluation_score(evaluation)
-        suite = self.config.selection_suite
-        if (self.best is not None and self.best.get("criterion") == SELECTION_CRITERION
-                and self.best.get("suite", DEFAULT_SELECTION_SUITE) == suite
-                and (score, mean) <= (self.best["score"], self.best.get("mean_score", 0.0))):
-            return
-        for suffix in (".safetensors", ".json"):
-            source, target = path.with_suffix(suffix), path.with_name("best" + suffix)
-            tmp = target.with_name(target.name + ".tmp")
-            shutil.copyfile(source, tmp)
-            tmp.replace(target)
-        self.best = {"env_steps": self.counters["env_steps"], "score": score,
-                     "checkpoint": str(path.relative_to(self.run_dir)), "criterion": SELECTION_CRITERION,
-                     "mean_score": mean, "suite": suite}
-
-    def _prune_checkpoints(self, latest: Path, keep_plain: int = 2) -> None:
-        """Keep every evaluated checkpoint and the newest `keep_plain` others."""
-        plain = []
-        for path in sorted((self.run_dir / "checkpoints").glob("step_*.safetensors")):
-            try:
-                meta = json.loads(path.with_suffix(".json").read_text())
-            except (OSError, json.JSONDecodeError):
-                continue
-            if not meta.get("evaluation") or meta["evaluation"].get("env_steps") != meta.get("env_steps"):
-                plain.append(path)
-        for path in plain[:-keep_plain]:
-            if path != latest:
-                path.unlink(missing_ok=True)
-                path.with_suffix(".json").unlink(missing_ok=True)
-
-
-def evaluation_score(evaluation: dict) -> tuple[float, float]:
-    """An evaluation's worst and mean entry score (each entry's `score`, else its win rate)."""
-    scores = [float(r["score"] if r.get("score") is not None else r["win_rate"])
-              for r in evaluation.values() if isinstance(r, dict) and ("score" in r or "win_rate" in r)
-              and not (r.get("score") is None and r.get("measure") == "mirror")]
-    return min(scores), sum(scores) / len(scores)
-
-
-def _save_tensors(path: Path, tensors: dict) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    save_file({k: v.contiguous() for k, v in tensors.items()}, str(tmp))
-    tmp.replace(path)
