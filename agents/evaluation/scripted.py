@@ -149,6 +149,35 @@ class ScriptedPolicy:
         return action
 
 
+class FreshStylesPolicy:
+    """A style drawn from the whole family (`sample_params`) for every game: a batch of n games
+    plays n styles, each game by its own `ScriptedPolicy` (seeded from `rng` too)."""
+
+    def __init__(self, rng: np.random.Generator) -> None:
+        self._rng = rng
+        self.games: list[ScriptedPolicy] = []
+
+    @property
+    def params(self) -> list[ScriptParams]:
+        """The styles of the games still running, in row order."""
+        return [game.params for game in self.games]
+
+    def reset(self, n: int) -> None:
+        self.games = [ScriptedPolicy(sample_params(self._rng), seed=int(self._rng.integers(2**31))) for _ in range(n)]
+        for game in self.games:
+            game.reset(1)
+
+    def drop(self, rows: np.ndarray) -> None:
+        gone = {int(row) for row in np.asarray(rows).ravel()}
+        self.games = [game for row, game in enumerate(self.games) if row not in gone]
+
+    def act(self, obs: np.ndarray) -> np.ndarray:
+        if len(obs) != len(self.games):
+            raise ValueError(f"{len(obs)} observations for {len(self.games)} games")
+        return np.concatenate([game.act(obs[row:row + 1]) for row, game in enumerate(self.games)]) \
+            if self.games else np.zeros((0, 4))
+
+
 class PassivePolicy:
     """Does nothing: zero force, no shot."""
 

@@ -2,8 +2,8 @@
 
 Sampling rule (documented, deterministic given the generator):
 1. with probability `scripted_share` the opponent is a scripted style
-   (`agents.evaluation.scripted`): half the time a style drawn fresh from the whole family, so the
-   learner meets defenders, shooters and holders it has never seen and cannot overfit the two
+   (`agents.evaluation.scripted`): half the time styles drawn fresh from the whole family, one
+   for each game of the round (`FreshStylesPolicy`), so the learner meets defenders, shooters and holders it has never seen and cannot overfit the two
    basic bots; else one of the pool's fixed styles (the named ones, and the exploiters found
    against the learner during training, `add_style`, kept up to `exploiter_limit`) by the weights of step 3;
 2. otherwise, with probability `basic_share` (or always, while the pool holds no snapshot) the
@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from agents.evaluation.scripted import NAMED_STYLES, ScriptedPolicy, ScriptParams, sample_params
+from agents.evaluation.scripted import NAMED_STYLES, FreshStylesPolicy, ScriptedPolicy, ScriptParams
 from league.hockey.batch import Policy, basic_opponent_policy
 
 BASIC = {"basic_weak": True, "basic_strong": False}
@@ -133,7 +133,7 @@ class SelfPlayManager:
         if entry.kind in BASIC:
             return basic_opponent_policy(weak=BASIC[entry.kind], seed=int(self.rng.integers(2**31)))
         if entry.kind == SCRIPTED:
-            return ScriptedPolicy(sample_params(self.rng), seed=int(self.rng.integers(2**31)))
+            return FreshStylesPolicy(np.random.default_rng(int(self.rng.integers(2**31))))
         if entry.kind == STYLE:
             return ScriptedPolicy(ScriptParams(**entry.params), seed=int(self.rng.integers(2**31)))
         if name not in self._policies:

@@ -13,6 +13,7 @@ from agents.evaluation.exploiter import EXPLOITER_SEED_BASE, OBJECTIVES, exploit
 from agents.evaluation.play import play_sides, puck_in_own_half
 from agents.evaluation.scripted import (
     RANGES,
+    FreshStylesPolicy,
     PassivePolicy,
     RandomPolicy,
     ScriptedPolicy,
@@ -194,6 +195,28 @@ def test_the_exploiter_search_finds_a_script_that_beats_a_passive_policy():
     assert found.candidates == 5 and found.params is not None
     assert found.win_rate >= 0.375 and found.loss_rate == 0.0 and found.history[1] < found.win_rate
     assert found.history == sorted(found.history)  # the best so far never gets worse
+
+
+def test_fresh_styles_play_a_style_of_their_own_in_every_game_and_drop_the_finished_ones():
+    fresh = FreshStylesPolicy(np.random.default_rng(5))
+    fresh.reset(4)
+    replay = np.random.default_rng(5)  # the same draws, one policy per game
+    alone = [ScriptedPolicy(sample_params(replay), seed=int(replay.integers(2**31))) for _ in range(4)]
+    for policy in alone:
+        policy.reset(1)
+    assert fresh.params == [policy.params for policy in alone] and len(set(fresh.params)) == 4
+    obs = np.random.default_rng(0).normal(size=(4, 18))
+    obs[:, 16:] = 0
+    for _ in range(3):
+        assert np.array_equal(fresh.act(obs), np.concatenate([p.act(obs[i:i + 1]) for i, p in enumerate(alone)]))
+    fresh.drop(np.array([1]))
+    kept = [alone[0], alone[2], alone[3]]
+    assert np.array_equal(fresh.act(obs[:3]), np.concatenate([p.act(obs[i:i + 1]) for i, p in enumerate(kept)]))
+    with pytest.raises(ValueError, match="4 observations for 3 games"):
+        fresh.act(obs)
+    # in the game's own driver: games end at different steps, each drops out of its row
+    results = play_games(FreshStylesPolicy(np.random.default_rng(1)), basic_opponent_policy(weak=True), range(6))
+    assert len(results) == 6
 
 
 def test_the_started_objective_is_one_minus_the_suites_started_score():

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from agents.evaluation.scripted import ScriptedPolicy
+from agents.evaluation.scripted import FreshStylesPolicy, ScriptedPolicy
 from agents.opponents.self_play import SelfPlayManager
 from league.cli import main
 
@@ -136,11 +136,15 @@ def test_scripted_styles_join_the_pool_at_their_share_and_vary():
     for _ in range(60):
         name, policy = pool.sample()
         if name == "scripted" or name.startswith("style-"):
-            assert isinstance(policy, ScriptedPolicy)
-            (fresh if name == "scripted" else fixed).add(policy.params)
+            assert isinstance(policy, FreshStylesPolicy if name == "scripted" else ScriptedPolicy)
             policy.reset(3)
             assert policy.act(np.zeros((3, 18), np.float32)).shape == (3, 4)
-    assert len(fresh) >= 4 and len(fixed) == 3  # fresh ones from the family, and the named styles
+            if name == "scripted":
+                assert len(set(policy.params)) == 3  # a style of its own for every game of the round
+                fresh.update(policy.params)
+            else:
+                fixed.add(policy.params)
+    assert len(fresh) >= 12 and len(fixed) == 3  # fresh ones from the family, and the named styles
     pool.record_result("scripted", -1)
     pool.record_result("style-defender", 0)
     restored = SelfPlayManager(pool.make_policy, np.random.default_rng(1), 2, 1.0, 0.3)
