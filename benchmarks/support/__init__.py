@@ -1,0 +1,1 @@
+"""Modules the benchmarks share (not benchmarks themselves)."""
