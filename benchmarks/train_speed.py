@@ -10,7 +10,9 @@ Variants are timed in the same run, interleaved, so that they share the machine'
 - `default` (hoisted+bf16, imagination from every 2nd step): what `league train` runs, its actor
   learning by backpropagating the returns through the imagined steps (`actor_gradient=dynamics`);
 - `default, reinforce`: the same with the score-function actor gradient (no backward pass through
-  imagination); the ratio of the two is printed at the end.
+  imagination); the ratio of the two is printed at the end;
+- `small`: the default with half the width (hidden 128, recurrent 128, latent 32): how many more
+  updates per second a smaller model buys (its ratio to the default is printed too).
 
 Usage: python benchmarks/train_speed.py [--threads 2] [--steps 8] [--device cpu|cuda] [--smoke]
 
@@ -120,6 +122,7 @@ def main() -> None:
         f"hoisted+{fast}": (["imagine_stride=1"], fast, False),
         f"default ({fast}, stride 2)": ([], fast, False),
         "default, reinforce": (["actor_gradient=reinforce"], fast, False),
+        "small (128/128/32)": (["hidden=128", "recurrent=128", "latent=32"], fast, False),
     }
     sizes = ("smoke run: debug preset, batch 4 x 10" if args.smoke
              else "default preset (hidden 256, latent 64, recurrent 256, batch 16 x 50, horizon 15)")
@@ -133,6 +136,9 @@ def main() -> None:
     dynamics, reinforce = timings[f"default ({fast}, stride 2)"], timings["default, reinforce"]
     print(f"actor gradient through the dynamics vs reinforce: step time x{dynamics[0] / reinforce[0]:.2f} "
           f"(fastest), x{dynamics[1] / reinforce[1]:.2f} (median)")
+    small = timings["small (128/128/32)"]
+    print(f"small model vs default: x{dynamics[0] / small[0]:.2f} updates per second (fastest), "
+          f"x{dynamics[1] / small[1]:.2f} (median)")
     torch.set_num_threads(1)
     print(f"collection: {collection_speed(args.device, collect_s, preset):.0f} environment steps/s "
           f"(8 games in lock step vs the weak basic opponent, 1 thread, no training)")

@@ -34,7 +34,8 @@ FIGURES = {
     "record_checks.py": [r"with record checks +[\d.]+ ms, without +[\d.]+ ms", r"replay [\d.]+ ms per record"],
     "server_under_attack.py": [r"idle +health median +[\d.]+ ms +worst +[\d.]+ ms",
                                r"both +health median +[\d.]+ ms +worst +[\d.]+ ms", r"target .* (met|MISSED)"],
-    "train_speed.py": [r"default, reinforce +[\d.]+ +[\d.]+", r"collection: \d+ environment steps/s"],
+    "train_speed.py": [r"default, reinforce +[\d.]+ +[\d.]+", r"small model vs default: x[\d.]+ updates per second",
+                       r"collection: \d+ environment steps/s"],
 }
 
 
