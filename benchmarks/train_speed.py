@@ -11,8 +11,9 @@ Variants are timed in the same run, interleaved, so that they share the machine'
   learning by backpropagating the returns through the imagined steps (`actor_gradient=dynamics`);
 - `default, reinforce`: the same with the score-function actor gradient (no backward pass through
   imagination); the ratio of the two is printed at the end;
-- `small`: the default with half the width (hidden 128, recurrent 128, latent 32): how many more
-  updates per second a smaller model buys (its ratio to the default is printed too).
+- `small`: the default with half the width (hidden, recurrent and latent sizes halved: 128/128/32
+  for the default preset): how many more updates per second a smaller model buys (its ratio to the
+  default is printed too).
 
 Usage: python benchmarks/train_speed.py [--threads 2] [--steps 8] [--device cpu|cuda] [--smoke]
 
@@ -116,13 +117,16 @@ def main() -> None:
         args.steps, args.threads = 1, 1
     torch.set_num_threads(args.threads)
     fast = resolve_precision("auto", args.device)
+    preset_config = make_config(preset)
+    small = "small ({}/{}/{})".format(*(getattr(preset_config, name) // 2 for name in ("hidden", "recurrent", "latent")))
     variants = {
         "straightforward": (["imagine_stride=1"], "fp32", True),
         "hoisted": (["imagine_stride=1"], "fp32", False),
         f"hoisted+{fast}": (["imagine_stride=1"], fast, False),
         f"default ({fast}, stride 2)": ([], fast, False),
         "default, reinforce": (["actor_gradient=reinforce"], fast, False),
-        "small (128/128/32)": (["hidden=128", "recurrent=128", "latent=32"], fast, False),
+        small: ([f"{name}={getattr(preset_config, name) // 2}" for name in ("hidden", "recurrent", "latent")],
+                fast, False),
     }
     sizes = ("smoke run: debug preset, batch 4 x 10" if args.smoke
              else "default preset (hidden 256, latent 64, recurrent 256, batch 16 x 50, horizon 15)")
@@ -136,9 +140,9 @@ def main() -> None:
     dynamics, reinforce = timings[f"default ({fast}, stride 2)"], timings["default, reinforce"]
     print(f"actor gradient through the dynamics vs reinforce: step time x{dynamics[0] / reinforce[0]:.2f} "
           f"(fastest), x{dynamics[1] / reinforce[1]:.2f} (median)")
-    small = timings["small (128/128/32)"]
-    print(f"small model vs default: x{dynamics[0] / small[0]:.2f} updates per second (fastest), "
-          f"x{dynamics[1] / small[1]:.2f} (median)")
+    halved = timings[small]
+    print(f"small model vs default: x{dynamics[0] / halved[0]:.2f} updates per second (fastest), "
+          f"x{dynamics[1] / halved[1]:.2f} (median)")
     torch.set_num_threads(1)
     print(f"collection: {collection_speed(args.device, collect_s, preset):.0f} environment steps/s "
           f"(8 games in lock step vs the weak basic opponent, 1 thread, no training)")

@@ -155,27 +155,29 @@ class FreshStylesPolicy:
 
     def __init__(self, rng: np.random.Generator) -> None:
         self._rng = rng
-        self.games: list[ScriptedPolicy] = []
+        self.policies: list[ScriptedPolicy] = []  # one per game still running, in row order
 
     @property
-    def params(self) -> list[ScriptParams]:
+    def styles(self) -> list[ScriptParams]:
         """The styles of the games still running, in row order."""
-        return [game.params for game in self.games]
+        return [policy.params for policy in self.policies]
 
     def reset(self, n: int) -> None:
-        self.games = [ScriptedPolicy(sample_params(self._rng), seed=int(self._rng.integers(2**31))) for _ in range(n)]
-        for game in self.games:
-            game.reset(1)
+        self.policies = [ScriptedPolicy(sample_params(self._rng), seed=int(self._rng.integers(2**31)))
+                         for _ in range(n)]
+        for policy in self.policies:
+            policy.reset(1)
 
     def drop(self, rows: np.ndarray) -> None:
         gone = {int(row) for row in np.asarray(rows).ravel()}
-        self.games = [game for row, game in enumerate(self.games) if row not in gone]
+        self.policies = [policy for row, policy in enumerate(self.policies) if row not in gone]
 
     def act(self, obs: np.ndarray) -> np.ndarray:
-        if len(obs) != len(self.games):
-            raise ValueError(f"{len(obs)} observations for {len(self.games)} games")
-        return np.concatenate([game.act(obs[row:row + 1]) for row, game in enumerate(self.games)]) \
-            if self.games else np.zeros((0, 4))
+        if len(obs) != len(self.policies):
+            raise ValueError(f"{len(obs)} observations for {len(self.policies)} games")
+        if not self.policies:
+            return np.zeros((0, 4))
+        return np.concatenate([policy.act(obs[row:row + 1]) for row, policy in enumerate(self.policies)])
 
 
 class PassivePolicy:

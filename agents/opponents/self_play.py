@@ -2,8 +2,8 @@
 
 Sampling rule (documented, deterministic given the generator):
 1. with probability `scripted_share` the opponent is a scripted style
-   (`agents.evaluation.scripted`): half the time styles drawn fresh from the whole family, one
-   for each game of the round (`FreshStylesPolicy`), so the learner meets defenders, shooters and holders it has never seen and cannot overfit the two
+   (`agents.evaluation.scripted`): half the time styles drawn fresh from the whole family,
+   one for each game of the round (`FreshStylesPolicy`), so the learner meets defenders, shooters and holders it has never seen and cannot overfit the two
    basic bots; else one of the pool's fixed styles (the named ones, and the exploiters found
    against the learner during training, `add_style`, kept up to `exploiter_limit`) by the weights of step 3;
 2. otherwise, with probability `basic_share` (or always, while the pool holds no snapshot) the
@@ -57,11 +57,16 @@ class PoolEntry:
         return record
 
 
-NAMED_STYLE_ENTRIES = frozenset(f"style-{name}" for name in NAMED_STYLES)  # the pool's names of the named styles
+def _entry_name(style: str) -> str:
+    """The pool's name of a named style."""
+    return f"style-{style}"
+
+
+NAMED_STYLE_ENTRIES = frozenset(_entry_name(name) for name in NAMED_STYLES)
 
 
 def _named_styles() -> dict[str, PoolEntry]:
-    return {f"style-{name}": PoolEntry(f"style-{name}", STYLE, params=make().to_dict())
+    return {_entry_name(name): PoolEntry(_entry_name(name), STYLE, params=make().to_dict())
             for name, make in sorted(NAMED_STYLES.items())}
 
 

@@ -298,14 +298,16 @@ class Trainer:
         policy = DreamerPolicy(agent_from_tensors(self.agent.state(), cfg))
         params, metrics = find_exploiter(policy, cfg.exploiter_seconds, self.rng, cfg.exploiter_objective)
         name = f"exploiter-{step:09d}"
-        confirmed = metrics["exploiter_confirmed"]
+        confirmed = metrics["exploiter_confirmed_exploitation"]
         joined = confirmed >= cfg.exploiter_min_win and self.opponents.add_style(name, params, step) == name
         metrics["exploiter_joined"] = int(joined)
         self._log(step, metrics)
         if self.progress:
-            how = "wins" if cfg.exploiter_objective == "win" else "keeps the learner from winning (or beats it in)"
-            print(f"exploiter search at step {step}: best of {metrics['exploiter_candidates']} styles {how} "
-                  f"{metrics['exploiter_exploitation']:.0%} of the search's games, {confirmed:.0%} of fresh ones"
+            how = ("wins {:.0%} of the search's games, {:.0%} of fresh ones" if cfg.exploiter_objective == "win" else
+                   "exploits the learner by {:.0%} in the search, {:.0%} in fresh games (the share of the games it "
+                   "starts and does not win, or its loss share)")
+            print(f"exploiter search at step {step}: best of {metrics['exploiter_candidates']} styles "
+                  + how.format(metrics["exploiter_exploitation"], confirmed)
                   + (f"; joins the pool as {name}" if joined else ""), flush=True)
         return metrics
 

@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CHECKPOINT = ROOT / "checkpoints" / "dreamer.safetensors"
 CACHE = Path.home() / ".cache" / "hockey-league"
 
+
 def _dreamer() -> object:
     return load_policy(CHECKPOINT)
 

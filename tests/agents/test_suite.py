@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from agents.config import EXPLOITER_OBJECTIVES
 from agents.evaluation.exploiter import EXPLOITER_SEED_BASE, OBJECTIVES, exploitation, search_exploiter
 from agents.evaluation.play import play_sides, puck_in_own_half
 from agents.evaluation.scripted import (
@@ -204,22 +205,34 @@ def test_fresh_styles_play_a_style_of_their_own_in_every_game_and_drop_the_finis
     alone = [ScriptedPolicy(sample_params(replay), seed=int(replay.integers(2**31))) for _ in range(4)]
     for policy in alone:
         policy.reset(1)
-    assert fresh.params == [policy.params for policy in alone] and len(set(fresh.params)) == 4
+    assert fresh.styles == [policy.params for policy in alone] and len(set(fresh.styles)) == 4
     obs = np.random.default_rng(0).normal(size=(4, 18))
     obs[:, 16:] = 0
     for _ in range(3):
         assert np.array_equal(fresh.act(obs), np.concatenate([p.act(obs[i:i + 1]) for i, p in enumerate(alone)]))
-    fresh.drop(np.array([1]))
-    kept = [alone[0], alone[2], alone[3]]
-    assert np.array_equal(fresh.act(obs[:3]), np.concatenate([p.act(obs[i:i + 1]) for i, p in enumerate(kept)]))
-    with pytest.raises(ValueError, match="4 observations for 3 games"):
+    fresh.drop(np.array([0, 2]))  # rows apart
+    kept = [alone[1], alone[3]]
+    assert fresh.styles == [policy.params for policy in kept]
+    assert np.array_equal(fresh.act(obs[:2]), np.concatenate([p.act(obs[i:i + 1]) for i, p in enumerate(kept)]))
+    with pytest.raises(ValueError, match="4 observations for 2 games"):
         fresh.act(obs)
-    # in the game's own driver: games end at different steps, each drops out of its row
-    results = play_games(FreshStylesPolicy(np.random.default_rng(1)), basic_opponent_policy(weak=True), range(6))
-    assert len(results) == 6
+    # in the game's own driver, where games end at different steps and drop out of their rows: each
+    # game is the game its style plays alone
+    seeds = list(range(6))
+    together = play_games(FreshStylesPolicy(np.random.default_rng(1)), basic_opponent_policy(weak=True), seeds,
+                          record=True)
+    replay = np.random.default_rng(1)
+    styles = [(sample_params(replay), int(replay.integers(2**31))) for _ in seeds]
+    assert len({r.length for r in together}) > 1  # the games did end at different steps
+    for seed, (params, style_seed), game in zip(seeds, styles, together, strict=True):
+        [single] = play_games(ScriptedPolicy(params, seed=style_seed), basic_opponent_policy(weak=True), [seed],
+                              one_starting=game.one_starting, record=True)
+        assert (single.winner, single.length, single.record["frames"]) == (game.winner, game.length,
+                                                                           game.record["frames"])
 
 
 def test_the_started_objective_is_one_minus_the_suites_started_score():
+    assert tuple(OBJECTIVES) == EXPLOITER_OBJECTIVES  # the config accepts exactly the search's objectives
     for outcomes in ([(1, True), (0, True), (-1, False), (0, False)], [(1, True)] * 3 + [(-1, False)] * 5,
                      [(0, False)] * 4, [(1, True), (1, False), (-1, True)]):
         tally = Tally()

@@ -140,8 +140,8 @@ def test_scripted_styles_join_the_pool_at_their_share_and_vary():
             policy.reset(3)
             assert policy.act(np.zeros((3, 18), np.float32)).shape == (3, 4)
             if name == "scripted":
-                assert len(set(policy.params)) == 3  # a style of its own for every game of the round
-                fresh.update(policy.params)
+                assert len(set(policy.styles)) == 3  # a style of its own for every game of the round
+                fresh.update(policy.styles)
             else:
                 fixed.add(policy.params)
     assert len(fresh) >= 12 and len(fixed) == 3  # fresh ones from the family, and the named styles
@@ -242,20 +242,23 @@ def test_the_trainer_searches_exploiters_and_keeps_them_across_a_resume(tmp_path
 
 
 def test_a_search_by_the_started_objective_admits_a_wall_the_learner_cannot_score_against(tmp_path):
-    from agents.config import RESUMABLE_FIELDS, make_config
+    from agents.config import make_config
     from agents.training.trainer import Trainer
 
+    run = tmp_path / "run"
     config = make_config("debug", ["exploiter_every=200", "exploiter_seconds=0.01", "scripted_share=0.5",
                                    "exploiter_objective=started", "exploiter_min_win=0.5", "eval_every=0"])
-    trainer = Trainer(config, tmp_path / "run", tensorboard=False, progress=False)
+    trainer = Trainer(config, run, tensorboard=False, progress=False)
     trainer.run(250)  # one search: an untrained learner scores in hardly any game it starts
-    lines = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
-    [metrics] = [line for line in lines if "exploiter_confirmed" in line]
-    assert metrics["exploiter_confirmed"] >= 0.5 and metrics["exploiter_joined"] == 1
-    assert metrics["exploiter_confirmed"] >= metrics["exploiter_confirmed_win_rate"]
-    assert any(e.name.startswith("exploiter-") for e in trainer.opponents.styles)
-    resumed_config = make_config("debug", ["exploiter_objective=win"])
-    assert resumed_config.exploiter_objective == "win" and "exploiter_objective" in RESUMABLE_FIELDS
+    lines = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    [metrics] = [line for line in lines if "exploiter_confirmed_exploitation" in line]
+    assert metrics["exploiter_confirmed_exploitation"] >= 0.5 and metrics["exploiter_joined"] == 1
+    # it joined by the objective: by its win share alone it would not have
+    assert metrics["exploiter_confirmed_win_rate"] < 0.5 < metrics["exploiter_confirmed_exploitation"]
+    assert [e.step for e in trainer.opponents.styles if e.name.startswith("exploiter-")] == [metrics["step"]]
+    resumed = Trainer.resume(run, ["exploiter_objective=win"], tensorboard=False, progress=False)
+    assert resumed.config.exploiter_objective == "win"
+    assert resumed.config_changes[-1]["changes"] == {"exploiter_objective": ["started", "win"]}
 
 
 def test_metrics_are_json_lines_and_tensorboard_events(tmp_path):
