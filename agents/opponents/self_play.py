@@ -1,11 +1,14 @@
 """The self-play pool: the learner's own snapshots, the weak and strong basic opponents, and scripted styles.
 
 Sampling rule (documented, deterministic given the generator):
-1. with probability `scripted_share` the opponent is a scripted style
-   (`agents.evaluation.scripted`): half the time styles drawn fresh from the whole family,
-   one for each game of the round (`FreshStylesPolicy`), so the learner meets defenders, shooters and holders it has never seen and cannot overfit the two
-   basic bots; else one of the pool's fixed styles (the named ones, and the exploiters found
-   against the learner during training, `add_style`, kept up to `exploiter_limit`) by the weights of step 3;
+1. with probability `scripted_share` the opponent is a scripted one (`agents.evaluation.scripted`):
+   half the time styles drawn fresh from the whole family, one for each game of the round
+   (`FreshStylesPolicy`), so the learner meets defenders, shooters and holders it has never seen
+   and cannot overfit the two basic bots; else one of the pool's fixed opponents by the weights of
+   step 3: the named styles, the exploiters found against the learner during training
+   (`add_style`, kept up to `exploiter_limit`), and a passive and a random policy (`FIXED_POLICIES`:
+   a newcomer's agent that stands still or flails, which a learner tuned on opponents that come
+   for the puck forgets how to score against);
 2. otherwise, with probability `basic_share` (or always, while the pool holds no snapshot) the
    opponent is a basic one, else a snapshot;
 3. within that group, each opponent is drawn with probability proportional to
@@ -25,12 +28,24 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from agents.evaluation.scripted import NAMED_STYLES, FreshStylesPolicy, ScriptedPolicy, ScriptParams
+from agents.evaluation.scripted import (
+    NAMED_STYLES,
+    FreshStylesPolicy,
+    PassivePolicy,
+    RandomPolicy,
+    ScriptedPolicy,
+    ScriptParams,
+)
 from league.hockey.batch import Policy, basic_opponent_policy
 
 BASIC = {"basic_weak": True, "basic_strong": False}
 SCRIPTED = "scripted"  # the pool entry of the styles drawn fresh from the family (one count for all of them)
 STYLE = "style"  # the kind of a fixed scripted style: a named one ("style-NAME") or an exploiter
+FIXED = "fixed"  # the kind of the fixed policies below ("policy-NAME")
+FIXED_POLICIES: dict[str, Callable[[int], Policy]] = {
+    "passive": lambda seed: PassivePolicy(),
+    "random": lambda seed: RandomPolicy(seed),
+}
 MIN_WEIGHT = 0.05
 
 
@@ -65,9 +80,11 @@ def _entry_name(style: str) -> str:
 NAMED_STYLE_ENTRIES = frozenset(_entry_name(name) for name in NAMED_STYLES)
 
 
-def _named_styles() -> dict[str, PoolEntry]:
-    return {_entry_name(name): PoolEntry(_entry_name(name), STYLE, params=make().to_dict())
-            for name, make in sorted(NAMED_STYLES.items())}
+def _starting_fixed() -> dict[str, PoolEntry]:
+    """The fixed opponents every pool starts with: the named styles and the fixed policies."""
+    named = {_entry_name(name): PoolEntry(_entry_name(name), STYLE, params=make().to_dict())
+             for name, make in sorted(NAMED_STYLES.items())}
+    return named | {f"policy-{name}": PoolEntry(f"policy-{name}", FIXED) for name in FIXED_POLICIES}
 
 
 class SelfPlayManager:
@@ -83,7 +100,7 @@ class SelfPlayManager:
         self.scripted_share = scripted_share
         self.entries: dict[str, PoolEntry] = {name: PoolEntry(name, name) for name in BASIC}
         self.entries[SCRIPTED] = PoolEntry(SCRIPTED, SCRIPTED)
-        self.entries.update(_named_styles())
+        self.entries.update(_starting_fixed())
         self._policies: dict[str, Policy] = {}
 
     @property
@@ -94,6 +111,11 @@ class SelfPlayManager:
     def styles(self) -> list[PoolEntry]:
         """The fixed scripted styles: the named ones and the exploiters added since."""
         return [e for e in self.entries.values() if e.kind == STYLE]
+
+    @property
+    def fixed(self) -> list[PoolEntry]:
+        """The fixed opponents of the scripted share: the fixed styles and the fixed policies."""
+        return [e for e in self.entries.values() if e.kind in (STYLE, FIXED)]
 
     def add_style(self, name: str, params: ScriptParams, step: int) -> str:
         """Add a fixed scripted style (an exploiter found against the learner at `step`); returns its
@@ -122,9 +144,9 @@ class SelfPlayManager:
 
     def choose(self) -> PoolEntry:
         if self.scripted_share > 0 and self.rng.random() < self.scripted_share:
-            if not self.styles or self.rng.random() < 0.5:
+            if not self.fixed or self.rng.random() < 0.5:
                 return self.entries[SCRIPTED]
-            group = self.styles
+            group = self.fixed
         else:
             snapshots = self.snapshots
             group = [self.entries[n] for n in BASIC]
@@ -141,6 +163,8 @@ class SelfPlayManager:
             return FreshStylesPolicy(np.random.default_rng(int(self.rng.integers(2**31))))
         if entry.kind == STYLE:
             return ScriptedPolicy(ScriptParams(**entry.params), seed=int(self.rng.integers(2**31)))
+        if entry.kind == FIXED:
+            return FIXED_POLICIES[name.removeprefix("policy-")](int(self.rng.integers(2**31)))
         if name not in self._policies:
             self._policies[name] = self.make_policy(entry.state)
         return self._policies[name]
@@ -171,6 +195,8 @@ class SelfPlayManager:
         self._policies = {}
         for record in records:
             entry = PoolEntry(**record)
+            if entry.kind == FIXED and entry.name.removeprefix("policy-") not in FIXED_POLICIES:
+                continue  # a fixed policy this version does not have
             if entry.kind == "dreamer":
                 if record["name"] not in states:
                     continue
@@ -178,5 +204,5 @@ class SelfPlayManager:
             self.entries[entry.name] = entry
         for name in (*BASIC, SCRIPTED):
             self.entries.setdefault(name, PoolEntry(name, name))
-        for name, entry in _named_styles().items():  # pools saved before the fixed styles
+        for name, entry in _starting_fixed().items():  # pools saved before the fixed opponents
             self.entries.setdefault(name, entry)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from agents.evaluation.scripted import FreshStylesPolicy, ScriptedPolicy
+from agents.evaluation.scripted import FreshStylesPolicy, PassivePolicy, RandomPolicy, ScriptedPolicy
 from agents.opponents.self_play import SelfPlayManager
 from league.cli import main
 
@@ -128,33 +128,43 @@ def test_scripted_styles_join_the_pool_at_their_share_and_vary():
     pool = SelfPlayManager(lambda state: state, np.random.default_rng(0), pool_size=2, basic_share=1.0,
                            scripted_share=0.3)
     names = [pool.choose().name for _ in range(2000)]
-    scripted = [n for n in names if n == "scripted" or n.startswith("style-")]
+    scripted = [n for n in names if n == "scripted" or n.startswith(("style-", "policy-"))]
     assert 0.25 < len(scripted) / len(names) < 0.35
-    assert 0.4 < scripted.count("scripted") / len(scripted) < 0.6  # half fresh draws, half the fixed styles
-    assert {n for n in scripted if n != "scripted"} == {"style-defender", "style-holder", "style-shooter"}
-    fresh, fixed = set(), set()
-    for _ in range(60):
+    assert 0.4 < scripted.count("scripted") / len(scripted) < 0.6  # half fresh draws, half the fixed opponents
+    assert {n for n in scripted if n != "scripted"} == {"style-defender", "style-holder", "style-shooter",
+                                                        "policy-passive", "policy-random"}
+    fresh, fixed, policies = set(), set(), set()
+    for _ in range(80):
         name, policy = pool.sample()
-        if name == "scripted" or name.startswith("style-"):
-            assert isinstance(policy, FreshStylesPolicy if name == "scripted" else ScriptedPolicy)
+        if name == "scripted" or name.startswith(("style-", "policy-")):
+            expected = {"scripted": FreshStylesPolicy, "policy-passive": PassivePolicy, "policy-random": RandomPolicy}
+            assert isinstance(policy, expected.get(name, ScriptedPolicy))
             policy.reset(3)
-            assert policy.act(np.zeros((3, 18), np.float32)).shape == (3, 4)
+            actions = policy.act(np.zeros((3, 18), np.float32))
+            assert actions.shape == (3, 4)
             if name == "scripted":
                 assert len(set(policy.styles)) == 3  # a style of its own for every game of the round
                 fresh.update(policy.styles)
-            else:
+            elif name.startswith("style-"):
                 fixed.add(policy.params)
+            else:
+                policies.add(name)
+                assert (actions == 0).all() == (name == "policy-passive")
     assert len(fresh) >= 12 and len(fixed) == 3  # fresh ones from the family, and the named styles
+    assert policies == {"policy-passive", "policy-random"}
     pool.record_result("scripted", -1)
     pool.record_result("style-defender", 0)
+    pool.record_result("policy-passive", 0)
     restored = SelfPlayManager(pool.make_policy, np.random.default_rng(1), 2, 1.0, 0.3)
-    restored.load_json(pool.to_json(), {})
+    restored.load_json(pool.to_json() + [{"name": "policy-gone", "kind": "fixed"}], {})
     assert restored.entries["scripted"].games == 1
-    assert restored.entries["style-defender"].draws == 1
+    assert restored.entries["style-defender"].draws == 1 and restored.entries["policy-passive"].draws == 1
+    assert "policy-gone" not in restored.entries  # a fixed policy this version does not know is left out
     # a pool saved before scripted styles (or before the fixed ones) existed still loads, and gains the entries
     restored.load_json([r for r in pool.to_json() if r["name"] == "basic_weak"], {})
     assert restored.entries["scripted"].games == 0
     assert sorted(e.name for e in restored.styles) == ["style-defender", "style-holder", "style-shooter"]
+    assert sorted(e.name for e in restored.fixed if e.kind == "fixed") == ["policy-passive", "policy-random"]
 
 
 def test_an_exploiter_joins_the_pool_for_good_and_is_played_most_while_it_wins():
@@ -164,13 +174,14 @@ def test_an_exploiter_joins_the_pool_for_good_and_is_played_most_while_it_wins()
     params = ScriptParams(attack_line=2.0, shoot_delay=3, aim_y=0.5)
     assert pool.add_style("exploiter-000000100", params, 100) == "exploiter-000000100"
     assert pool.add_style("exploiter-000000200", params, 200) == "exploiter-000000100"  # the same style once
-    for name in ("style-defender", "style-holder", "style-shooter"):
+    for name in ("style-defender", "style-holder", "style-shooter", "policy-passive", "policy-random"):
         for _ in range(20):
             pool.record_result(name, 1)  # beaten
     for _ in range(20):
         pool.record_result("exploiter-000000100", -1)  # it beats the learner
     names = [pool.choose().name for _ in range(1000)]
-    # weights: 4 styles beaten 20 of 20 (0.05 each), the exploiter 1.0: about 0.43 of all draws
+    # weights: 5 fixed opponents beaten 20 of 20 (0.05 each), the exploiter 21/22: half the draws go
+    # to the fixed ones, so about 0.40 of all draws
     assert names.count("exploiter-000000100") > 0.35 * 1000
     name, policy = "", None
     while name != "exploiter-000000100":

@@ -120,7 +120,7 @@ def test_opponents_come_from_the_local_pool_until_the_learner_is_registered(serv
     assert source.to_json() == pool.to_json() and source.snapshot_tensors() == pool.snapshot_tensors()
     source.load_json(pool.to_json()[:2], {})
     assert set(pool.entries) == {"basic_weak", "basic_strong", "scripted", "style-defender", "style-holder",
-                                 "style-shooter"}
+                                 "style-shooter", "policy-passive", "policy-random"}
 
 
 def test_opponents_fall_back_to_the_local_pool_while_the_server_is_away(server):
