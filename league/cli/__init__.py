@@ -15,6 +15,7 @@ import sys
 from types import ModuleType
 
 from league.cli import (
+    compare,
     connect,
     db,
     eval,
@@ -37,7 +38,8 @@ COMMANDS: dict[str, tuple[ModuleType, str]] = {
     "up": (up, "run the whole league on this machine: server, trainer, match workers"),
     "play": (play, "play games between two players (basic opponents, checkpoints, .onnx files); save one as a GIF"),
     "train": (train, "train the Dreamer agent (alone or connected to a league server)"),
-    "eval": (eval, "evaluate a checkpoint against the weak and strong basic opponents"),
+    "eval": (eval, "evaluate a checkpoint against the weak and strong basic opponents, or the whole suite"),
+    "compare": (compare, "compare two suite results: entry by entry, and whether the second is better"),
     "db": (db, "database schema: `league db upgrade`"),
     "serve": (serve, "start the league server (REST API and dashboard)"),
     "user": (user, "create and list the league's users (they own agents and hold tokens)"),

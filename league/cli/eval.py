@@ -3,7 +3,8 @@
 Plain: the weak and strong basic opponents, from both sides by default (each seed once as player
 one, once as player two). `--suite`: every entry of `agents.evaluation.suite` (bots, passive,
 random, drills, scripted styles, `--snapshots`, noise and latency, an exploiter searched for
-`--exploiter-seconds` of CPU time, the mirror match) with 95 % Wilson intervals and a worst case.
+`--exploiter-seconds` of CPU time, the mirror match) with 95 % Wilson intervals and a worst case;
+`--baseline OLD.json` then compares the result with an earlier one (`league compare`).
 Both play on the suite's seeds (from 3,000,000,000), never those that select checkpoints in training.
 """
 
@@ -13,6 +14,7 @@ import argparse
 import json
 from pathlib import Path
 
+from league.cli.compare import as_json, comparison_report, print_comparison, read_suite_result
 from league.cli.errors import CommandError
 
 SIDES = {"both": (1, 2), "one": (1,), "two": (2,)}
@@ -35,6 +37,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     parser.add_argument("--json", action="store_true", help="print the result as one JSON object")
     parser.add_argument("--output", type=Path, help="also write the result as JSON to this file")
+    parser.add_argument("--baseline", type=Path,
+                        help="with --suite: an earlier suite result (--output) to compare with, entry by entry")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -50,6 +54,11 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError("--threads must be at least 1")
     if args.styles < 0 or args.exploiter_seconds < 0:
         raise CommandError("--styles and --exploiter-seconds must not be negative")
+    if args.baseline is not None and not args.suite:
+        raise CommandError("--baseline compares suite results: it needs --suite")
+    baseline = None if args.baseline is None else read_suite_result(args.baseline, "baseline")
+    if baseline is not None:
+        comparison_report(baseline, baseline)  # not a suite result: say so before hours of games
     torch.set_num_threads(args.threads)
     try:
         policy = load_policy(args.checkpoint)
@@ -65,10 +74,15 @@ def run(args: argparse.Namespace) -> int:
         report = {"checkpoint": str(args.checkpoint), **result}
         if args.output is not None:
             args.output.write_text(json.dumps(report, indent=1))
+        comparison = None if baseline is None else comparison_report(baseline, report)
         if args.json:
-            print(json.dumps(report))
+            print(json.dumps(report if comparison is None else {**report, "comparison": as_json(comparison)},
+                             default=str))
         else:
             _print_summary(result)
+            if comparison is not None:
+                print(f"against the baseline {args.baseline}:")
+                print_comparison(comparison)
         return 0
     names = ["weak", "strong"] if args.opponent == "both" else [args.opponent]
     results = {name: evaluate(policy, args.games, weak=name == "weak", progress=not args.json,

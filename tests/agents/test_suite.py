@@ -322,6 +322,18 @@ def test_league_eval_plays_the_suite_and_both_sides(tmp_path, capsys):
     assert "exploiter" not in entries and result["exploiter_search"] is None
     assert result["seed_base"] == 3_000_000_000 and entries["weak"]["games"] == 2
     assert result["worst"]["score"] == min(e["score"] for e in entries.values() if e["score"] is not None)
+    # the same checkpoint on the same seeds against its own result: every entry the same, not better
+    assert main(["eval", str(CHECKPOINT), "--suite", "--games", "2", "--styles", "1", "--exploiter-seconds", "0",
+                 "--baseline", str(out), "--json"]) == 0
+    comparison = json.loads(capsys.readouterr().out)["comparison"]
+    assert comparison["better"] is False and {row["verdict"] for row in comparison["entries"]} == {"same"}
+    assert len(comparison["entries"]) == sum(e["score"] is not None for e in entries.values()) - 1
+    assert comparison["only_baseline"] == ["snapshot:dreamer"]  # played without --snapshots this time
+    assert main(["eval", str(CHECKPOINT), "--baseline", str(out)]) == 1  # a suite comparison needs --suite
+    assert "needs --suite" in capsys.readouterr().err
+    (tmp_path / "list.json").write_text("[]")
+    assert main(["eval", str(CHECKPOINT), "--suite", "--baseline", str(tmp_path / "list.json")]) == 1
+    assert "not a suite result" in capsys.readouterr().err  # refused before any game is played
 
     assert main(["eval", str(CHECKPOINT), "--games", "4", "--opponent", "strong", "--side", "two", "--json"]) == 0
     strong = json.loads(capsys.readouterr().out)["strong"]
