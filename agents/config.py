@@ -23,6 +23,7 @@ DEFAULT_TRAIN_MODES = {"normal": 0.5, "shooting": 0.3, "defense": 0.2}
 # optimisation steps and bookkeeping, and no tensor's shape, the buffer's layout or the pool's size.
 RESUMABLE_FIELDS = frozenset({
     "train_modes", "reward_shaping", "basic_share", "scripted_share", "end_share", "scored_share", "train_ratio", "train_start",
+    "actor_warmup",
     "model_lr", "actor_lr", "critic_lr", "grad_clip", "entropy_scale", "replay_value_scale",
     "eval_every", "eval_games", "selection_suite", "checkpoint_every", "log_every", "snapshot_every",
     "exploiter_every", "exploiter_seconds", "exploiter_min_win", "exploiter_pool_size", "exploiter_objective",
@@ -45,6 +46,7 @@ FIELD_BOUNDS: dict[str, tuple[int, int]] = {
     "seq_length": (1, 10_000),
     "buffer_capacity": (1, 10**9),
     "train_start": (0, 10**12),
+    "actor_warmup": (0, 10**12),
     "num_envs": (1, 1024),
     "snapshot_every": (0, 10**12),
     "pool_size": (1, 10_000),
@@ -127,6 +129,10 @@ class DreamerConfig:
     """Replay capacity in time steps; the oldest games are dropped first."""
     train_start: int = 1000
     """Environment steps collected before the first gradient step."""
+    actor_warmup: int = 0
+    """Gradient steps, after a start from a policy checkpoint (`league train --resume CKPT`), in which
+    only the world model and the critic learn: they first fit the fresh buffer, and the actor does
+    not follow a model that has seen only the checkpoint's own games (0: the actor learns at once)."""
     end_share: float = 0.25
     """Share of replayed sequences that contain the end of a game decided by a goal (else uniform)."""
     scored_share: float = 0.5

@@ -64,8 +64,9 @@ class HockeyDreamer(nn.Module):
         self._prev_action = self._prev_action[index]
 
     # ----- learning -----
-    def train_step(self, batch: dict[str, np.ndarray]) -> dict[str, float]:
-        """One gradient step on a replay batch (see `EpisodeBuffer.sample`). Returns float metrics."""
+    def train_step(self, batch: dict[str, np.ndarray], learn_actor: bool = True) -> dict[str, float]:
+        """One gradient step on a replay batch (see `EpisodeBuffer.sample`); the actor's only when
+        `learn_actor`. Returns float metrics."""
         tensors = {k: torch.as_tensor(v, dtype=torch.float32, device=self.device) for k, v in batch.items()}
         loss, metrics, posterior = self.world_model.compute_loss(tensors)
         self.model_opt.zero_grad(set_to_none=True)
@@ -83,7 +84,7 @@ class HockeyDreamer(nn.Module):
                 replay = ReplayedSequences(self.world_model.rssm.get_features(posterior),
                                            *(tensors[k].transpose(0, 1) for k in ("reward", "cont", "first")))
         with self._behavior_precision():
-            metrics.update(self.behavior.train_step(self.world_model, start, start_weight, replay))
+            metrics.update(self.behavior.train_step(self.world_model, start, start_weight, replay, learn_actor))
         return metrics
 
     def _behavior_precision(self):

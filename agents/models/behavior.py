@@ -167,15 +167,16 @@ class Behavior(nn.Module):
         return metrics
 
     def train_step(self, world_model, start, start_weight: torch.Tensor,
-                   replay: ReplayedSequences | None = None) -> dict[str, float]:
-        """One critic and one actor update from imagined trajectories of `world_model` (and the
-        replayed sequences, for the critic; see `update_critic`)."""
+                   replay: ReplayedSequences | None = None, learn_actor: bool = True) -> dict[str, float]:
+        """One critic and (unless `learn_actor` is False) one actor update from imagined trajectories
+        of `world_model` (and the replayed sequences, for the critic; see `update_critic`)."""
         imagined, weight = self.imagine(world_model, start, start_weight)
         weight = weight.float()
         returns, slow = self.returns(imagined)
         self.return_norm.update(returns)
         metrics, baseline = self.update_critic(imagined, returns, slow, weight, replay)
-        metrics.update(self.update_actor(imagined, returns, baseline, weight))
+        if learn_actor:
+            metrics.update(self.update_actor(imagined, returns, baseline, weight))
         self.update_slow_critic()  # after the actor: its returns' graph holds the slow critic's weights
         metrics["return_scale"] = self.return_norm.scale().item()
         metrics["imagined_reward"] = imagined.rewards.float().mean().item()

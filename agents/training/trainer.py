@@ -56,7 +56,7 @@ from agents.utils.buffer import EpisodeBuffer
 from league.hockey import GAME_VERSION
 
 COUNTERS = ("env_steps", "games", "grad_steps", "last_log", "last_eval", "last_snapshot", "last_checkpoint",
-            "last_exploiter")
+            "last_exploiter", "actor_from")  # actor_from: the gradient step from which the actor learns
 
 
 class Trainer:
@@ -147,6 +147,7 @@ class Trainer:
         for key in COUNTERS:  # every schedule starts from the checkpoint's step
             if key.startswith("last_"):
                 trainer.counters[key] = trainer.counters["env_steps"]
+        trainer.counters["actor_from"] = trainer.counters["grad_steps"] + config.actor_warmup
         return trainer
 
     def _record_changes(self, changes: dict) -> None:
@@ -216,7 +217,7 @@ class Trainer:
             self.train_credit -= 1.0
             batch = self.buffer.sample(self.config.batch_size, self.config.seq_length, self.rng,
                                        end_share=self.config.end_share, scored_share=self.config.scored_share)
-            self.means.add(self.agent.train_step(batch))
+            self.means.add(self.agent.train_step(batch, learn_actor=self.counters["grad_steps"] >= self.counters["actor_from"]))
             self.counters["grad_steps"] += 1
 
     def recent_rates(self) -> dict[str, float]:

@@ -399,3 +399,31 @@ def test_a_best_scored_on_another_selection_suite_gives_way(tmp_path):
     resumed.counters["env_steps"] = 300
     resumed.save({"env_steps": 300, "games": 10, "weak": {"win_rate": 0.4}, "family-0": {"win_rate": 0.9}})
     assert resumed.best["env_steps"] == 200  # the same suite now: a lower worst entry does not replace it
+
+
+def test_after_a_start_from_a_checkpoint_the_actor_waits_its_warmup_while_model_and_critic_learn(tmp_path):
+    import torch
+
+    from agents.checkpoint import save_checkpoint
+    from agents.config import make_config
+    from agents.training.trainer import Trainer
+
+    source = Trainer(make_config("debug", ["eval_every=0"]), tmp_path / "source", tensorboard=False, progress=False)
+    checkpoint = save_checkpoint(tmp_path / "start", source.agent, {"env_steps": 0, "games": 0, "grad_steps": 0})
+    trainer = Trainer.from_checkpoint(checkpoint, tmp_path / "run", ["actor_warmup=1000", "train_start=100"],
+                                      tensorboard=False, progress=False)
+    assert trainer.counters["actor_from"] == 1000
+    before = trainer.agent.state()
+    trainer.run(600)
+    after = trainer.agent.state()
+    assert 0 < trainer.counters["grad_steps"] < 1000
+    changed = {name for name in before if not torch.equal(before[name], after[name])}
+    assert not any(name.startswith("behavior.actor.") for name in changed)  # the actor waited
+    assert any(name.startswith("world_model.") for name in changed)
+    assert any(name.startswith("behavior.critic.") for name in changed)
+    resumed = Trainer.resume(tmp_path / "run", ["actor_warmup=0"], tensorboard=False, progress=False)
+    assert resumed.counters["actor_from"] == 1000  # the warm-up is the start's, a resume keeps it
+    resumed.counters["actor_from"] = resumed.counters["grad_steps"]  # now it is over
+    resumed.run(900)
+    assert any(not torch.equal(after[name], value) for name, value in resumed.agent.state().items()
+               if name.startswith("behavior.actor."))
